@@ -1,0 +1,1 @@
+"""Scrapy crawling of government sites into a snapshot of facts."""

@@ -1,0 +1,3 @@
+"""`zwgk` commands of the crawler stage."""
+
+COMMANDS: list = []

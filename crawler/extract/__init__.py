@@ -1,0 +1,1 @@
+"""Pure extraction over HTML: metadata blocks, list entries, pagination, dates, encodings."""

@@ -1,0 +1,1 @@
+"""Outputs: evaluation report, per-office issue lists, dashboard CSV."""

@@ -1,0 +1,3 @@
+"""`zwgk` commands of the reports stage."""
+
+COMMANDS: list = []

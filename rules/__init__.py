@@ -1,0 +1,1 @@
+"""Compliance rules: one registry, pure functions of a stored snapshot."""

@@ -1,0 +1,3 @@
+"""`zwgk` commands of the rules stage."""
+
+COMMANDS: list = []

@@ -1,0 +1,1 @@
+"""Indicator scoring: findings + indicator profile -> scores."""

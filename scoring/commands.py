@@ -1,0 +1,3 @@
+"""`zwgk` commands of the scoring stage."""
+
+COMMANDS: list = []

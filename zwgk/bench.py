@@ -1,0 +1,3 @@
+"""`zwgk bench`: benchmarks of crawl, check and report."""
+
+COMMANDS: list = []

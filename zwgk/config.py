@@ -1,0 +1,199 @@
+"""Site profiles: loading, validation with messages naming file and field, and the profile hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from zwgk.records import COLUMN_CLASSES
+
+
+class ConfigError(ValueError):
+    """A profile, catalog or scoring file that cannot be used; the message names file and field."""
+
+
+@dataclass(frozen=True)
+class ColumnConfig:
+    """A column (栏目) the evaluator lists explicitly; overrides a discovered one with the same URL."""
+
+    name: str
+    url: str
+    cls: str = "unknown"
+    office: str = ""
+    catalog_path: str = ""
+
+
+@dataclass(frozen=True)
+class CrawlLimits:
+    max_pages: int = 5000
+    max_depth: int = 8
+    concurrency_per_host: int = 4
+    delay: float = 0.25           # seconds between requests to one host (AutoThrottle may raise it)
+    timeout: float = 15.0         # seconds; RULEBOOK §2 counts a homepage failed after 15 s
+    obey_robots: bool = True
+    max_query_variants: int = 30  # distinct query strings per path before it is treated as a trap
+    max_list_pages: int = 200     # list pages followed per column (endless pagination guard)
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    id: str
+    name: str
+    office: str                   # 主办单位
+    site_code: str                # 网站标识码 (SiteIDCode)
+    homepage: str
+    allowed_domains: tuple[str, ...]
+    kind: str = "portal"          # portal (门户) | department (部门网站)
+    external_services: bool = True  # False: department without 对外服务职能 (办事服务 exempt)
+    columns: tuple[ColumnConfig, ...] = ()
+    catalog: str = ""             # path to a catalog file, relative to the profile file
+    limits: CrawlLimits = field(default_factory=CrawlLimits)
+    allow_private_hosts: tuple[str, ...] = ()
+    source: str = ""              # the file this profile came from
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.pop("source")
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+
+SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_TOP_KEYS = {"id", "name", "office", "site_code", "homepage", "allowed_domains", "kind", "external_services",
+             "columns", "catalog", "limits", "allow_private_hosts"}
+
+
+def load_profiles(paths: list[str | Path]) -> list[SiteProfile]:
+    """Profiles from files or folders (*.yaml, *.yml); one file holds one site or `sites: [...]`."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and _is_profile_file(q)))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise ConfigError(f"{p}: no such file or folder")
+    profiles: list[SiteProfile] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        for prof in load_profile_file(f):
+            if prof.id in seen:
+                raise ConfigError(f"{f}: site id '{prof.id}' is already defined in {seen[prof.id]}")
+            seen[prof.id] = str(f)
+            profiles.append(prof)
+    if not profiles:
+        raise ConfigError(f"no site profiles found in {', '.join(map(str, paths))}")
+    return profiles
+
+
+def _is_profile_file(path: Path) -> bool:
+    # a folder of profiles may also hold catalogs and expectations; profiles are those naming sites
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except Exception:
+        return True  # let load_profile_file report the error with its location
+    return isinstance(data, dict) and ("sites" in data or "homepage" in data)
+
+
+def load_profile_file(path: str | Path) -> list[SiteProfile]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if isinstance(data, dict) and "sites" in data:
+        items = data["sites"]
+        if not isinstance(items, list):
+            raise ConfigError(f"{path}: field 'sites' must be a list of site profiles")
+        return [parse_profile(item, path, f"sites[{i}]") for i, item in enumerate(items)]
+    return [parse_profile(data, path, "")]
+
+
+def parse_profile(data, path: Path, where: str) -> SiteProfile:
+    def err(key: str, expected: str) -> ConfigError:
+        loc = f"{where}.{key}" if where else key
+        return ConfigError(f"{path}: field '{loc}': {expected}")
+
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: {where or 'top level'}: expected a mapping of profile fields")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise err(unknown[0], f"unknown field (known: {', '.join(sorted(_TOP_KEYS))})")
+    for key in ("id", "name", "office", "site_code", "homepage"):
+        if not isinstance(data.get(key), (str, int)) or str(data.get(key)).strip() == "":
+            raise err(key, "required, a non-empty string")
+    site_id = str(data["id"])
+    if not SITE_ID.match(site_id):
+        raise err("id", "lower-case letters, digits, '-' or '_' (used in file names)")
+    homepage = str(data["homepage"])
+    parts = urlsplit(homepage)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise err("homepage", f"an http(s) URL, got {homepage!r}")
+    domains = data.get("allowed_domains") or [parts.netloc]
+    if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
+        raise err("allowed_domains", "a list of host names (host or host:port)")
+    kind = data.get("kind", "portal")
+    if kind not in ("portal", "department"):
+        raise err("kind", f"'portal' or 'department', got {kind!r}")
+    ext = data.get("external_services", True)
+    if not isinstance(ext, bool):
+        raise err("external_services", "true or false")
+    columns = []
+    for i, col in enumerate(data.get("columns") or []):
+        if not isinstance(col, dict) or not col.get("name") or not col.get("url"):
+            raise err(f"columns[{i}]", "a mapping with at least 'name' and 'url'")
+        extra = sorted(set(col) - {"name", "url", "class", "office", "catalog_path"})
+        if extra:
+            raise err(f"columns[{i}].{extra[0]}", "unknown field (known: name, url, class, office, catalog_path)")
+        cls = col.get("class", "unknown")
+        if cls not in COLUMN_CLASSES:
+            raise err(f"columns[{i}].class", f"one of {', '.join(COLUMN_CLASSES)}, got {cls!r}")
+        columns.append(ColumnConfig(name=str(col["name"]), url=str(col["url"]), cls=cls,
+                                    office=str(col.get("office", "")), catalog_path=str(col.get("catalog_path", ""))))
+    limits_data = data.get("limits") or {}
+    if not isinstance(limits_data, dict):
+        raise err("limits", "a mapping of crawl limits")
+    defaults = CrawlLimits()
+    limit_values = {}
+    for key, value in limits_data.items():
+        if not hasattr(defaults, key):
+            raise err(f"limits.{key}", f"unknown limit (known: {', '.join(asdict(defaults))})")
+        want = type(getattr(defaults, key))
+        if want is bool:
+            ok = isinstance(value, bool)
+        elif want is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+        else:
+            ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        if not ok:
+            expected = {bool: "true or false", float: "a number ≥ 0", int: "a whole number > 0"}[want]
+            raise err(f"limits.{key}", f"{expected}, got {value!r}")
+        limit_values[key] = want(value)
+    private = data.get("allow_private_hosts") or []
+    if not isinstance(private, list) or not all(isinstance(h, str) for h in private):
+        raise err("allow_private_hosts", "a list of host names or IP addresses")
+    catalog = data.get("catalog", "") or ""
+    if catalog and not isinstance(catalog, str):
+        raise err("catalog", "a path to a catalog file")
+    if catalog and not Path(catalog).is_absolute():
+        catalog = str((path.parent / catalog).resolve())
+    return SiteProfile(
+        id=site_id, name=str(data["name"]), office=str(data["office"]), site_code=str(data["site_code"]),
+        homepage=homepage, allowed_domains=tuple(d.lower() for d in domains), kind=kind,
+        external_services=ext, columns=tuple(columns), catalog=catalog,
+        limits=CrawlLimits(**limit_values), allow_private_hosts=tuple(private), source=str(path),
+    )
+
+
+def profiles_hash(profiles: list[SiteProfile]) -> str:
+    return hashlib.sha256("".join(p.digest() for p in profiles).encode()).hexdigest()[:16]

@@ -1,0 +1,3 @@
+"""`zwgk run` and `zwgk demo`: the stages chained."""
+
+COMMANDS: list = []

@@ -1,0 +1,100 @@
+"""The records that cross stage boundaries: crawl facts, findings and scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# Column classes of RULEBOOK §4 (values as an evaluator names them; 'unknown' when no lexicon entry matched).
+COLUMN_CLASSES = (
+    "动态要闻", "通知公告", "政策文件", "人事", "规划计划", "基本信息",
+    "互动", "办事", "专题", "静态", "unknown",
+)
+
+PageKind = Literal["home", "column", "article", "gkml", "other"]
+LinkKind = Literal["link", "image", "video", "audio", "embed", "attachment"]
+Severity = Literal["veto", "deduct", "warn"]
+Confidence = Literal["confirmed", "suspected"]
+# Outcome of checking one linked resource: ok, broken (404/403/410, wrong type, empty), suspected
+# (timeout or 5xx after retries), or not_checked (refused by scope/robots, never fetched).
+ResourceOutcome = Literal["ok", "broken", "suspected", "not_checked"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetaField:
+    """One labelled value of a page's metadata block (信息公开要素), as printed and normalised."""
+
+    label: str          # the label exactly as printed, e.g. "索  引 号" or "[ 发文字号 ]"
+    field: str | None   # canonical field (RULEBOOK §5), e.g. "索引号", "文号"; None if unknown label
+    value: str          # value with surrounding whitespace collapsed; "" when printed empty
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRef:
+    """An outgoing reference from a page: hyperlink, image, media source, player or attachment."""
+
+    url: str            # absolute URL ("" when the src/href attribute is empty)
+    text: str           # link text, alt or title
+    kind: LinkKind
+    tag: str            # the element and attribute it came from, e.g. "img@src", "video/source@src"
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """A dated item in a column's list page (栏目条目)."""
+
+    title: str
+    url: str
+    date_text: str      # the date as printed ("" when the item shows none)
+    date: str | None    # ISO date parsed from date_text, None when absent or unparseable
+
+
+@dataclass(slots=True)
+class PageExtract:
+    """What the extractor makes of one HTML page; a pure function of (html, url)."""
+
+    title: str
+    meta_tags: dict[str, str]                 # <meta name=...> hints: ColumnName, PubDate, SiteIDCode ...
+    metadata: list[MetaField]                 # the metadata block in printed order
+    fields: dict[str, str]                    # canonical field -> value (first occurrence wins)
+    dates: dict[str, str]                     # canonical date field -> ISO date (成文日期, 发布日期, 废止日期 ...)
+    links: list[LinkRef]                      # every outgoing reference, hyperlinks and media alike
+    entries: list[ListEntry]                  # list items when the page is a list page
+    pagination: list[str]                     # absolute URLs of further list pages
+    breadcrumb: list[str]                     # 当前位置 path, e.g. ["首页", "政府信息公开", "规划信息"]
+    nav: list[LinkRef]                        # navigation links (homepage menus, 信息公开 tree)
+    text_len: int                             # visible body text length
+    body_hash: str                            # sha1 of the normalised visible body text
+    script_rendered_list: bool = False        # list container filled by JavaScript (cannot be assessed)
+    empty_note: str = ""                      # 备注说明 shown on an empty column ("本栏目暂无信息，原因…")
+    kind_hint: str = ""                       # "article" | "list" | "" from the page's own shape
+
+
+@dataclass(slots=True)
+class Finding:
+    """One problem found by a rule; a row of the 一对一 issue list."""
+
+    code: str                   # rule code, e.g. "META001"
+    indicator: str              # indicator key in the scoring profile, e.g. "发布解读.政策文件"
+    severity: Severity
+    site_id: str
+    message: str                # Chinese, as the evaluator writes it
+    office: str = ""
+    column_id: str = ""
+    column_name: str = ""
+    url: str = ""
+    parent_url: str = ""
+    title: str = ""
+    evidence: dict = field(default_factory=dict)  # field/selector/status/snippet/link_text ...
+    confidence: Confidence = "confirmed"
+    count: int = 1              # how many instances this finding stands for (deductions scale with it)
+
+
+@dataclass(slots=True)
+class RuleOutcome:
+    """Whether a rule could be assessed on a site: 'assessed' or 'not_assessed' with the reason."""
+
+    code: str
+    site_id: str
+    status: Literal["assessed", "not_assessed"]
+    reason: str = ""

@@ -1,0 +1,382 @@
+"""The workspace store: one SQLite database (WAL) holding every run's snapshot, findings and scores."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from zwgk.records import Finding, RuleOutcome
+
+SCHEMA_VERSION = 1
+
+# Every table is keyed by run so that many rounds live side by side (回头看 compares them).
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+
+CREATE TABLE IF NOT EXISTS runs (
+    run_id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    as_of         TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    status        TEXT NOT NULL,          -- running | interrupted | done | failed
+    profiles_hash TEXT NOT NULL,
+    zwgk_version  TEXT NOT NULL,
+    note          TEXT DEFAULT ''
+);
+
+CREATE TABLE IF NOT EXISTS run_sites (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    office        TEXT NOT NULL,
+    site_code     TEXT NOT NULL,
+    kind          TEXT NOT NULL,          -- portal | department
+    homepage      TEXT NOT NULL,
+    profile_json  TEXT NOT NULL,
+    profile_hash  TEXT NOT NULL,
+    status        TEXT NOT NULL,          -- pending | crawling | done | unreachable | failed
+    error         TEXT DEFAULT '',
+    started_at    TEXT,
+    finished_at   TEXT,
+    PRIMARY KEY (run_id, site_id)
+);
+
+CREATE TABLE IF NOT EXISTS columns (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    column_id     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    cls           TEXT NOT NULL,          -- a value of records.COLUMN_CLASSES
+    office        TEXT DEFAULT '',
+    catalog_path  TEXT DEFAULT '',        -- configured 公开路径
+    path          TEXT DEFAULT '',        -- breadcrumb as shown on the column page, joined with '>'
+    level         INTEGER DEFAULT 1,      -- 1 = 一级栏目
+    parent_id     TEXT DEFAULT '',
+    source        TEXT NOT NULL,          -- configured | discovered
+    assessable    INTEGER,                -- 1 / 0; NULL until the column page has been fetched
+    reason        TEXT DEFAULT '',        -- why not assessable (JS-rendered list, 403, timeout ...)
+    note          TEXT DEFAULT '',        -- 备注说明 printed on an empty column
+    PRIMARY KEY (run_id, site_id, column_id)
+);
+
+CREATE TABLE IF NOT EXISTS pages (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    final_url     TEXT NOT NULL,
+    status        INTEGER,                -- HTTP status; NULL when no response
+    content_type  TEXT DEFAULT '',
+    fetched_at    TEXT NOT NULL,
+    elapsed_ms    INTEGER,
+    kind          TEXT NOT NULL,          -- home | column | article | gkml | other
+    column_id     TEXT DEFAULT '',
+    parent_url    TEXT DEFAULT '',
+    depth         INTEGER DEFAULT 0,
+    title         TEXT DEFAULT '',
+    encoding      TEXT DEFAULT '',
+    body_hash     TEXT DEFAULT '',
+    text_len      INTEGER DEFAULT 0,
+    meta_tags     TEXT DEFAULT '{}',      -- JSON of <meta name> hints
+    fields        TEXT DEFAULT '{}',      -- JSON canonical field -> value
+    dates         TEXT DEFAULT '{}',      -- JSON canonical date field -> ISO date
+    error         TEXT DEFAULT '',
+    PRIMARY KEY (run_id, site_id, url)
+);
+
+CREATE TABLE IF NOT EXISTS metadata (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    page_url      TEXT NOT NULL,
+    position      INTEGER NOT NULL,
+    label         TEXT NOT NULL,
+    field         TEXT,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (run_id, site_id, page_url, position)
+);
+
+CREATE TABLE IF NOT EXISTS entries (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    column_id     TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    date_text     TEXT DEFAULT '',
+    date          TEXT,                   -- ISO date or NULL (undated counts as not updated)
+    list_url      TEXT NOT NULL,
+    position      INTEGER NOT NULL,
+    PRIMARY KEY (run_id, site_id, column_id, url)
+);
+
+CREATE TABLE IF NOT EXISTS links (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    page_url      TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    kind          TEXT NOT NULL,          -- link | image | video | audio | embed | attachment
+    text          TEXT DEFAULT '',
+    tag           TEXT DEFAULT '',
+    internal      INTEGER NOT NULL,
+    PRIMARY KEY (run_id, site_id, page_url, url, kind, tag)
+);
+
+CREATE TABLE IF NOT EXISTS resources (
+    run_id        INTEGER NOT NULL,
+    url           TEXT NOT NULL,
+    method        TEXT DEFAULT '',        -- HEAD | GET | PAGE (the crawl fetched it as a page)
+    status        INTEGER,
+    content_type  TEXT DEFAULT '',
+    content_length INTEGER,
+    sniffed_type  TEXT DEFAULT '',        -- type told by the first bytes (html, jpeg, png, mp4, pdf ...)
+    elapsed_ms    INTEGER,
+    final_url     TEXT DEFAULT '',
+    error         TEXT DEFAULT '',
+    attempts      INTEGER DEFAULT 1,
+    outcome       TEXT NOT NULL,          -- ok | broken | suspected | not_checked
+    checked_at    TEXT NOT NULL,
+    PRIMARY KEY (run_id, url)
+);
+
+CREATE TABLE IF NOT EXISTS crawl_events (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    level         TEXT NOT NULL,          -- info | warning | error
+    url           TEXT DEFAULT '',
+    message       TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS checks (
+    check_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id        INTEGER NOT NULL,
+    as_of         TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    rules_version TEXT NOT NULL,
+    rule_codes    TEXT NOT NULL           -- JSON list of the codes that ran
+);
+
+CREATE TABLE IF NOT EXISTS findings (
+    check_id      INTEGER NOT NULL,
+    run_id        INTEGER NOT NULL,
+    seq           INTEGER NOT NULL,
+    code          TEXT NOT NULL,
+    indicator     TEXT NOT NULL,
+    severity      TEXT NOT NULL,
+    site_id       TEXT NOT NULL,
+    office        TEXT DEFAULT '',
+    column_id     TEXT DEFAULT '',
+    column_name   TEXT DEFAULT '',
+    url           TEXT DEFAULT '',
+    parent_url    TEXT DEFAULT '',
+    title         TEXT DEFAULT '',
+    message       TEXT NOT NULL,
+    evidence      TEXT DEFAULT '{}',
+    confidence    TEXT NOT NULL,
+    count         INTEGER DEFAULT 1,
+    as_of         TEXT NOT NULL,
+    PRIMARY KEY (check_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS rule_outcomes (
+    check_id      INTEGER NOT NULL,
+    code          TEXT NOT NULL,
+    site_id       TEXT NOT NULL,
+    status        TEXT NOT NULL,          -- assessed | not_assessed
+    reason        TEXT DEFAULT '',
+    PRIMARY KEY (check_id, code, site_id)
+);
+
+CREATE TABLE IF NOT EXISTS scores (
+    check_id      INTEGER NOT NULL,
+    run_id        INTEGER NOT NULL,
+    profile_name  TEXT NOT NULL,
+    profile_hash  TEXT NOT NULL,
+    scored_at     TEXT NOT NULL,
+    site_id       TEXT NOT NULL,
+    office        TEXT NOT NULL,          -- '' = the whole site
+    indicator     TEXT NOT NULL,          -- '' = the total row
+    data          TEXT NOT NULL           -- JSON of the score row (points lost, cap, veto, total, grade ...)
+);
+
+CREATE INDEX IF NOT EXISTS idx_pages_column ON pages (run_id, site_id, column_id);
+CREATE INDEX IF NOT EXISTS idx_links_url ON links (run_id, url);
+CREATE INDEX IF NOT EXISTS idx_findings_run ON findings (run_id, site_id);
+CREATE INDEX IF NOT EXISTS idx_scores_check ON scores (check_id, site_id);
+"""
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime())
+
+
+class StoreError(RuntimeError):
+    """A store problem worth showing to the user as is (no run, wrong schema ...)."""
+
+
+class Store:
+    """Access to one workspace database; every write goes through a short transaction."""
+
+    FILENAME = "zwgk.sqlite3"
+
+    def __init__(self, workspace: str | Path):
+        self.workspace = Path(workspace)
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        self.path = self.workspace / self.FILENAME
+        # isolation_level=None: we open transactions explicitly, so a killed process leaves whole ones.
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        self.db.executescript(SCHEMA)
+        found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if found is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(found[0]) != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {found[0]}, this zwgk reads {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # ---- runs -------------------------------------------------------------------------------
+    def create_run(self, as_of: str, profiles_hash: str, version: str) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO runs (as_of, started_at, status, profiles_hash, zwgk_version) VALUES (?,?,?,?,?)",
+                (as_of, now_iso(), "running", profiles_hash, version),
+            )
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET status=?, finished_at=? WHERE run_id=?", (status, now_iso(), run_id))
+
+    def run(self, run_id: int | None = None) -> sqlite3.Row:
+        """The given run, or the newest one; StoreError when there is none."""
+        if run_id is None:
+            row = self.db.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
+        else:
+            row = self.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            where = f"run {run_id}" if run_id is not None else "any run"
+            raise StoreError(f"{self.path}: no {where}; run `zwgk crawl` first")
+        return row
+
+    def runs(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+
+    def unfinished_run(self) -> sqlite3.Row | None:
+        return self.db.execute(
+            "SELECT * FROM runs WHERE status IN ('running','interrupted') ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+
+    def register_site(self, run_id: int, profile) -> None:
+        """Record a site for a run; keeps an existing row (and its status) when resuming."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO run_sites (run_id, site_id, name, office, site_code, kind, homepage,"
+                " profile_json, profile_hash, status) VALUES (?,?,?,?,?,?,?,?,?, 'pending')",
+                (run_id, profile.id, profile.name, profile.office, profile.site_code, profile.kind,
+                 profile.homepage, profile.to_json(), profile.digest()),
+            )
+
+    def set_site_status(self, run_id: int, site_id: str, status: str, error: str = "") -> None:
+        stamp = "started_at" if status == "crawling" else "finished_at"
+        with self.transaction() as db:
+            db.execute(
+                f"UPDATE run_sites SET status=?, error=?, {stamp}=COALESCE({stamp}, ?) WHERE run_id=? AND site_id=?",
+                (status, error, now_iso(), run_id, site_id),
+            )
+
+    def sites(self, run_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM run_sites WHERE run_id=? ORDER BY site_id", (run_id,)).fetchall()
+
+    # ---- snapshot writes (idempotent: a resumed crawl may write the same fact twice) -------
+    def write_rows(self, table: str, rows: Iterable[dict], replace: bool = True) -> int:
+        rows = list(rows)
+        if not rows:
+            return 0
+        cols = list(rows[0].keys())
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})".replace(
+            "INSERT", verb, 1)
+        with self.transaction() as db:
+            db.executemany(sql, [tuple(_cell(r[c]) for c in cols) for r in rows])
+        return len(rows)
+
+    def log_event(self, run_id: int, site_id: str, level: str, message: str, url: str = "") -> None:
+        self.write_rows("crawl_events", [dict(run_id=run_id, site_id=site_id, at=now_iso(), level=level,
+                                              url=url, message=message)], replace=False)
+
+    # ---- findings ---------------------------------------------------------------------------
+    def create_check(self, run_id: int, as_of: str, rules_version: str, codes: list[str]) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO checks (run_id, as_of, started_at, rules_version, rule_codes) VALUES (?,?,?,?,?)",
+                (run_id, as_of, now_iso(), rules_version, json.dumps(codes)),
+            )
+            return int(cur.lastrowid)
+
+    def write_findings(self, check_id: int, run_id: int, as_of: str, findings: Iterable[Finding],
+                       start_seq: int = 0) -> int:
+        rows = []
+        for seq, f in enumerate(findings, start=start_seq):
+            row = asdict(f)
+            row.update(check_id=check_id, run_id=run_id, seq=seq, as_of=as_of)
+            rows.append(row)
+        return self.write_rows("findings", rows, replace=False)
+
+    def write_rule_outcomes(self, check_id: int, outcomes: Iterable[RuleOutcome]) -> None:
+        self.write_rows("rule_outcomes", [dict(check_id=check_id, **asdict(o)) for o in outcomes])
+
+    def finish_check(self, check_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE checks SET finished_at=? WHERE check_id=?", (now_iso(), check_id))
+
+    def latest_check(self, run_id: int | None = None) -> sqlite3.Row:
+        """The newest finished check of a run (or of any run); StoreError when none."""
+        sql = "SELECT * FROM checks WHERE finished_at IS NOT NULL"
+        args: tuple = ()
+        if run_id is not None:
+            sql += " AND run_id=?"
+            args = (run_id,)
+        row = self.db.execute(sql + " ORDER BY check_id DESC LIMIT 1", args).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no finished check{'' if run_id is None else f' for run {run_id}'};"
+                             " run `zwgk check` first")
+        return row
+
+    def findings(self, check_id: int, site_id: str | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM findings WHERE check_id=?", [check_id]
+        if site_id:
+            sql += " AND site_id=?"
+            args.append(site_id)
+        out = []
+        for row in self.db.execute(sql + " ORDER BY seq", args):
+            d = dict(row)
+            d["evidence"] = json.loads(d["evidence"] or "{}")
+            out.append(d)
+        return out
+
+
+def _cell(value):
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
