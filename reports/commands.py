@@ -1,3 +1,54 @@
 """`zwgk` commands of the reports stage."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reports.outputs import ensure_scores, write_outputs
+from reports.report_data import resolve_check
+from reports.safe_output import UnsafeOutputPath
+from zwgk.cli_options import workspace_option
+from zwgk.config import ConfigError
+from zwgk.store import Store, StoreError
+
+
+@click.command("report")
+@workspace_option
+@click.option("--run", "run_id", type=int, help="运行编号（默认最新一次运行）")
+@click.option("--check", "check_id", type=int, help="检查编号（默认该运行最新完成的检查）")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="输出目录（默认 <工作区>/reports/check-<检查编号>）")
+@click.option("--profile", "profile_name", default=None,
+              help="评分指标表：内置名称（gov2019、province80）或 YAML 文件；默认用该检查已保存得分的指标表")
+@click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告")
+def report_command(workspace: str, run_id: int | None, check_id: int | None, out_dir: str | None,
+                   profile_name: str | None, no_pdf: bool) -> None:
+    """生成评估报告（HTML/PDF）、按责任单位的“一对一”问题清单（xlsx/csv）和得分 CSV。"""
+    store = Store(workspace)
+    try:
+        check_id = resolve_check(store, run_id, check_id)
+        scores, profile, scored_now = ensure_scores(store, check_id, profile_name)
+        if scored_now:
+            click.echo(f"检查 {check_id} 尚无“{profile.name}”指标体系的得分，已先行评分并保存。")
+        out = Path(out_dir) if out_dir else Path(workspace) / "reports" / f"check-{check_id}"
+        outputs = write_outputs(store, check_id, out, profile, pdf=not no_pdf)
+    except (StoreError, ConfigError, UnsafeOutputPath) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(f"评估报告：{outputs.html}")
+    if outputs.pdf:
+        click.echo(f"PDF 报告：{outputs.pdf}")
+    elif outputs.pdf_error:
+        click.echo(outputs.pdf_error, err=True)
+    click.echo(f"问题清单：{outputs.issues.index}（{len(outputs.issues.offices)} 个责任单位，"
+               f"{outputs.issues.index.parent}/<单位>.xlsx 与 .csv）")
+    for office in outputs.issues.offices:
+        click.echo(f"  {office.xlsx}")
+    for path in outputs.csv:
+        click.echo(f"得分数据：{path}")
+
+
+COMMANDS: list = [report_command]

@@ -1,3 +1,202 @@
-"""`zwgk` commands of the rules stage."""
+"""`zwgk` commands of the rules stage: rules, check, findings, eval, catalog."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from zwgk.cli_options import workspace_option
+from zwgk.config import ConfigError
+from zwgk.store import Store, StoreError
+
+SEVERITY_NAMES = {"veto": "否决", "deduct": "扣分", "warn": "预警"}
+SCOPE_NAMES = {"page": "页面", "column": "栏目", "site": "网站"}
+FINDING_COLUMNS = ("check_id", "run_id", "as_of", "site_id", "office", "code", "indicator", "severity",
+                   "confidence", "count", "column_id", "column_name", "url", "parent_url", "title", "message",
+                   "evidence")
+
+
+def _store(workspace: str) -> Store:
+    path = Path(workspace)
+    if not (path / Store.FILENAME).exists():
+        raise click.ClickException(f"{path}: 工作区中没有数据库（{Store.FILENAME}）；请先运行 `zwgk crawl`")
+    try:
+        return Store(path)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _table(headers: list[str], rows: list[list]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*headers, show_lines=False, header_style="bold")
+    for row in rows:
+        table.add_row(*[str(c) for c in row])
+    Console(width=max(120, shutil.get_terminal_size().columns)).print(table)
+
+
+@click.command("rules")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含依据、整改建议、整改时限）")
+def rules_command(as_json: bool) -> None:
+    """列出全部检查规则：代码、名称、严重程度、指标、范围。"""
+    from rules.registry import RULES, RULES_VERSION
+
+    if as_json:
+        data = [dict(code=r.code, name=r.name, title=r.title, family=r.family, severity=r.severity,
+                     indicator=r.indicator, scope=r.scope, basis=r.basis, advice=r.advice, fix_days=r.fix_days)
+                for r in RULES]
+        click.echo(json.dumps({"rules_version": RULES_VERSION, "rules": data}, ensure_ascii=False, indent=2))
+        return
+    _table(["代码", "名称", "问题类型", "严重程度", "指标", "范围"],
+           [[r.code, r.name, r.title, SEVERITY_NAMES[r.severity], r.indicator, SCOPE_NAMES[r.scope]] for r in RULES])
+    click.echo(f"共 {len(RULES)} 条规则；规则版本 {RULES_VERSION}")
+
+
+@click.command("check")
+@workspace_option
+@click.option("--run", "run_id", type=int, help="要检查的抓取批次（默认最新一次）")
+@click.option("--as-of", "as_of", help="评估基准日 YYYY-MM-DD（默认为该批次的基准日）")
+@click.option("--rules", "codes", help="只运行这些规则或规则族，逗号分隔，如 META,LINK001")
+@click.option("--thresholds", "thresholds", type=click.Path(dir_okay=False, exists=True),
+              help="阈值覆盖文件（YAML，只写要改的键）")
+def check_command(workspace: str, run_id: int | None, as_of: str | None, codes: str | None,
+                  thresholds: str | None) -> None:
+    """对已抓取的快照运行检查规则（不联网），结果写入工作区。"""
+    from rules.engine import parse_as_of, run_check
+
+    store = _store(workspace)
+    try:
+        if as_of is not None:
+            try:
+                parse_as_of(as_of)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--as-of") from exc
+
+        def report(site_id: str, n: int, outcomes) -> None:
+            skipped = [o for o in outcomes if o.status != "assessed"]
+            line = f"{site_id}: {n} 条问题"
+            if skipped:
+                line += f"，{len(skipped)} 条规则无法评估"
+            click.echo(line)
+            for o in skipped[:5]:
+                click.echo(f"  - {o.code} 无法评估：{o.reason}")
+            if len(skipped) > 5:
+                click.echo(f"  - ……另有 {len(skipped) - 5} 条")
+
+        check_id = run_check(store, run_id, as_of=as_of, codes=codes, thresholds=thresholds, on_site=report)
+        row = store.db.execute("SELECT run_id, as_of FROM checks WHERE check_id=?", (check_id,)).fetchone()
+        counts = dict(store.db.execute("SELECT severity, count(*) FROM findings WHERE check_id=? GROUP BY severity",
+                                       (check_id,)).fetchall())
+        summary = "，".join(f"{SEVERITY_NAMES[s]} {counts.get(s, 0)}" for s in ("veto", "deduct", "warn"))
+        click.echo(f"检查 #{check_id} 完成（批次 {row['run_id']}，基准日 {row['as_of']}）：{summary}")
+    except KeyError as exc:
+        raise click.BadParameter(exc.args[0], param_hint="--rules") from exc
+    except (StoreError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+
+
+@click.command("findings")
+@workspace_option
+@click.option("--run", "run_id", type=int, help="批次（默认最新一次检查所属批次）")
+@click.option("--check", "check_id", type=int, help="检查编号（默认该批次最新一次检查）")
+@click.option("--site", "site_id", help="只列出该网站")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def findings_command(workspace: str, run_id: int | None, check_id: int | None, site_id: str | None, fmt: str) -> None:
+    """列出检查发现的问题（表格、JSON 或 CSV）。"""
+    store = _store(workspace)
+    try:
+        if check_id is None:
+            check_id = int(store.latest_check(run_id)["check_id"])
+        rows = store.findings(check_id, site_id)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FINDING_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({**r, "evidence": json.dumps(r["evidence"], ensure_ascii=False, sort_keys=True)})
+        sys.stdout.write(buf.getvalue())
+    else:
+        _table(["网站", "代码", "严重程度", "单位", "栏目", "问题描述", "确定性"],
+               [[r["site_id"], r["code"], SEVERITY_NAMES.get(r["severity"], r["severity"]), r["office"],
+                 r["column_name"], r["message"], "确定" if r["confidence"] == "confirmed" else "疑似"] for r in rows])
+        click.echo(f"检查 #{check_id}：共 {len(rows)} 条")
+
+
+@click.command("eval")
+@click.argument("sites_dir", required=False, type=click.Path(file_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@workspace_option
+def eval_command(sites_dir: str | None, as_json: bool, workspace: str) -> None:
+    """抓取并检查全部样例网站，与预期问题比对：每类规则的查准率和查全率。"""
+    from rules.evaluation import DEFAULT_SITES_DIR, evaluate_fixture_sites, format_report
+
+    try:
+        report = evaluate_fixture_sites(Path(sites_dir) if sites_dir else DEFAULT_SITES_DIR, Path(workspace))
+    except (StoreError, ConfigError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+    if report["overall"]["precision"] < 1.0 or report["overall"]["recall"] < 1.0:
+        sys.exit(1)
+
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """公开目录（标准目录、任务清单）：导入与检查。"""
+
+
+@catalog_group.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="写出的目录文件（YAML）")
+def catalog_import(source: str, output: str) -> None:
+    """从 xlsx 标准目录/任务清单导入（表头含 公开事项/公开路径/责任单位/公开时限，顺序不限）。"""
+    from rules.catalog import catalog_warnings, load_catalog, write_catalog_yaml
+    from rules.thresholds import load_thresholds
+
+    try:
+        catalog = load_catalog(source)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    write_catalog_yaml(catalog, output)
+    click.echo(f"已导入 {len(catalog.items)} 个公开事项 → {output}")
+    for line in catalog_warnings(catalog, load_thresholds().catalog):
+        click.echo(f"提示：{line}", err=True)
+
+
+@catalog_group.command("show")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True))
+def catalog_show(source: str) -> None:
+    """校验并列出一个目录文件（YAML、CSV 或 xlsx）。"""
+    from rules.catalog import catalog_warnings, load_catalog, parse_deadline
+    from rules.thresholds import load_thresholds
+
+    lexicon = load_thresholds().catalog
+    try:
+        catalog = load_catalog(source)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    kinds = {"continuous": "常态", "period": "周期", "annual": "每年定期", "event": "事后时限", "once": "一次性",
+             "unknown": "无法识别"}
+    _table(["公开事项", "公开路径", "责任单位", "公开时限", "时限类型"],
+           [[i.name, i.path, i.owner, i.deadline, kinds[parse_deadline(i.deadline, lexicon).kind]]
+            for i in catalog.items])
+    for line in catalog_warnings(catalog, lexicon):
+        click.echo(f"提示：{line}", err=True)
+
+
+COMMANDS = [rules_command, check_command, findings_command, eval_command, catalog_group]

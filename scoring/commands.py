@@ -1,3 +1,125 @@
 """`zwgk` commands of the scoring stage."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+from scoring.profile import check_rules, load_profile
+from scoring.scorer import ScoreResult, load_inputs, score, store_scores
+from zwgk.cli_options import workspace_option
+from zwgk.config import ConfigError
+from zwgk.store import Store, StoreError
+
+
+def registry_rules() -> list:
+    """Every rule of the registry (code, indicator, severity ...); empty when the rules stage is absent."""
+    try:
+        from rules import registry
+    except ImportError:
+        return []
+    rules = getattr(registry, "RULES", None)
+    if rules is None and hasattr(registry, "all_rules"):
+        rules = registry.all_rules()
+    if isinstance(rules, dict):
+        rules = rules.values()
+    return list(rules or [])
+
+
+def score_check(store: Store, check_id: int, profile_name: str = "gov2019"):
+    """Score one stored check under a profile and store the result; returns (result, profile)."""
+    profile = load_profile(profile_name)
+    rules = registry_rules()
+    if rules:  # without the rules stage there is nothing to check the profile against
+        check_rules(profile, rules)
+    findings, sites, outcomes, check = load_inputs(store, check_id)
+    ran = set(json.loads(check["rule_codes"] or "[]"))
+    rule_indicators = {r.code: r.indicator for r in rules if r.code in ran}
+    result = score(findings, sites, outcomes, profile, rule_indicators=rule_indicators,
+                   run_id=check["run_id"], check_id=check_id, as_of=check["as_of"])
+    store_scores(store, check_id, result, profile)
+    return result, profile
+
+
+def _main_deductions(result: ScoreResult, site_id: str, limit: int = 3) -> str:
+    rows = result.indicators[(result.indicators["site_id"] == site_id) & (result.indicators["office"] == "")
+                             & (result.indicators["points_lost"] > 0)]
+    rows = rows.sort_values("points_lost", ascending=False, kind="stable").head(limit)
+    return "；".join(f"{r.name} 扣{r.points_lost:g}分" for r in rows.itertuples()) or "—"
+
+
+def _score_text(site) -> str:
+    if math.isnan(site.score):
+        return "—"
+    return f"{site.score:.2f}" + ("（暂定）" if site.provisional else "")
+
+
+def print_summary(result: ScoreResult, profile) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    table = Table(title=f"评分结果（运行 {result.run_id}，检查 {result.check_id}，截至 {result.as_of}，"
+                        f"指标表 {profile.name} {profile.hash}）")
+    for header in ("排名", "网站", "得分", "是否否决", "等级", "主要扣分"):
+        table.add_column(header)
+    for site in result.sites.itertuples():
+        table.add_row(str(site.rank), site.site_name, _score_text(site), "是" if site.veto else "否", site.grade,
+                      _main_deductions(result, site.site_id))
+    console.print(table)
+    for site in result.sites.itertuples():
+        for reason in site.veto_reasons:
+            console.print(f"[否决] {site.site_name}：{reason}")
+        for warning in site.warnings:
+            console.print(f"[预警] {site.site_name}：{warning}")
+    provisional = int(result.sites["provisional"].sum())
+    if provisional:
+        console.print(f"注：{provisional} 个网站有未评估的指标，得分按已评估指标的分值折算为百分制，标为“暂定”；"
+                      "未评估的指标不计满分（详见 docs/scoring.md）。")
+    if profile.bonus_note:
+        console.print(f"注：{profile.bonus_note}")
+
+
+def result_json(result: ScoreResult) -> dict:
+    def records(frame):
+        return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+    whole_site = result.indicators[result.indicators["office"] == ""]
+    return dict(run_id=result.run_id, check_id=result.check_id, as_of=result.as_of,
+                profile=dict(name=result.profile_name, hash=result.profile_hash),
+                sites=records(result.sites), indicators=records(whole_site), offices=records(result.offices))
+
+
+@click.command("score")
+@workspace_option
+@click.option("--run", "run_id", type=int, help="运行编号（默认最新一次运行）")
+@click.option("--check", "check_id", type=int, help="检查编号（默认该运行最新完成的检查）")
+@click.option("--profile", "profile_name", default="gov2019", show_default=True,
+              help="评分指标表：内置名称（gov2019、province80）或 YAML 文件路径")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
+def score_command(workspace: str, run_id: int | None, check_id: int | None, profile_name: str, as_json: bool) -> None:
+    """按指标表为一次检查的问题计分，保存并显示结果。"""
+    store = Store(workspace)
+    try:
+        if check_id is None:
+            check_id = int(store.latest_check(run_id)["check_id"])
+        else:
+            row = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"{store.path}: no check {check_id}")
+            if run_id is not None and int(row["run_id"]) != run_id:
+                raise StoreError(f"check {check_id} belongs to run {row['run_id']}, not run {run_id}")
+        result, profile = score_check(store, check_id, profile_name)
+    except (StoreError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+    else:
+        print_summary(result, profile)
+
+
+COMMANDS: list = [score_command]

@@ -12,6 +12,7 @@ from zwgk import __version__
 # Each stage package exposes COMMANDS (a list of click commands) in its `commands` module, so a stage's
 # CLI lives next to the code it drives; the order here is the order `zwgk --help` lists them.
 COMMAND_MODULES = (
+    "zwgk.sites",
     "crawler.commands",
     "rules.commands",
     "scoring.commands",

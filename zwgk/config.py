@@ -197,3 +197,13 @@ def parse_profile(data, path: Path, where: str) -> SiteProfile:
 
 def profiles_hash(profiles: list[SiteProfile]) -> str:
     return hashlib.sha256("".join(p.digest() for p in profiles).encode()).hexdigest()[:16]
+
+
+def profile_from_json(text: str) -> SiteProfile:
+    """The profile a run stored (run_sites.profile_json), so a resumed crawl uses exactly what it started with."""
+    data = json.loads(text)
+    data["allowed_domains"] = tuple(data["allowed_domains"])
+    data["allow_private_hosts"] = tuple(data["allow_private_hosts"])
+    data["columns"] = tuple(ColumnConfig(**c) for c in data["columns"])
+    data["limits"] = CrawlLimits(**data["limits"])
+    return SiteProfile(**data)

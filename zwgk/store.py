@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS columns (
     assessable    INTEGER,                -- 1 / 0; NULL until the column page has been fetched
     reason        TEXT DEFAULT '',        -- why not assessable (JS-rendered list, 403, timeout ...)
     note          TEXT DEFAULT '',        -- 备注说明 printed on an empty column
+    hub           INTEGER DEFAULT 0,      -- 1 = a channel page listing sub-columns, not itself a list
     PRIMARY KEY (run_id, site_id, column_id)
 );
 
@@ -264,9 +265,10 @@ class Store:
             )
             return int(cur.lastrowid)
 
-    def finish_run(self, run_id: int, status: str) -> None:
+    def set_run_status(self, run_id: int, status: str) -> None:
+        finished = now_iso() if status in ("done", "failed") else None
         with self.transaction() as db:
-            db.execute("UPDATE runs SET status=?, finished_at=? WHERE run_id=?", (status, now_iso(), run_id))
+            db.execute("UPDATE runs SET status=?, finished_at=? WHERE run_id=?", (status, finished, run_id))
 
     def run(self, run_id: int | None = None) -> sqlite3.Row:
         """The given run, or the newest one; StoreError when there is none."""

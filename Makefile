@@ -1,0 +1,21 @@
+# The two commands the README opens with: `make demo` and `make test`.
+PYTHON ?= python3
+
+.PHONY: install demo test bench docs
+
+install:
+	$(PYTHON) -m pip install -q -e '.[test,pdf]'
+
+demo: install
+	$(PYTHON) -m zwgk.cli demo --out demo-output
+
+test: install
+	$(PYTHON) -m pytest -q
+
+bench: install
+	$(PYTHON) -m zwgk.cli bench crawl --pages 5000
+	$(PYTHON) -m zwgk.cli bench check --pages 100000
+	$(PYTHON) -m zwgk.cli bench report --sites 200
+
+docs:
+	$(PYTHON) -m rules.docs

@@ -1,0 +1,92 @@
+"""CrawlProgressExtension: per-site counts of pages, checks, queue and errors, shown live on a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+
+class CrawlProgressExtension:
+    """Counts from signals; draws a table with rich on a terminal, or a line per site every 10 s otherwise."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.scheduled: Counter = Counter()
+        self.pages: Counter = Counter()
+        self.checks: Counter = Counter()
+        self.errors: Counter = Counter()
+        self.started = time.monotonic()
+        self.live = None
+        self.loop = None
+        self.tty = sys.stderr.isatty()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("ZWGK_PROGRESS"):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    @staticmethod
+    def _ctx(request) -> dict:
+        return request.meta.get("zwgk") or {}
+
+    def request_scheduled(self, request, spider=None):
+        site = self._ctx(request).get("site")
+        if site:
+            self.scheduled[site] += 1
+
+    def response_received(self, response, request, spider=None):
+        ctx = self._ctx(request)
+        site = ctx.get("site")
+        if not site:
+            return
+        (self.checks if ctx.get("role") == "check" else self.pages)[site] += 1
+        if response.status >= 400:
+            self.errors[site] += 1
+
+    def spider_opened(self, spider=None):
+        if self.tty:
+            from rich.live import Live
+            self.live = Live(self._table(), refresh_per_second=4, transient=False)
+            self.live.start()
+        self.loop = task.LoopingCall(self._tick)
+        self.loop.start(0.5 if self.tty else 10.0, now=False)
+
+    def spider_closed(self, spider=None, reason=None):
+        if self.loop and self.loop.running:
+            self.loop.stop()
+        if self.live:
+            self.live.update(self._table())
+            self.live.stop()
+
+    def _tick(self):
+        if self.live:
+            self.live.update(self._table())
+            return
+        for site in sorted(self.scheduled):
+            print(f"[{int(time.monotonic() - self.started)}s] {site}: 页面 {self.pages[site]}，"
+                  f"链接检查 {self.checks[site]}，排队 {self._queued(site)}，错误 {self.errors[site]}",
+                  file=sys.stderr, flush=True)
+
+    def _queued(self, site: str) -> int:
+        return max(0, self.scheduled[site] - self.pages[site] - self.checks[site])
+
+    def _table(self):
+        from rich.table import Table
+        table = Table(title=f"抓取进度（{int(time.monotonic() - self.started)} 秒）")
+        for col in ("网站", "页面", "链接检查", "排队", "错误"):
+            table.add_column(col, justify="right" if col != "网站" else "left")
+        for site in sorted(self.scheduled):
+            table.add_row(site, str(self.pages[site]), str(self.checks[site]), str(self._queued(site)),
+                          str(self.errors[site]))
+        return table

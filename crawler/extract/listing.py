@@ -1,0 +1,367 @@
+"""Column list pages: dated entries, pagination, lists rendered by script, and 备注说明 on empty columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from itertools import islice
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+
+from crawler.extract.columns import load_lexicon
+from crawler.extract.dates import find_date
+from crawler.extract.links import media_kind, page_base, resolve
+from zwgk.records import ListEntry
+
+# Containers whose links are not column entries: menus, breadcrumbs, pagination, footers, link
+# boxes (yqlj = 友情链接), share bars, trees. Matched against class and id.
+SKIP_RE = re.compile(r"nav|menu|foot|bottom|header|banner|crumb|position|location|friend|yqlj|links?(?:$|[\s_-])|"
+                     r"share|page|fenye|pagination|tree|daohang|copyright", re.I)
+SKIP_TAGS = frozenset({"nav", "header", "footer", "select"})
+LIST_RE = re.compile(r"list|liebiao|news|article|items?(?:$|[\s_-])", re.I)
+MIN_UNDATED_ITEMS = 3        # an undated run of links is a list only when it is this long ...
+MIN_UNDATED_TITLE = 8        # ... and its median title this long (menus have 2-6 character items)
+MIN_DATED_SHARE = 0.3        # a list where this share of items is dated is a dated list
+MAX_ITEM_LINKS = 5           # more links than this in one <li>/<tr> is a link box, not an entry
+_MONTH_DAY = re.compile(r"(?<![\d.\-/])(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?![\d\-/.])")
+_DATE_CELL_NOISE = re.compile(r"[\s\[\]()（）【】]")
+_HAS_YEAR = re.compile(r"(?:19|20|１９|２０)[0-9０-９]{2}")
+_URL_DATE = re.compile(r"(20\d{2})[-/_]?(\d{2})[-/_]?(\d{2})")
+
+
+def _klass(el) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}"
+
+
+def _in_skipped(el, cache: dict) -> bool:
+    """Whether el or an ancestor is a menu/footer/pagination container (memoised per element)."""
+    chain = []
+    node, result = el, False
+    while node is not None:
+        if node in cache:
+            result = cache[node]
+            break
+        chain.append(node)
+        if isinstance(node.tag, str) and (node.tag in SKIP_TAGS or SKIP_RE.search(_klass(node))):
+            result = True
+            break
+        node = node.getparent()
+    for n in chain:
+        cache[n] = result
+    return result
+
+
+def _title_of(a) -> tuple[str, str]:
+    """(title, text of the link) — the title attribute wins when the printed text is cut short."""
+    text = " ".join(a.text_content().split())
+    attr = " ".join((a.get("title") or "").split())
+    return (attr if len(attr) > len(text.rstrip(".…")) else text), text
+
+
+def _month_day(text: str, url: str) -> tuple[str, str | None]:
+    """A "12-20" date without a year; the year only when the entry URL carries the same day (t20231220_)."""
+    # Only a short date cell ("[01-13]"); month-day-like numbers inside other text are not dates.
+    if len(_DATE_CELL_NOISE.sub("", text)) > 12:
+        return "", None
+    match = _MONTH_DAY.search(text)
+    if not match:
+        return "", None
+    month, day = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return "", None
+    for year, m, d in _URL_DATE.findall(url):
+        if int(m) == month and int(d) == day:
+            return match.group(0).strip(), f"{year}-{month:02d}-{day:02d}"
+    return match.group(0).strip(), None
+
+
+def _item_entry(item, base: str) -> ListEntry | None:
+    links = [a for a in item.iter("a") if resolve(base, a.get("href"))]
+    if not links or len(links) > MAX_ITEM_LINKS:
+        return None
+    if len(links) == 1:
+        main = links[0]
+        title, link_text = _title_of(main)
+    else:
+        titled = [(_title_of(a), a) for a in links]
+        (title, link_text), main = max(titled, key=lambda pair: len(pair[0][0]))
+    if not title:
+        return None
+    url = resolve(base, main.get("href")) or ""
+    item_text = " ".join(item.text_content().split())
+    outside = item_text.replace(link_text, " ", 1) if link_text else item_text
+    date_text, date = find_date(outside)
+    if not date_text:
+        # Some templates put the date inside the link: <a><span>title</span><span>2023-05-24</span></a>.
+        for el in main.iter():
+            if el is not main and isinstance(el.tag, str):
+                inner = " ".join(el.text_content().split())
+                found, parsed = find_date(inner)
+                if found and len(found) >= len(inner) - 2:
+                    date_text, date = found, parsed
+                    title = " ".join(title.replace(inner, " ").split()) or title
+                    break
+    iso = date.isoformat() if date else None
+    if not date_text:
+        date_text, iso = _month_day(outside, url)
+    return ListEntry(title=title, url=url, date_text=date_text, date=iso)
+
+
+def _site_key(url: str) -> str:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    parts = host.split(".")
+    keep = 3 if host.endswith((".gov.cn", ".com.cn", ".org.cn", ".edu.cn")) else 2
+    return ".".join(parts[-keep:])
+
+
+def _candidate_items(tree):
+    """<li> and <tr> items, and the children of <div class=list> containers, without nested lists."""
+    items = []
+    for el in tree.iter("li", "tr"):
+        if next(islice(el.iter("li", "tr"), 1, None), None) is None:  # iter() yields el itself first
+            items.append(el)
+    for container in tree.iter("div", "dl", "section"):
+        if LIST_RE.search(_klass(container)) and next(container.iter("li", "tr"), None) is None:
+            items.extend(child for child in container
+                         if isinstance(child.tag, str) and child.tag in ("div", "p", "dd", "dt", "span", "h3", "h4"))
+    return items
+
+
+def extract_entries(tree, base_url: str) -> list[ListEntry]:
+    """Entries of every list on the page (menus, pagination, footers and link boxes skipped).
+
+    A list is a run of sibling items with one main link each; when at least some items print a
+    date it is a dated list and its undated items are entries with date None; a list with no
+    dates at all counts only when it looks like articles (several long titles on the same site).
+    """
+    base = page_base(tree, base_url)
+    groups: dict = {}
+    order: list = []
+    skip_cache: dict = {}
+    try:
+        items = _candidate_items(tree)
+    except (AttributeError, TypeError):
+        return []
+    for item in items:
+        parent = item.getparent()
+        if parent is None or _in_skipped(item, skip_cache):
+            continue
+        entry = _item_entry(item, base)
+        if entry is None:
+            continue
+        if parent not in groups:
+            groups[parent] = []
+            order.append(parent)
+        groups[parent].append(entry)
+    site = _site_key(base_url)
+    entries: list[ListEntry] = []
+    position: dict[str, int] = {}
+    for parent in order:
+        group = groups[parent]
+        dated = sum(1 for e in group if e.date_text)
+        if dated == 0 or dated < MIN_DATED_SHARE * len(group):
+            if dated or not _looks_like_articles(group, site):
+                continue
+        for e in group:
+            # The same article in a picture carousel (undated) and in a dated list: keep the dated one.
+            at = position.get(e.url)
+            if at is None:
+                position[e.url] = len(entries)
+                entries.append(e)
+            elif not entries[at].date_text and e.date_text:
+                entries[at] = e
+    return _complete_years(entries)
+
+
+def _looks_like_articles(group: list[ListEntry], site: str) -> bool:
+    """An undated run of links that reads like article titles on this site, not a menu of columns."""
+    if len(group) < MIN_UNDATED_ITEMS:
+        return False
+    if statistics.median(len(e.title) for e in group) < MIN_UNDATED_TITLE:
+        return False
+    same_site = sum(1 for e in group if not site or _site_key(e.url) == site)
+    # Column links end in a folder ("/xxgk/gkzn/"); articles are pages with a file name or an id, and
+    # a run of attachments (附件 under an article) is not a list of articles.
+    documents = sum(1 for e in group if (not urlsplit(e.url).path.endswith("/") or urlsplit(e.url).query)
+                    and media_kind(e.url, "link") == "link")
+    return same_site >= 0.7 * len(group) and documents >= 0.7 * len(group)
+
+
+def _complete_years(entries: list[ListEntry]) -> list[ListEntry]:
+    """Give "01-13" dates a year from the latest fully printed date on the same page.
+
+    Homepages often print only month and day. The year is the reference date's year, or the year
+    before when the month-day falls after the reference (a December item on a January page).
+    """
+    full = [e.date for e in entries if e.date and _HAS_YEAR.search(e.date_text)]
+    if not full:
+        return entries
+    reference = max(full)
+    ref_year, ref_md = int(reference[:4]), reference[5:]
+    completed = []
+    for e in entries:
+        match = None if e.date else _MONTH_DAY.fullmatch(e.date_text)
+        if match:
+            month, day = int(match.group(1)), int(match.group(2))
+            year = ref_year if f"{month:02d}-{day:02d}" <= ref_md else ref_year - 1
+            try:
+                e = ListEntry(e.title, e.url, e.date_text, dt.date(year, month, day).isoformat())
+            except ValueError:
+                pass
+        completed.append(e)
+    return completed
+
+
+NEXT_TEXTS = frozenset({"下一页", "下页", "后页", "后一页", "下一頁", ">", ">>", "›", "»", "＞", "尾页", "末页",
+                        "最后一页", "最末页", "next", "last", "下一页>", "下一页>>", ">|", ">>|"})
+_PAGE_NUMBER = re.compile(r"^[\[【(（]?\s*(\d{1,4})\s*[\]】)）]?$")
+_CREATE_PAGE = re.compile(
+    r"createPageHTML\s*\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?([\w$.]+)\s*,\s*([\w$.]+)\s*,\s*"
+    r"(['\"][^'\"]*['\"]|[\w$]+)\s*,\s*(['\"][^'\"]*['\"]|[\w$]+)"
+)
+_ASSIGN = r"\b{name}\s*=\s*['\"]?([\w.-]+)['\"]?"
+_COUNT_NAMES = ("countPage", "pageCount", "totalPage", "totalPages", "page_count", "pageTotal")
+MAX_SCRIPT_PAGES = 1000
+
+
+def _script_var(script: str, name: str) -> str | None:
+    match = re.search(_ASSIGN.format(name=re.escape(name)), script)
+    return match.group(1) if match else None
+
+
+def _script_value(script: str, token: str) -> str | None:
+    token = token.strip()
+    if token[:1] in "'\"":
+        return token[1:-1]
+    if token.isdigit():
+        return token
+    return _script_var(script, token)
+
+
+def _script_pages(script: str, page_url: str) -> list[str]:
+    """Pages announced by TRS createPageHTML(total, current, "index", "html") or countPage variables."""
+    total = prefix = ext = None
+    match = _CREATE_PAGE.search(script)
+    if match:
+        total = _script_value(script, match.group(1))
+        prefix = _script_value(script, match.group(3))
+        ext = _script_value(script, match.group(4))
+    else:
+        for name in _COUNT_NAMES:
+            total = _script_var(script, name)
+            if total:
+                break
+    if not total or not total.isdigit() or int(total) < 2:
+        return []
+    last = urlsplit(page_url).path.rsplit("/", 1)[-1]
+    stem_match = re.match(r"^([A-Za-z]+)(?:_\d+)?\.(\w+)$", last)
+    if not prefix:
+        prefix = stem_match.group(1) if stem_match else "index"
+    if not ext:
+        ext = stem_match.group(2) if stem_match else "html"
+    pages = [f"{prefix}.{ext}"] + [f"{prefix}_{n}.{ext}" for n in range(1, min(int(total), MAX_SCRIPT_PAGES))]
+    return [urljoin(page_url, p) for p in pages]
+
+
+def extract_pagination(tree, html: str, base_url: str) -> list[str]:
+    """Further pages of a list: 下一页/尾页/numbered links and script-built TRS pagers; the page itself excluded."""
+    base = page_base(tree, base_url)
+    own = resolve(base_url, base_url) or base_url
+    pages: list[str] = []
+
+    def add(url: str | None) -> None:
+        # ".../tzgg/" and ".../tzgg/index.html" are the same list page.
+        same = url == own or (own.endswith("/") and url and url.startswith(own)
+                              and re.fullmatch(r"(?:index|default)\.\w+", url[len(own):]))
+        if url and not same and url not in pages:
+            pages.append(url)
+
+    numbered: dict = {}
+    pager_parents = set()
+    try:
+        # Pager links have short texts; let libxml2 drop the long ones before Python sees them.
+        anchors = tree.xpath("//a[@href][string-length(normalize-space(.)) <= 8]")
+    except (AttributeError, TypeError, lxml.etree.XPathError):
+        anchors = []
+    for a in anchors:
+        text = "".join(a.text_content().split())
+        url = resolve(base, a.get("href"))
+        if not url:
+            continue
+        if text.lower() in NEXT_TEXTS or text.startswith(("下一页", "尾页")):
+            add(url)
+            pager_parents.add(a.getparent())
+        elif _PAGE_NUMBER.match(text):
+            numbered.setdefault(a.getparent(), []).append(url)
+    for parent, urls in numbered.items():
+        # A lone number is not a pager (calendars, counters); a run of them, or one beside 下一页, is.
+        if len(urls) >= 2 or parent in pager_parents:
+            for url in urls:
+                add(url)
+    if html and ("createPageHTML" in html or any(name in html for name in _COUNT_NAMES)):
+        # Only script text can hold the pager variables; searching it is much cheaper than the page.
+        try:
+            scripts = "\n".join(tree.xpath("//script/text()"))
+        except (AttributeError, lxml.etree.XPathError):
+            scripts = html
+        for url in _script_pages(scripts, base_url):
+            add(url)
+    return pages
+
+
+_SCRIPT_LOADERS = re.compile(
+    r"\$\.ajax\s*\(|\$\.(?:getJSON|get|post)\s*\(|\bfetch\s*\(|XMLHttpRequest|axios[.(]|"
+    r"document\.write\s*\([^)]*<(?:li|a|tr|div)\b|\.(?:html|append)\s*\([^)]*<(?:li|tr)\b|"
+    r"new\s+Vue\s*\(|createApp\s*\(|laytpl|template\s*\(\s*['\"]",
+    re.I | re.S,
+)
+_EMPTY_TARGET_RE = re.compile(r"list|news|data|result|items?|xxgk|liebiao|(?:^|\s)(?:app|lb|con|content)(?:$|\s)", re.I)
+
+
+def detect_script_list(tree, html: str) -> bool:
+    """The list container is empty and the page fills it with script: the column cannot be assessed."""
+    if not html or not _SCRIPT_LOADERS.search(html):
+        return False
+    try:
+        containers = [el for el in tree.iter("ul", "ol", "div", "tbody", "table", "section")
+                      if _EMPTY_TARGET_RE.search(_klass(el))]
+    except (AttributeError, TypeError):
+        return False
+    empty = [el for el in containers if next(el.iter("a"), None) is None
+             and not "".join(el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")).strip()]
+    if not empty:
+        return False
+    # A page that still shows dated entries has its list; the script only adds to it.
+    return not any(e.date for e in extract_entries(tree, "http://localhost/"))
+
+
+def extract_empty_note(tree) -> str:
+    """The 备注说明 an empty column prints ("本栏目暂无信息", "说明：本单位不涉及…"), else ""."""
+    phrases = load_lexicon().empty_notes
+    if not phrases:
+        return ""
+    condition = " or ".join(f"contains(., '{p}')" for p in phrases if "'" not in p)
+    try:
+        body = tree.find("body")
+        nodes = (body if body is not None else tree).xpath(f".//text()[{condition}]")
+    except (AttributeError, TypeError, lxml.etree.XPathError):
+        return ""
+    skip_cache: dict = {}
+    for node in nodes:
+        el = node.getparent()
+        if el is None or _in_skipped(el, skip_cache) or el.tag in ("script", "style", "a", "option"):
+            continue
+        # The note is the sentence around the phrase: its nearest block, when that block is short.
+        block = el
+        while block is not None and block.tag not in ("p", "div", "li", "td", "dd", "span", "section", "body"):
+            block = block.getparent()
+        text = " ".join((block if block is not None else el).text_content().split())
+        if len(text) > 200:
+            text = " ".join(node.split())
+        return text
+    return ""

@@ -1,0 +1,191 @@
+"""Everything the extractor makes of one HTML page: a pure function of (html, url)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import lxml.etree
+import lxml.html
+
+from crawler.extract.columns import extract_nav
+from crawler.extract.dates import parse_date
+from crawler.extract.links import extract_links
+from crawler.extract.listing import detect_script_list, extract_empty_note, extract_entries, extract_pagination
+from crawler.extract.metadata import extract_meta_tags, extract_metadata, load_fields
+from crawler.extract.textflow import TEXT, build_flow
+from zwgk.records import PageExtract
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_BREADCRUMB_RE = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|path|(?:^|[\s_-])wz(?:$|[\s_-])", re.I)
+_BREADCRUMB_LEAD = re.compile(r"^.{0,8}?(?:当前位置|您的位置|你的位置|您现在的位置|您现在所在的位置|所在位置|当前所在位置|现在位置)"
+                              r"\s*[:：]?\s*")
+_BREADCRUMB_SPLIT = re.compile(r"\s*(?:>>|>|»|›|＞|→|/|\\|＼|－>|-->)\s*")
+_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|——| - | – |－)\s*")
+_ARTICLE_RE = re.compile(r"TRS_Editor|TRS_UEDITOR|zoom|article|content|detail|wzzw|zhengwen|(?:^|[\s_-])zw(?:$|[\s_-])|"
+                         r"text|pages_content", re.I)
+MIN_ARTICLE_TEXT = 150
+
+
+def parse_html(html: str):
+    """The lxml tree of a page, or None when there is nothing to parse. Comments and PIs are dropped."""
+    if not html or not html.strip():
+        return None
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    html = _XML_DECL.sub("", html, count=1)
+    try:
+        return lxml.html.document_fromstring(html, parser=parser)
+    except (lxml.etree.ParserError, ValueError):
+        try:
+            return lxml.html.document_fromstring(html.encode("utf-8", "replace"),
+                                                 parser=lxml.html.HTMLParser(encoding="utf-8", remove_comments=True))
+        except (lxml.etree.ParserError, ValueError):
+            return None
+
+
+def _empty(url: str) -> PageExtract:
+    return PageExtract(title="", meta_tags={}, metadata=[], fields={}, dates={}, links=[], entries=[],
+                       pagination=[], breadcrumb=[], nav=[], text_len=0, body_hash=hashlib.sha1(b"").hexdigest())
+
+
+def _title(tree, meta_tags: dict, fields: dict) -> str:
+    article_title = meta_tags.get("ArticleTitle", "")
+    if article_title and not article_title.isdigit():
+        return article_title
+    for h1 in tree.iter("h1"):
+        text = " ".join(h1.text_content().split())
+        if len(text) >= 4:
+            return text
+    if fields.get("标题"):
+        return fields["标题"]
+    title_el = tree.find(".//title")
+    text = " ".join(title_el.text_content().split()) if title_el is not None else ""
+    # "通知公告_重庆市梁平区人民政府" -> the part before the site-name suffix.
+    parts = [p for p in _TITLE_SPLIT.split(text) if p]
+    return parts[0] if parts else text
+
+
+_BLOCKS = frozenset({"div", "p", "td", "li", "nav", "ol", "ul", "section", "span", "dd", "header", "table"})
+
+
+def _trail_holder(el):
+    """The nearest element around a trail fragment that shows the separators (the whole trail)."""
+    while el is not None and isinstance(el.tag, str) and el.tag != "body":
+        text = " ".join(el.text_content().split())
+        if len(text) > 150:
+            return None
+        if el.tag in _BLOCKS and _BREADCRUMB_SPLIT.search(text):
+            return text
+        el = el.getparent()
+    return None
+
+
+def _breadcrumb(tree) -> list[str]:
+    """The 当前位置 trail, e.g. ["首页", "政府信息公开", "规划信息"]."""
+    body = tree.find("body")
+    if body is None:
+        return []
+    trail = ""
+    for node in body.xpath(".//text()[contains(., '位置')]"):
+        text = " ".join(node.split())
+        lead = _BREADCRUMB_LEAD.match(text)
+        if lead:
+            holder = _trail_holder(node.getparent())
+            whole = holder or text
+            start = _BREADCRUMB_LEAD.match(whole)
+            trail = whole[start.end():] if start else whole
+            break
+    if not trail:
+        for el in body.xpath(".//*[@class or @id]"):
+            if _BREADCRUMB_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+                text = " ".join(el.text_content().split())
+                if len(text) <= 150 and _BREADCRUMB_SPLIT.search(text):
+                    trail = text
+                    break
+    if not trail:
+        for node in body.xpath(".//text()[starts-with(normalize-space(.), '首页') or "
+                               "starts-with(normalize-space(.), '网站首页')]"):
+            holder = _trail_holder(node.getparent())
+            if holder and holder.startswith(("首页", "网站首页")):
+                trail = holder
+                break
+    parts = [p.strip(" :：") for p in _BREADCRUMB_SPLIT.split(trail)]
+    return [p for p in parts if p and not p.isdigit()]
+
+
+def _has_article_body(tree) -> bool:
+    body = tree.find("body")
+    if body is None:
+        return False
+    for el in body.iter("div", "article", "section", "td"):
+        if not _ARTICLE_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            continue
+        text = "".join(el.text_content().split())
+        if len(text) < MIN_ARTICLE_TEXT:
+            continue
+        link_text = sum(len("".join(a.text_content().split())) for a in el.iter("a"))
+        if link_text < 0.3 * len(text):
+            return True
+    return False
+
+
+def extract_page(html: str, url: str) -> PageExtract:
+    """Parse once and extract metadata, links, list entries, pagination and hints. Never raises on odd HTML."""
+    tree = parse_html(html)
+    if tree is None:
+        return _empty(url)
+    body = tree.find("body")
+    flow = build_flow(body if body is not None else tree)
+
+    meta_tags = extract_meta_tags(tree)
+    metadata = extract_metadata(tree, flow=flow)
+    fields: dict[str, str] = {}
+    for item in metadata:
+        if item.field and item.field not in fields:
+            fields[item.field] = item.value
+    dates: dict[str, str] = {}
+    for name in load_fields().date_fields:
+        parsed = parse_date(fields.get(name, ""))
+        if parsed:
+            dates[name] = parsed.isoformat()
+    if not fields.get("发布日期") and meta_tags.get("PubDate"):
+        parsed = parse_date(meta_tags["PubDate"])
+        if parsed:
+            dates["发布日期"] = parsed.isoformat()
+
+    entries = extract_entries(tree, url)
+    pagination = extract_pagination(tree, html, url)
+    visible = " ".join(" ".join(t for t, k in zip(flow.texts, flow.kinds) if k == TEXT).split())
+    script_list = detect_script_list(tree, html) if len(entries) < 3 else False
+
+    known = {m.field for m in metadata if m.field}
+    if len(known) >= 3:
+        kind_hint = "article"
+    elif _has_article_body(tree):
+        kind_hint = "article"
+    elif len(entries) >= 3 or pagination:
+        kind_hint = "list"
+    elif known:
+        kind_hint = "article"
+    elif any(e.date for e in entries):
+        kind_hint = "list"
+    else:
+        kind_hint = ""
+
+    return PageExtract(
+        title=_title(tree, meta_tags, fields),
+        meta_tags=meta_tags,
+        metadata=metadata,
+        fields=fields,
+        dates=dates,
+        links=extract_links(tree, url),
+        entries=entries,
+        pagination=pagination,
+        breadcrumb=_breadcrumb(tree),
+        nav=extract_nav(tree, url),
+        text_len=len(visible),
+        body_hash=hashlib.sha1(visible.encode("utf-8")).hexdigest(),
+        script_rendered_list=script_list,
+        empty_note="" if entries else extract_empty_note(tree),
+        kind_hint=kind_hint,
+    )

@@ -1,0 +1,93 @@
+"""The visible text of a page body in document order, as atoms with block breaks between them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+TEXT, SOFT, HARD, CONTROL, HEADING = range(5)
+
+# Never visible, or form widgets whose option texts are not page text.
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "select", "textarea",
+                       "button", "option", "svg", "object", "iframe", "embed", "video", "audio", "map"})
+BLOCK_TAGS = frozenset({"p", "div", "li", "ul", "ol", "tr", "table", "tbody", "thead", "tfoot", "dl",
+                        "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header", "footer",
+                        "nav", "aside", "form", "blockquote", "pre", "hr", "br", "center", "address",
+                        "main", "fieldset", "figure", "figcaption", "caption", "body", "html"})
+# Table cells and definition terms end a value only once the value has text (label cell + value cell).
+CELL_TAGS = frozenset({"td", "th", "dt", "dd"})
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_CONTROL_TAGS = frozenset({"select", "textarea", "button"})
+_BUTTON_INPUTS = frozenset({"hidden", "submit", "button", "image", "reset"})
+_HIDDEN_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+@dataclass
+class TextFlow:
+    """Parallel lists, one entry per atom; spans map an element to its [first, end) atom indexes."""
+
+    kinds: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    owners: list = field(default_factory=list)        # element whose text (or child's tail) this is
+    tails: list[bool] = field(default_factory=list)   # True when the atom is an element's tail
+    in_link: list[bool] = field(default_factory=list)
+    # Visible characters before each atom, plus one final entry: sizes[end] - sizes[start] is the
+    # visible length of atoms [start, end).
+    sizes: list[int] = field(default_factory=list)
+    spans: dict = field(default_factory=dict)         # element -> (first atom, end atom)
+
+    def visible_text(self) -> str:
+        """Whitespace-normalised visible text."""
+        return " ".join(" ".join(t for t, k in zip(self.texts, self.kinds) if k == TEXT).split())
+
+
+def _hidden(el) -> bool:
+    style = el.get("style")
+    return bool(style and _HIDDEN_RE.search(style)) or el.get("hidden") is not None
+
+
+def build_flow(root) -> TextFlow:
+    """Walk root (usually <body>) once; comments' tails are kept, invisible subtrees skipped."""
+    flow = TextFlow()
+    kinds, texts, owners, tails, in_link = flow.kinds, flow.texts, flow.owners, flow.tails, flow.in_link
+    spans = flow.spans
+    # Bound methods in locals: this walk visits every node of every crawled page.
+    k_add, t_add, o_add, tail_add, l_add = kinds.append, texts.append, owners.append, tails.append, in_link.append
+
+    def walk(el, link: bool, depth: int) -> None:
+        tag = el.tag
+        if not isinstance(tag, str) or tag in SKIP_TAGS or depth > 400 or _hidden(el):
+            if tag in _CONTROL_TAGS:
+                k_add(CONTROL); t_add(""); o_add(el); tail_add(False); l_add(link)
+            return
+        first = len(kinds)
+        if tag in BLOCK_TAGS:
+            brk = HARD
+        elif tag in CELL_TAGS:
+            brk = SOFT
+        else:
+            brk = None
+            if tag == "input" and (el.get("type") or "text").lower() not in _BUTTON_INPUTS:
+                k_add(CONTROL); t_add(""); o_add(el); tail_add(False); l_add(link)
+        if brk is not None:
+            k_add(brk); t_add(""); o_add(el); tail_add(False); l_add(link)
+        if tag in HEADING_TAGS or "itle" in (el.get("class") or ""):  # class="title", "art-title", "Title"
+            k_add(HEADING); t_add(""); o_add(el); tail_add(False); l_add(link)
+        if tag == "a":
+            link = True
+        if el.text:
+            k_add(TEXT); t_add(el.text); o_add(el); tail_add(False); l_add(link)
+        for child in el:
+            walk(child, link, depth + 1)
+            tail = child.tail
+            if tail:
+                k_add(TEXT); t_add(tail); o_add(el); tail_add(True); l_add(link)
+        if brk is not None:
+            k_add(brk); t_add(""); o_add(el); tail_add(False); l_add(link)
+        spans[el] = (first, len(kinds))
+
+    if root is not None:
+        walk(root, False, 0)
+    flow.sizes = [0, *accumulate(len(t.strip()) if t else 0 for t in texts)]
+    return flow

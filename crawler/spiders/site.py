@@ -1,0 +1,430 @@
+"""GovSiteSpider: homepage → columns → list pages → detail pages, recording facts and checking every link."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.http import Request, Response
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeout
+from twisted.python.failure import Failure
+
+from crawler.extract.columns import classify_column
+from crawler.extract.encoding import decode_body
+from crawler.extract.page import extract_page
+from crawler.items import CrawlEvent, SiteStatus, StoreRows
+from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
+from crawler.sniff import sniff_type
+from zwgk.config import SiteProfile
+from zwgk.store import now_iso
+
+# Request priorities: discovery first (so columns are known before ordinary links reach them), checks last.
+PRIORITY = {"home": 1000, "gkml": 900, "column": 500, "entry": 100, "page": 50, "check": -100}
+HTML_TYPES = ("text/html", "application/xhtml")
+# Statuses handed to the callbacks (recorded as facts); 3xx stay with the redirect middleware.
+ERROR_STATUSES = list(range(400, 600))
+MAX_NAV_TEXT = 16          # a menu item longer than this is an article link, not a column
+SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops this many levels down
+
+
+def column_id_for(url: str) -> str:
+    return "c" + hashlib.sha1(canonical_url(url).encode()).hexdigest()[:10]
+
+
+class GovSiteSpider(scrapy.Spider):
+    """One spider for all sites of a run, so a shared queue (JOBDIR or Redis) holds the whole crawl."""
+
+    name = "zwgk"
+
+    def __init__(self, profiles: list[SiteProfile], run_id: int, skip_sites: frozenset[str] = frozenset(),
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.profiles = {p.id: p for p in profiles}
+        self.run_id = run_id
+        self.skip_sites = skip_sites
+        self.scopes = {p.id: SiteScope(p.allowed_domains) for p in profiles}
+        self.configured = {
+            p.id: {canonical_url(c.url): c for c in p.columns} for p in profiles
+        }
+
+    # ---- persistent state (JOBDIR pickles self.state between a stop and a resume) --------------
+    def _site_state(self, site: str) -> dict:
+        state = getattr(self, "state", None)
+        if state is None:
+            self.state = state = {}
+        return state.setdefault(site, {"pages": 0, "traps": {}, "columns": {}, "events": 0})
+
+    # ---- requests ------------------------------------------------------------------------------------
+    async def start(self):
+        for profile in self.profiles.values():
+            if profile.id in self.skip_sites:
+                continue
+            yield SiteStatus(profile.id, "crawling")
+            yield self._page_request(profile.homepage, profile.id, "home", depth=0, parent="")
+
+    def _page_request(self, url: str, site: str, role: str, depth: int, parent: str,
+                      column: dict | None = None, list_index: int = 0) -> Request:
+        profile = self.profiles[site]
+        ctx = {"site": site, "role": role, "depth": depth, "parent": parent, "column": column,
+               "list_index": list_index}
+        return Request(
+            url, callback=self.parse, errback=self.on_error, priority=PRIORITY[role] - depth,
+            meta={
+                "zwgk": ctx,
+                "handle_httpstatus_list": ERROR_STATUSES,
+                "download_timeout": profile.limits.timeout,
+                "download_slot": urlsplit(url).netloc,
+                "dont_obey_robotstxt": not profile.limits.obey_robots,
+            },
+        )
+
+    def _check_request(self, url: str, site: str, kind: str, parent: str, method: str | None = None) -> Request:
+        profile = self.profiles[site]
+        # Media and attachments are fetched with GET and cut after the first bytes: what they really are
+        # (an HTML error page for a .jpg, 0 bytes) shows only in the body. Hyperlinks get a HEAD first.
+        method = method or ("HEAD" if kind == "link" else "GET")
+        return Request(
+            url, method=method, callback=self.parse, errback=self.on_error, priority=PRIORITY["check"],
+            dont_filter=method == "GET" and kind == "link",  # the GET after a refused HEAD
+            meta={
+                "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0},
+                "handle_httpstatus_list": ERROR_STATUSES,
+                "download_maxsize": 0,  # the body is cut after its first bytes anyway
+                "download_timeout": profile.limits.timeout,
+                # one verification request for a link the site publishes, as a visitor's click would be
+                "dont_obey_robotstxt": True,
+            },
+        )
+
+    # ---- responses -----------------------------------------------------------------------------------
+    def parse(self, response: Response, **_):
+        ctx = response.meta["zwgk"]
+        if ctx["role"] == "check":
+            yield from self._handle_check(response, ctx)
+            return
+        yield from self._handle_page(response, ctx)
+
+    def _handle_check(self, response: Response, ctx: dict):
+        status = response.status
+        if response.request.method == "HEAD" and (status >= 400 or status in (405, 501)):
+            # many servers refuse or mishandle HEAD; only a GET can confirm a failure
+            yield self._check_request(ctx_url(response), ctx["site"], ctx["kind"], ctx["parent"], method="GET")
+            return
+        yield self._resource_rows(response, method=response.request.method)
+
+    def _resource_rows(self, response: Response, method: str, error: str = "") -> StoreRows:
+        status = response.status
+        outcome = "ok"
+        if status >= 500 or status in (408, 429):
+            outcome = "suspected"
+        elif status >= 400:
+            outcome = "broken"
+        length = response.headers.get("Content-Length")
+        return StoreRows("resources", [dict(
+            run_id=self.run_id, url=ctx_url(response), method=method, status=status,
+            content_type=header(response, "Content-Type"),
+            content_length=int(length) if length and length.isdigit() else None,
+            sniffed_type=sniff_type(response.body[:2048]) if method != "HEAD" else "",
+            elapsed_ms=latency_ms(response), final_url=response.url, error=error,
+            attempts=response.meta.get("retry_times", 0) + 1, outcome=outcome, checked_at=now_iso(),
+        )])
+
+    def _handle_page(self, response: Response, ctx: dict):
+        site, role = ctx["site"], ctx["role"]
+        url = ctx_url(response)
+        content_type = header(response, "Content-Type")
+        yield self._resource_rows(response, method="PAGE")
+        is_html = not content_type or content_type.lower().startswith(HTML_TYPES)
+        if response.status >= 400 or not is_html or not response.body:
+            yield self._page_row(response, ctx, url, kind=page_kind(role), error=http_error(response))
+            if role == "home":
+                yield SiteStatus(site, "unreachable", f"首页无法访问（HTTP {response.status}）")
+            elif role == "column" and ctx["list_index"] == 0:
+                yield self._column_rows(site, ctx["column"], assessable=0,
+                                        reason=f"栏目页面无法访问（HTTP {response.status}）")
+            return
+        text, encoding = decode_body(response.body, content_type)
+        try:
+            page = extract_page(text, response.url)
+        except Exception as exc:  # a page the extractor cannot read must not stop the site
+            yield self._page_row(response, ctx, url, kind=page_kind(role), encoding=encoding,
+                                 error=f"解析失败：{exc!r}"[:500])
+            yield CrawlEvent(site, "error", f"页面解析失败：{exc!r}"[:500], url)
+            return
+        kind = page_kind(role, page)
+        yield self._page_row(response, ctx, url, kind, encoding=encoding, page=page)
+        if page.metadata:
+            yield StoreRows("metadata", [
+                dict(run_id=self.run_id, site_id=site, page_url=url, position=i, **asdict(m))
+                for i, m in enumerate(page.metadata)])
+        if role == "home":
+            yield from self._on_home(response, ctx, page)
+        elif role in ("column", "gkml"):
+            yield from self._on_column(response, ctx, page)
+        yield from self._follow_links(response, ctx, page)
+
+    def _page_row(self, response: Response, ctx: dict, url: str, kind: str, encoding: str = "",
+                  page=None, error: str = "") -> StoreRows:
+        column = ctx.get("column") or {}
+        row = dict(
+            run_id=self.run_id, site_id=ctx["site"], url=url, final_url=response.url, status=response.status,
+            content_type=header(response, "Content-Type"), fetched_at=now_iso(),
+            elapsed_ms=latency_ms(response), kind=kind, column_id=column.get("id", ""),
+            parent_url=ctx.get("parent", ""), depth=ctx.get("depth", 0), encoding=encoding, error=error,
+            title="", body_hash="", text_len=0, meta_tags={}, fields={}, dates={},
+        )
+        if page is not None:
+            row.update(title=page.title, body_hash=page.body_hash, text_len=page.text_len,
+                       meta_tags=page.meta_tags, fields=page.fields, dates=page.dates)
+        return StoreRows("pages", [row])
+
+    # ---- discovery -----------------------------------------------------------------------------------
+    def _on_home(self, response: Response, ctx: dict, page):
+        site = ctx["site"]
+        yield self._entry_rows(site, "", page.entries, ctx_url(response))
+        for col in self.profiles[site].columns:
+            yield from self._column_request(site, col.url, col.name, None, depth=1, parent=ctx_url(response))
+        for link in page.nav:
+            yield from self._column_request(site, link.url, link.text, None, depth=1, parent=ctx_url(response))
+
+    def _column_request(self, site: str, url: str, name: str, parent_column: dict | None, depth: int,
+                        parent: str):
+        name = " ".join(name.split())
+        if not url or not name or len(name) > MAX_NAV_TEXT or not self.scopes[site].contains(url) \
+                or not looks_like_page(url):
+            return
+        key = canonical_url(url)
+        known = self._site_state(site)["columns"]
+        profile = self.profiles[site]
+        if key in known or key == canonical_url(profile.homepage):
+            return
+        conf = self.configured[site].get(key)
+        name = conf.name if conf else name
+        is_gkml = parent_column is None and "信息公开" in name
+        # everything below the 政府信息公开 page is a 信息公开目录 item: 基本信息 unless its name says more
+        under_gkml = bool(parent_column and (parent_column["under_gkml"] or parent_column["gkml"]))
+        cls = conf.cls if conf and conf.cls != "unknown" else classify_column(name, url)
+        if cls == "unknown" and under_gkml:
+            cls = "基本信息"
+        column = dict(
+            id=column_id_for(url), name=name, url=url, cls=cls,
+            office=(conf.office if conf and conf.office else profile.office),
+            catalog_path=conf.catalog_path if conf else "",
+            level=parent_column["level"] + 1 if parent_column else 1,
+            parent_id=parent_column["id"] if parent_column else "",
+            source="configured" if conf else "discovered", gkml=is_gkml, under_gkml=under_gkml,
+        )
+        known[key] = column["id"]
+        yield self._column_rows(site, column, assessable=None)
+        yield self._page_request(url, site, "gkml" if is_gkml else "column", depth=depth, parent=parent,
+                                 column=column)
+
+    def _column_rows(self, site: str, column: dict, assessable, reason: str = "", path: str = "",
+                     note: str = "", level: int | None = None, hub: bool = False) -> StoreRows:
+        row = dict(run_id=self.run_id, site_id=site, column_id=column["id"], name=column["name"],
+                   url=column["url"], cls=column["cls"], office=column["office"],
+                   catalog_path=column["catalog_path"], path=path, level=level or column["level"],
+                   parent_id=column["parent_id"], source=column["source"], assessable=assessable,
+                   reason=reason, note=note, hub=int(hub))
+        return StoreRows("columns", [row])
+
+    def _on_column(self, response: Response, ctx: dict, page):
+        site, column = ctx["site"], ctx["column"]
+        url = ctx_url(response)
+        limits = self.profiles[site].limits
+        if ctx["list_index"] == 0:
+            reason = ""
+            if page.script_rendered_list and not page.entries:
+                reason = "栏目列表由JavaScript脚本动态生成，无法直接评估"
+            # a channel page (频道页) that lists sub-columns instead of items is a hub, never a blank column
+            prefix = canonical_url(url).rsplit("/", 1)[0] + "/"
+            children = [link for link in page.nav if canonical_url(link.url).startswith(prefix)
+                        and canonical_url(link.url) != canonical_url(url)]
+            hub = not page.entries and not reason and len(children) >= 1
+            # breadcrumb depth tells the real level (首页 > 政府信息公开 > 规划信息 > 专项规划 is level 3)
+            level = max(1, len(page.breadcrumb) - 1) if len(page.breadcrumb) >= 2 else None
+            yield self._column_rows(site, column, assessable=0 if reason else 1, reason=reason,
+                                    path=">".join(page.breadcrumb), note=page.empty_note, level=level, hub=hub)
+            if (ctx["role"] == "gkml" or not page.entries) and column["level"] < SUB_COLUMN_LEVELS:
+                for link in page.nav:
+                    yield from self._column_request(site, link.url, link.text, column, depth=ctx["depth"] + 1,
+                                                    parent=url)
+        yield self._entry_rows(site, column["id"], page.entries, url, offset=ctx["list_index"] * 1000)
+        for entry in page.entries:
+            if entry.url and self.scopes[site].contains(entry.url) and looks_like_page(entry.url):
+                admitted, event = self._admit(site, entry.url)
+                if event:
+                    yield event
+                if admitted:
+                    yield self._page_request(entry.url, site, "entry", depth=ctx["depth"] + 1, parent=url,
+                                             column=column)
+        if ctx["list_index"] + 1 < limits.max_list_pages:
+            for next_url in page.pagination:
+                if not self.scopes[site].contains(next_url):
+                    continue
+                admitted, event = self._admit(site, next_url)
+                if event:
+                    yield event
+                if admitted:
+                    yield self._page_request(next_url, site, "column", depth=ctx["depth"], parent=url,
+                                             column=column, list_index=ctx["list_index"] + 1)
+
+    def _entry_rows(self, site: str, column_id: str, entries, list_url: str, offset: int = 0) -> StoreRows:
+        return StoreRows("entries", [
+            dict(run_id=self.run_id, site_id=site, column_id=column_id, url=e.url, title=e.title,
+                 date_text=e.date_text, date=e.date, list_url=list_url, position=offset + i)
+            for i, e in enumerate(entries) if e.url])
+
+    # ---- links ---------------------------------------------------------------------------------------
+    def _follow_links(self, response: Response, ctx: dict, page):
+        site = ctx["site"]
+        url = ctx_url(response)
+        scope = self.scopes[site]
+        limits = self.profiles[site].limits
+        rows = []
+        for link in page.links:
+            internal = bool(link.url) and scope.contains(link.url)
+            rows.append(dict(run_id=self.run_id, site_id=site, page_url=url, url=link.url, kind=link.kind,
+                             text=link.text[:200], tag=link.tag, internal=int(internal)))
+            if not link.url or not link.url.startswith(("http://", "https://")):
+                continue  # an empty src is rule material, not something to fetch
+            if link.kind == "link" and internal and looks_like_page(link.url) \
+                    and ctx["depth"] + 1 <= limits.max_depth:
+                if canonical_url(link.url) in self._site_state(site)["columns"]:
+                    continue
+                admitted, event = self._admit(site, link.url)
+                if event:
+                    yield event
+                if admitted:
+                    yield self._page_request(link.url, site, "page", depth=ctx["depth"] + 1, parent=url)
+                    continue
+            yield self._check_request(link.url, site, link.kind, url)
+        if rows:
+            yield StoreRows("links", rows)
+
+    def _admit(self, site: str, url: str) -> tuple[bool, CrawlEvent | None]:
+        """Whether one more page of this site may be queued (page limit, trap guard), and why not."""
+        state = self._site_state(site)
+        limits = self.profiles[site].limits
+        why = TrapGuard(state["traps"], limits.max_query_variants).refuse(url)
+        if why:
+            return False, self._event(site, f"未跟进：{why}", url)
+        if state["pages"] >= limits.max_pages:
+            if state["pages"] == limits.max_pages:
+                state["pages"] += 1  # say it once
+                return False, self._event(site, f"已达到页面上限 {limits.max_pages}，其余页面未抓取", url)
+            return False, None
+        state["pages"] += 1
+        return True, None
+
+    def _event(self, site: str, message: str, url: str) -> CrawlEvent | None:
+        # a trap can produce thousands of refusals: keep the first few, enough to show the evaluator
+        state = self._site_state(site)
+        state["events"] += 1
+        return CrawlEvent(site, "warning", message, url) if state["events"] <= 200 else None
+
+    # ---- failures ------------------------------------------------------------------------------------
+    def on_error(self, failure: Failure):
+        request = failure.request
+        ctx = request.meta["zwgk"]
+        site, role = ctx["site"], ctx["role"]
+        error, outcome = describe_failure(failure)
+        url = request.meta.get("redirect_urls", [request.url])[0]
+        yield StoreRows("resources", [dict(
+            run_id=self.run_id, url=url, method="PAGE" if role != "check" else request.method, status=None,
+            content_type="", content_length=None, sniffed_type="", elapsed_ms=None, final_url=request.url,
+            error=error, attempts=request.meta.get("retry_times", 0) + 1, outcome=outcome,
+            checked_at=now_iso())])
+        if role == "check":
+            return
+        yield StoreRows("pages", [dict(
+            run_id=self.run_id, site_id=site, url=url, final_url=request.url, status=None, content_type="",
+            fetched_at=now_iso(), elapsed_ms=None, kind=page_kind(role), column_id=(ctx.get("column") or {}).get("id", ""),
+            parent_url=ctx.get("parent", ""), depth=ctx.get("depth", 0), title="", encoding="", body_hash="",
+            text_len=0, meta_tags={}, fields={}, dates={}, error=error)])
+        if role == "home":
+            yield SiteStatus(site, "unreachable", f"首页无法访问：{error}")
+        elif role in ("column", "gkml") and ctx.get("list_index", 0) == 0:
+            yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问：{error}")
+
+
+def ctx_url(response: Response) -> str:
+    """The URL as it was linked (before redirects): the key that links, pages and resources share."""
+    return response.meta.get("redirect_urls", [response.url])[0]
+
+
+def header(response: Response, name: str) -> str:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else ""
+
+
+def latency_ms(response: Response) -> int | None:
+    latency = response.meta.get("download_latency")
+    return int(latency * 1000) if latency is not None else None
+
+
+def http_error(response: Response) -> str:
+    if response.status >= 400:
+        return f"HTTP {response.status}"
+    if not response.body:
+        return "空响应"
+    return ""
+
+
+def page_kind(role: str, page=None) -> str:
+    if role == "home":
+        return "home"
+    if role == "gkml":
+        return "gkml"
+    if role == "column":
+        return "column"
+    if page is not None and page.kind_hint == "list":
+        return "column" if role != "entry" else "article"
+    if page is not None and (page.metadata or page.kind_hint == "article"):
+        return "article"
+    return "article" if role == "entry" else "other"
+
+
+def describe_failure(failure: Failure) -> tuple[str, str]:
+    """A Chinese description of a failed download and its outcome (broken or suspected)."""
+    if failure.check(TwistedTimeout, TCPTimedOutError):
+        return "请求超时", "suspected"
+    if failure.check(DNSLookupError):
+        return "域名解析失败", "suspected"
+    if failure.check(IgnoreRequest):
+        text = str(failure.value)
+        if "robots.txt" in text:
+            return "robots.txt 禁止访问，未检查", "not_checked"
+        if "redirect" in text.lower():
+            return "重定向次数过多（疑似重定向循环）", "broken"
+        if "private" in text.lower() or "私有" in text:
+            return text, "not_checked"
+        return f"请求被忽略：{text}", "not_checked"
+    name = type(failure.value).__name__
+    text = str(failure.value)
+    if "maxsize" in text.lower() or "max size" in text.lower() or "Cancelled" in name:
+        return f"响应过大，已中止下载（{text[:100]}）", "suspected"
+    if "refused" in text.lower():
+        return "连接被拒绝", "suspected"
+    return f"{name}: {text}"[:300], "suspected"
+
+
+def stop_after_first_bytes(data: bytes, request: Request, spider=None, **_) -> None:
+    """bytes_received handler: a checked resource needs its status and first bytes, never the whole body."""
+    ctx = request.meta.get("zwgk")
+    if ctx and ctx["role"] == "check":
+        raise StopDownload(fail=False)
+
+
+def stop_non_html_pages(headers, body_length, request: Request, spider=None, **_) -> None:
+    """headers_received handler: a 'page' that is really a large file is recorded, not downloaded."""
+    ctx = request.meta.get("zwgk")
+    if not ctx or ctx["role"] == "check":
+        return
+    ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+    if ctype and not ctype.startswith(HTML_TYPES) and not ctype.startswith("text/"):
+        raise StopDownload(fail=False)
+

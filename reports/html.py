@@ -1,0 +1,309 @@
+"""The evaluation report (第三方评估报告): one self-contained HTML file, and the same report as PDF."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_chart
+from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, evidence_text)
+from reports.safe_output import confined_path, is_web_url
+from zwgk import __version__
+from zwgk.store import now_iso
+
+REPORT_NAME = "report.html"
+TOP_PROBLEMS = 10          # problems shown per site; the full lists are in the issue-list workbooks
+RANKING_CHART_MAX = 40     # sites drawn in the ranking chart (best and worst halves); the table has all
+TYPES_CHART_MAX = 20       # problem types drawn in the chart (the most frequent); the table has all
+SITES_NAMED = 8            # sites named per problem type before "等N个网站"
+KIND_LABELS = {"portal": "政府门户网站", "department": "部门网站"}
+CRAWL_STATUS = {"done": "已完成", "unreachable": "首页无法访问", "failed": "抓取失败", "pending": "未抓取",
+                "crawling": "抓取中断"}
+
+
+def _environment() -> Environment:
+    # autoescape on for every template: titles, messages and URLs come from crawled pages
+    env = Environment(loader=PackageLoader("reports", "templates"), undefined=StrictUndefined,
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.tests["web_url"] = is_web_url
+    env.filters["points"] = _points
+    return env
+
+
+def _points(value) -> str:
+    """Points as printed: '3', '0.5', '12.25'; '—' when the scorer gave none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
+
+
+def _score_text(site) -> str:
+    if site.veto:
+        return "否决"
+    if site.score is None or math.isnan(site.score):
+        return "—"
+    return f"{site.score:.2f}" + ("（暂定）" if site.provisional else "")
+
+
+def _passed_text(site) -> str:
+    return {True: "合格", False: "不合格"}.get(site.passed, "待定")
+
+
+def _overview(data: ReportData) -> dict:
+    sites = data.scores.sites
+    n = len(sites)
+    passed = int((sites["passed"] == True).sum())  # noqa: E712 - passed is True/False/None
+    ungraded = int(sites["passed"].isna().sum())
+    vetoed = int(sites["veto"].sum())
+    scored = sites[~sites["veto"] & sites["score"].notna()]
+    f = data.findings
+    by_severity = f.groupby("severity")["count"].agg(["size", "sum"]) if len(f) else pd.DataFrame()
+    severity = [dict(key=key, label=label, rows=int(by_severity.loc[key, "size"]) if key in by_severity.index else 0,
+                     instances=int(by_severity.loc[key, "sum"]) if key in by_severity.index else 0)
+                for key, label in SEVERITY_LABELS.items()]
+    return dict(
+        sites=n, passed=passed, failed=n - passed - ungraded, ungraded=ungraded, vetoed=vetoed,
+        pass_rate=f"{passed / n * 100:.1f}%" if n else "—",
+        average=f"{scored['score'].mean():.2f}" if len(scored) else "—",
+        provisional=int(sites["provisional"].sum()), severity=severity,
+        findings=int(len(f)), offices=int(f["office"].nunique()) if len(f) else 0,
+        warned=int(sites["warnings"].map(bool).sum()),
+    )
+
+
+def _distribution(data: ReportData):
+    sites = data.scores.sites
+    profile = data.profile
+    scored = sites[~sites["veto"] & sites["score"].notna() & sites["passed"].notna()]["score"]
+    bars = []
+    for low in range(0, 100, 10):
+        high = 100.01 if low == 90 else low + 10
+        count = int(((scored >= low) & (scored < high)).sum())
+        if low < 50 and count == 0:
+            continue  # keep the chart about the bands that occur; an empty low bin says nothing
+        name = "90–100" if low == 90 else f"{low}–{low + 9}"
+        bars.append((name, count, BAND_COLOURS.get(profile.grade_for(low), "#6b7280")))
+    bars.append(("否决", int(sites["veto"].sum()), BAND_COLOURS["否决"]))
+    ungraded = int((~sites["veto"] & sites["passed"].isna()).sum())
+    if ungraded:
+        bars.append((profile.ungraded_label, ungraded, BAND_COLOURS["未评分"]))
+    grades = []
+    for grade in profile.grades:
+        grades.append(dict(name=grade.name, min=grade.min,
+                           count=int(((sites["grade"] == grade.name) & ~sites["veto"]).sum())))
+    grades.append(dict(name="单项否决", min=None, count=int(sites["veto"].sum())))
+    if ungraded:
+        grades.append(dict(name=profile.ungraded_label, min=None, count=ungraded))
+    return column_chart(bars, "得分分布（按分数段统计网站数）"), grades
+
+
+def _ranking(data: ReportData, anchors: dict[str, str]):
+    sites = data.scores.sites
+    names = dict(zip(data.sites["site_id"], data.sites["name"]))
+    rows = []
+    for s in sites.itertuples():
+        rows.append(dict(rank=s.rank, anchor=anchors.get(s.site_id, ""), name=names.get(s.site_id, s.site_name),
+                         office=s.office, kind=KIND_LABELS.get(s.kind, s.kind), score=_score_text(s), grade=s.grade,
+                         passed=_passed_text(s), veto=bool(s.veto), findings=int(s.findings_count),
+                         provisional=bool(s.provisional), warnings=len(s.warnings)))
+    chartable = [s for s in sites.itertuples() if not s.veto and s.score == s.score]
+    if len(chartable) > RANKING_CHART_MAX:
+        half = RANKING_CHART_MAX // 2
+        chartable = chartable[:half] + chartable[-half:]
+        note = f"图中为得分最高的{half}个与最低的{half}个网站（单项否决与待定网站不参与排名图），完整排名见下表。"
+    else:
+        note = "单项否决与待定网站不参与排名图，见下表。"
+    bars = [(names.get(s.site_id, s.site_name), float(s.score),
+             BAND_COLOURS.get(s.grade, "#6b7280")) for s in chartable]
+    chart = bar_chart(bars, "网站得分排名", maximum=data.profile.total_points,
+                      marker=(data.profile.pass_line, f"合格线 {data.profile.pass_line:g}")) if bars else None
+    return rows, chart, note
+
+
+def _problem_types(data: ReportData):
+    f = data.findings
+    if not len(f):
+        return [], None
+    ptype = f["code"].map(lambda c: data.rule(c).problem_type)
+    family = f["code"].map(lambda c: data.rule(c).family)
+    frame = pd.DataFrame({"type": ptype, "family": family, "code": f["code"], "severity": f["severity"],
+                          "site": f["site_name"], "count": f["count"]})
+    rows = []
+    for name, g in frame.groupby("type", sort=False):
+        per_site = g.groupby("site")["count"].sum().sort_values(ascending=False, kind="stable")
+        named = [f"{site}（{int(n)}）" for site, n in per_site.head(SITES_NAMED).items()]
+        more = len(per_site) - len(named)
+        severity = g.groupby("severity")["count"].sum()
+        rows.append(dict(
+            type=name, family=g["family"].iloc[0], instances=int(g["count"].sum()), rows=len(g), sites=len(per_site),
+            named="、".join(named) + (f" 等{len(per_site)}个网站" if more > 0 else ""),
+            codes="、".join(sorted(g["code"].unique())),
+            severity="；".join(f"{SEVERITY_LABELS[k]}{int(severity[k])}" for k in SEVERITY_LABELS if k in severity),
+            worst=min(({"veto": 0, "deduct": 1, "warn": 2}.get(s, 3) for s in g["severity"]), default=3),
+        ))
+    rows.sort(key=lambda r: (r["worst"], -r["instances"], r["type"]))
+    colour = {0: SEVERITY_COLOURS["veto"], 1: SEVERITY_COLOURS["deduct"], 2: SEVERITY_COLOURS["warn"]}
+    charted = sorted(rows, key=lambda r: (-r["instances"], r["type"]))[:TYPES_CHART_MAX]
+    chart = bar_chart([(r["type"], r["instances"], colour.get(r["worst"], "#6b7280")) for r in charted],
+                      "问题分类统计（问题数）", label_w=230)
+    return rows, chart
+
+
+def _problem_row(row, data: ReportData) -> dict:
+    rule = data.rule(row.code)
+    return dict(
+        code=row.code, type=rule.problem_type, severity=row.severity,
+        severity_label=SEVERITY_LABELS.get(row.severity, row.severity),
+        suspected=row.confidence == "suspected", confidence=CONFIDENCE_LABELS.get(row.confidence, row.confidence),
+        column=row.column_name or "", message=row.message, count=int(row.count), title=row.title or "",
+        url=row.url or "", parent_url=row.parent_url or "", evidence=evidence_text(row.evidence, data.labels),
+        points=row.points, office=row.office, indicator=row.indicator,
+    )
+
+
+def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> list[dict]:
+    scores = data.scores
+    indicators = scores.indicators[scores.indicators["office"] == ""]
+    by_site_ind = {k: g for k, g in indicators.groupby("site_id", sort=False)}
+    offices = {k: g for k, g in scores.offices.groupby("site_id", sort=False)}
+    f = data.findings
+    top = (f.sort_values(["severity_rank", "points", "count", "seq"], ascending=[True, False, False, True],
+                         na_position="last", kind="stable").groupby("site_id", sort=False).head(top_n)
+           if len(f) else f)
+    top_by_site = {k: g for k, g in top.groupby("site_id", sort=False)} if len(top) else {}
+    totals = f.groupby("site_id").size().to_dict() if len(f) else {}
+    columns = {k: g for k, g in data.unassessable_columns.groupby("site_id", sort=False)}
+    not_assessed_rules = data.outcomes[data.outcomes["status"] == "not_assessed"] if len(data.outcomes) else \
+        data.outcomes
+    na_rules = {k: g for k, g in not_assessed_rules.groupby("site_id", sort=False)} if len(not_assessed_rules) else {}
+    info = data.sites.set_index("site_id").to_dict("index") if len(data.sites) else {}
+    empty = pd.DataFrame()
+    sections = []
+    for s in scores.sites.itertuples():
+        meta = info.get(s.site_id, {})
+        groups: dict[str, list[dict]] = {}
+        for r in by_site_ind.get(s.site_id, empty).itertuples() if s.site_id in by_site_ind else []:
+            if r.exempt:
+                state, css = f"免评：{r.not_assessed_reason}", "exempt"
+            elif not r.assessed:
+                state, css = f"未评估：{r.not_assessed_reason or '无评估结果'}", "not-assessed"
+            elif r.veto:
+                state, css = "触发单项否决", "veto"
+            elif r.capped:
+                state, css = f"扣分达上限（原扣{_points(r.raw_points_lost)}分）", "capped"
+            elif r.points_lost > 0:
+                state, css = "扣分", "deduct"
+            else:
+                state, css = "未发现扣分问题", "ok"
+            groups.setdefault(r.group, []).append(dict(
+                name=r.name, max=r.max_points, lost=r.points_lost, findings=int(r.findings_count), state=state,
+                css=css, assessed=bool(r.assessed), veto_item=r.group == "否决",
+                share=min(100.0, r.points_lost / r.max_points * 100) if r.max_points else 0.0,
+            ))
+        site_offices = offices.get(s.site_id)
+        office_rows = [] if site_offices is None else [
+            dict(office=o.office, issues=int(o.issues), veto=int(o.veto_count), deduct=int(o.deduct_count),
+                 warn=int(o.warn_count), lost=o.points_lost) for o in site_offices.itertuples()]
+        problems = [_problem_row(r, data) for r in top_by_site[s.site_id].itertuples()] \
+            if s.site_id in top_by_site else []
+        cols = columns.get(s.site_id)
+        rules = na_rules.get(s.site_id)
+        sections.append(dict(
+            anchor=anchors[s.site_id], site_id=s.site_id, name=meta.get("name", s.site_name),
+            homepage=meta.get("homepage", ""), office=s.office, kind=KIND_LABELS.get(s.kind, s.kind),
+            crawl=CRAWL_STATUS.get(s.crawl_status, s.crawl_status), crawl_error=meta.get("error", "") or "",
+            rank=s.rank, score=_score_text(s), grade=s.grade, passed=_passed_text(s), veto=bool(s.veto),
+            veto_reasons=list(s.veto_reasons), warnings=list(s.warnings), provisional=bool(s.provisional),
+            coverage=f"{s.coverage * 100:.0f}%", assessed_max=_points(s.assessed_max),
+            deduction=_points(s.deduction_total), groups=groups, offices=office_rows, problems=problems,
+            total_problems=int(totals.get(s.site_id, 0)), instances=int(s.findings_count),
+            not_assessed=[dict(indicator=k) for k in s.not_assessed],
+            not_assessed_rows=[dict(name=r["name"], group=group, reason=r["state"])
+                               for group, rows in groups.items() for r in rows
+                               if not r["assessed"] and r["css"] != "exempt"],
+            exempt=list(s.exempt),
+            columns=[] if cols is None else [dict(name=c.name, url=c.url, cls=c.cls, reason=c.reason or "未说明原因")
+                                             for c in cols.itertuples()],
+            rules_not_assessed=[] if rules is None else [
+                dict(code=r.code, type=data.rule(r.code).problem_type, reason=r.reason or "未说明原因")
+                for r in rules.itertuples()],
+        ))
+    return sections
+
+
+def _method(data: ReportData) -> dict:
+    profile = data.profile
+    veto = [dict(name=i.name, line=i.note) for i in profile.indicators.values() if i.veto]
+    groups = []
+    for group, points in profile.groups.items():
+        items = [dict(name=i.name, points=i.points, per=i.per_finding, note=i.note)
+                 for i in profile.indicators.values() if i.group == group]
+        groups.append(dict(name=group, points=points, indicators=items))
+    deductions = [dict(code=d.code, text=(f"每处扣{_points(d.points)}分" if not d.by else
+                                          "按" + data.labels.evidence.get(d.by.split(".", 1)[1], d.by) + "："
+                                          + "，".join(f"{k}{_points(v)}分" for k, v in d.table.items())),
+                       max=d.max) for d in profile.deductions.values()]
+    rules = [dict(code=r.code, type=r.problem_type, family=r.family, name=r.name,
+                  severity=SEVERITY_LABELS.get(r.severity, r.severity or "—"), indicator=r.indicator or "—",
+                  basis=r.basis or "—", fix_days=f"{r.fix_days}日" if r.fix_days is not None else "—",
+                  registered=r.registered)
+             for r in sorted(data.rules.values(), key=lambda r: r.code)]
+    return dict(veto=veto, groups=groups, deductions=deductions, rules=rules,
+                grades=[dict(name=g.name, min=g.min) for g in profile.grades],
+                exemptions=[dict(group=e.group, reason=e.reason) for e in profile.exemptions],
+                warnings=[dict(name=w.name, at_least=w.at_least, veto_at=w.veto_at) for w in profile.early_warnings])
+
+
+def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
+    """Everything the template prints, computed here so the template only lays it out."""
+    anchors = {site_id: f"site-{i}" for i, site_id in enumerate(data.scores.sites["site_id"], start=1)}
+    distribution, grades = _distribution(data)
+    ranking, ranking_chart, ranking_note = _ranking(data, anchors)
+    types, types_chart = _problem_types(data)
+    sections = _site_sections(data, anchors, top_n)
+    not_assessed = [dict(anchor=s["anchor"], site=s["name"], **row) for s in sections for row in s["not_assessed_rows"]]
+    profile = data.profile
+    return dict(
+        title="政府网站政务公开第三方评估报告",
+        generated_at=now_iso(), version=__version__, run=data.run, check=data.check,
+        profile=dict(name=data.scores.profile_name, hash=data.scores.profile_hash, title=profile.title,
+                     basis=profile.basis, pass_line=profile.pass_line, total=profile.total_points,
+                     bonus_threshold=profile.bonus_threshold, bonus_note=profile.bonus_note,
+                     suspected_factor=profile.suspected_factor, ungraded=profile.ungraded_label,
+                     min_share=profile.min_assessed_share, changed=data.profile_changed, current_hash=profile.hash),
+        overview=_overview(data), distribution=distribution, grades=grades,
+        ranking=ranking, ranking_chart=ranking_chart, ranking_note=ranking_note,
+        types=types, types_chart=types_chart, sites=sections, top_n=top_n,
+        not_assessed=not_assessed, method=_method(data), severity_colours=SEVERITY_COLOURS,
+    )
+
+
+def render_report(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS) -> Path:
+    """Write <out_dir>/report.html for the check in `data` and return its path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = confined_path(out, REPORT_NAME)
+    html = _environment().get_template("report.html.j2").render(**report_context(data, top_n))
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+class OfflineOnly(Exception):
+    """The PDF renderer was asked to fetch something: the report must not need anything from outside."""
+
+
+def render_pdf(html_path: str | Path) -> Path:
+    """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans CJK SC (fonts-noto-cjk)."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    html_path = Path(html_path)
+    pdf_path = html_path.with_suffix(".pdf")
+    # Only inline data: URLs may load: a crawled link must never make the renderer go online.
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(pdf_path)
+    return pdf_path

@@ -1,0 +1,102 @@
+"""All outputs of one scored check: report.html (+ report.pdf), issues/ per office, scores.csv and scores_wide.csv."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reports.html import render_pdf, render_report
+from reports.issue_lists import IssueLists, write_issue_lists
+from reports.report_data import ReportData, load_report_data
+from reports.scores_csv import write_scores_csv
+from scoring.profile import ScoringProfile, load_profile
+from scoring.scorer import ScoreResult
+from zwgk.config import ConfigError
+from zwgk.store import Store, StoreError
+
+ISSUES_DIR = "issues"
+
+
+@dataclass
+class Outputs:
+    """Paths of everything written, and seconds spent on each part (for `zwgk bench report`)."""
+
+    out_dir: Path
+    html: Path
+    pdf: Path | None
+    issues: IssueLists
+    csv: list[Path]
+    pdf_error: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def paths(self) -> list[Path]:
+        files = [self.html] + ([self.pdf] if self.pdf else []) + [self.issues.index]
+        for office in self.issues.offices:
+            files += [office.xlsx, office.csv]
+        return files + list(self.csv)
+
+
+def stored_profile_name(store: Store, check_id: int) -> str | None:
+    """The profile the check's newest stored scores were made with, if any."""
+    row = store.db.execute("SELECT profile_name FROM scores WHERE check_id=? ORDER BY rowid DESC LIMIT 1",
+                           (check_id,)).fetchone()
+    return row["profile_name"] if row else None
+
+
+def ensure_scores(store: Store, check_id: int, profile: str | None) -> tuple[ScoreResult, ScoringProfile, bool]:
+    """The stored scores of a check under a profile, scoring the check first when none are stored.
+
+    Returns (scores, profile, scored_now). The report never computes a score itself: missing scores are
+    made by the scoring stage (`scoring.commands.score_check`) and stored like `zwgk score` would."""
+    from scoring.commands import score_check
+    from scoring.scorer import load_scores
+
+    name = profile or stored_profile_name(store, check_id) or "gov2019"
+    try:
+        loaded = load_profile(name)
+    except ConfigError as exc:
+        if profile is None:
+            raise ConfigError(f"{exc}；该检查的得分使用指标体系“{name}”，请用 --profile 指定其 YAML 文件") from exc
+        raise
+    try:
+        return load_scores(store, check_id, loaded.name), loaded, False
+    except StoreError:
+        result, loaded = score_check(store, check_id, name)
+        return result, loaded, True
+
+
+def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str | ScoringProfile | None = None,
+                  pdf: bool = True, top_n: int | None = None, data: ReportData | None = None) -> Outputs:
+    """Write every output of one check into out_dir; the check's scores must be stored (see ensure_scores)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    if data is None:
+        if profile is None or isinstance(profile, str):
+            _, profile, _ = ensure_scores(store, check_id, profile)
+        data = load_report_data(store, check_id, profile)
+    seconds["load"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    html = render_report(data, out, **({"top_n": top_n} if top_n else {}))
+    seconds["html"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    issues = write_issue_lists(data, out / ISSUES_DIR)
+    seconds["issue_lists"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    csv_paths = write_scores_csv(data.scores, out)
+    seconds["scores_csv"] = time.perf_counter() - started
+
+    pdf_path, pdf_error = None, ""
+    if pdf:
+        started = time.perf_counter()
+        try:
+            pdf_path = render_pdf(html)
+        except ImportError as exc:
+            pdf_error = f"未安装 WeasyPrint，未生成 PDF（pip install 'zwgk[pdf]'）：{exc}"
+        seconds["pdf"] = time.perf_counter() - started
+    return Outputs(out, html, pdf_path, issues, csv_paths, pdf_error, seconds)

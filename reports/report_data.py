@@ -1,0 +1,205 @@
+"""What the outputs show, read once from the store: run, check, sites, findings, stored scores, rules, profile."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from scoring.profile import ScoringProfile, load_profile
+from scoring.scorer import ScoreResult, load_inputs, load_scores
+from zwgk.config import ConfigError
+from zwgk.store import Store, StoreError
+
+# Severity words as evaluators print them, and the order lists are sorted in (否决 first).
+SEVERITY_LABELS = {"veto": "否决", "deduct": "扣分", "warn": "预警"}
+SEVERITY_ORDER = {"veto": 0, "deduct": 1, "warn": 2}
+CONFIDENCE_LABELS = {"confirmed": "确定", "suspected": "疑似"}
+
+LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Chinese words the outputs use for evidence keys (reports/data/labels.yaml)."""
+
+    evidence: dict[str, str]
+
+
+@lru_cache(maxsize=4)
+def load_labels(path: str | Path = LABELS_FILE) -> Labels:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read labels: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level: expected a mapping with the key 'evidence'")
+    value = data.get("evidence")
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
+                                              for k, v in value.items()):
+        raise ConfigError(f"{path}: key 'evidence': expected a mapping of evidence keys to non-empty Chinese labels")
+    return Labels(evidence=value)
+
+
+UNKNOWN_FAMILY = "其他问题"
+
+
+@dataclass(frozen=True)
+class RuleText:
+    """What the outputs print about one rule, from the rule registry (`rules.registry.get_rule`)."""
+
+    code: str
+    problem_type: str      # 问题类型: the registry's title of the rule ("信息公开要素缺失")
+    family: str            # the rule family in Chinese ("信息公开要素")
+    name: str              # the registry's kebab-case name ("missing-required-field")
+    severity: str
+    indicator: str
+    basis: str             # 依据
+    advice: str            # 整改建议
+    fix_days: int | None   # 整改时限 in days
+    registered: bool       # False when the registry does not know the code (rule removed since the check)
+
+
+def _families() -> dict[str, str]:
+    try:
+        from rules.registry import FAMILIES
+    except ImportError:
+        return {}
+    return dict(FAMILIES)
+
+
+def rule_text(code: str) -> RuleText:
+    """The registry's entry for a code, in the words the outputs print; a placeholder for unknown codes."""
+    match = re.match(r"[A-Z]+", code or "")
+    family = _families().get(match.group(0) if match else "", UNKNOWN_FAMILY)
+    try:
+        from rules.registry import get_rule
+        rule = get_rule(code)
+    except (ImportError, KeyError, LookupError):
+        rule = None
+    if rule is None:
+        return RuleText(code, f"{family}（{code}）", family, "", "", "", "（规则未登记）", "", None, False)
+    fix_days = getattr(rule, "fix_days", None)
+    return RuleText(
+        code=code, problem_type=str(getattr(rule, "title", "") or family), family=family,
+        name=str(getattr(rule, "name", "")), severity=str(rule.severity), indicator=str(rule.indicator),
+        basis=str(getattr(rule, "basis", "") or ""), advice=str(getattr(rule, "advice", "") or ""),
+        fix_days=int(fix_days) if isinstance(fix_days, (int, float)) and fix_days == fix_days else None,
+        registered=True,
+    )
+
+
+def evidence_text(evidence, labels: Labels | None = None, limit: int = 300) -> str:
+    """Evidence of a finding as one readable line: 「字段：文号；取值：[2023]5号」."""
+    labels = labels or load_labels()
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence) if evidence else {}
+        except ValueError:
+            return evidence[:limit]
+    if not isinstance(evidence, dict):
+        return ""
+    parts = []
+    for key, value in evidence.items():
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = "、".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = "，".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, bool):
+            value = "是" if value else "否"
+        parts.append(f"{labels.evidence.get(key, key)}：{value}")
+    text = "；".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _finding_points(findings: pd.DataFrame, sites: pd.DataFrame, profile: ScoringProfile) -> pd.Series:
+    """扣分 of each finding, from the scorer's own function; blank when the scorer does not expose one."""
+    from scoring import scorer
+    points_of = getattr(scorer, "finding_points", None)
+    if points_of is None or not len(findings):
+        return pd.Series([float("nan")] * len(findings), index=findings.index, dtype="float64")
+    points = points_of(findings, sites, profile)
+    return pd.Series(list(points), index=findings.index, dtype="float64")
+
+
+@dataclass
+class ReportData:
+    """One check's findings with the stored scores, shaped for the report and the issue lists."""
+
+    store_path: Path
+    run: dict
+    check: dict
+    sites: pd.DataFrame            # run_sites: site_id, name, office, homepage, kind, status, error
+    findings: pd.DataFrame         # findings + office (site's when blank), points, severity_rank
+    outcomes: pd.DataFrame         # rule_outcomes of the check
+    unassessable_columns: pd.DataFrame  # columns the crawl could not assess, with the reason
+    scores: ScoreResult
+    profile: ScoringProfile
+    rules: dict[str, RuleText]
+    labels: Labels
+
+    @property
+    def profile_changed(self) -> bool:
+        """The profile file now differs from the one the stored scores were made with."""
+        return self.profile.hash != self.scores.profile_hash
+
+    def rule(self, code: str) -> RuleText:
+        if code not in self.rules:
+            self.rules[code] = rule_text(code)
+        return self.rules[code]
+
+
+def resolve_check(store: Store, run_id: int | None, check_id: int | None) -> int:
+    """The check to report: the given one (which must belong to the run, if given) or the run's newest."""
+    if check_id is None:
+        return int(store.latest_check(run_id)["check_id"])
+    row = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()
+    if row is None:
+        raise StoreError(f"{store.path}: no check {check_id}")
+    if run_id is not None and int(row["run_id"]) != run_id:
+        raise StoreError(f"check {check_id} belongs to run {row['run_id']}, not run {run_id}")
+    return check_id
+
+
+def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile = "gov2019",
+                     scores: ScoreResult | None = None) -> ReportData:
+    """Everything the outputs need for one check; scores are the stored ones (StoreError when none)."""
+    profile = profile if isinstance(profile, ScoringProfile) else load_profile(profile)
+    if scores is None:
+        scores = load_scores(store, check_id, profile.name)
+    findings, score_sites, outcomes, check = load_inputs(store, check_id)
+    run = dict(store.run(int(check["run_id"])))
+    sites = pd.DataFrame([dict(r) for r in store.sites(run["run_id"])],
+                         columns=["site_id", "name", "office", "homepage", "kind", "status", "error"])
+    sites = sites[["site_id", "name", "office", "homepage", "kind", "status", "error"]] if len(sites) else sites
+    labels = load_labels()
+
+    findings = findings.reset_index(drop=True)
+    site_office = dict(zip(sites["site_id"], sites["office"]))
+    site_name = dict(zip(sites["site_id"], sites["name"]))
+    if len(findings):
+        # A finding without an office belongs to the site's 主办单位 (the scorer counts it the same way).
+        blank = findings["office"].fillna("") == ""
+        findings.loc[blank, "office"] = findings.loc[blank, "site_id"].map(site_office).fillna("")
+        findings["site_name"] = findings["site_id"].map(site_name).fillna(findings["site_id"])
+        findings["points"] = _finding_points(findings, score_sites, profile)
+        findings["severity_rank"] = findings["severity"].map(SEVERITY_ORDER).fillna(9).astype(int)
+    else:
+        findings = findings.assign(site_name="", points=pd.Series(dtype="float64"),
+                                   severity_rank=pd.Series(dtype="int64"))
+    columns = pd.read_sql_query(
+        "SELECT site_id, column_id, name, url, cls, office, reason FROM columns"
+        " WHERE run_id=? AND assessable=0 ORDER BY site_id, name", store.db, params=(run["run_id"],))
+    codes = sorted(set(json.loads(check.get("rule_codes") or "[]")) | set(findings["code"]))
+    rules = {code: rule_text(code) for code in codes}
+    return ReportData(store_path=Path(store.path), run=run, check=dict(check), sites=sites, findings=findings,
+                      outcomes=outcomes, unassessable_columns=columns, scores=scores, profile=profile,
+                      rules=rules, labels=labels)

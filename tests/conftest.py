@@ -1,0 +1,25 @@
+"""Shared pytest fixtures: the fixture government sites served on 127.0.0.1 and their rendered profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixtures.server import DEFAULT_AS_OF, FixtureServer
+
+# The date every fixture page's dates are relative to; crawls of the fixture sites are deterministic.
+AS_OF = DEFAULT_AS_OF
+
+
+@pytest.fixture(scope="session")
+def fixture_server():
+    """A running FixtureServer for all fixture sites (cityportal, fgw) plus the external site."""
+    with FixtureServer(as_of=AS_OF) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def fixture_profiles(fixture_server, tmp_path_factory) -> list[Path]:
+    """The sites' profile.yaml templates rendered for the running server (one file per site)."""
+    return fixture_server.write_profiles(tmp_path_factory.mktemp("profiles"))

@@ -1,0 +1,176 @@
+"""extract_entries / extract_pagination / detect_script_list / extract_empty_note over column list pages."""
+
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from crawler.extract.listing import detect_script_list, extract_empty_note, extract_entries, extract_pagination
+
+PAGES = Path(__file__).parent / "data" / "extract"
+LIST_URL = "http://www.cqlp.gov.cn/zwgk/tzgg/index.html"
+
+
+def load(name: str) -> tuple[str, object]:
+    html = (PAGES / name).read_text(encoding="utf-8")
+    return html, lxml.html.document_fromstring(html)
+
+
+def test_ul_li_list_with_span_dates_skips_menus_and_footer():
+    _, tree = load("list_ul_trs.html")
+    entries = extract_entries(tree, LIST_URL)
+    assert [e.date for e in entries] == ["2023-12-20", "2023-12-15", "2023-11-30", "2023-11-02", "2023-10-19", None]
+    assert entries[0].url == "http://www.cqlp.gov.cn/zwgk/tzgg/202312/t20231220_12345678.html"
+    # a cut-short link text gives way to the full title attribute
+    assert entries[1].title == "关于开展2024年度政府网站与政务新媒体自查工作的通知"
+    assert entries[2].date_text == "2023-11-30"            # printed as [2023-11-30]
+    assert entries[3].date_text == "2023年11月02日"
+    assert entries[4].date_text == "10-19"                  # the year comes from t20231019 in the URL
+    assert entries[5].date_text == "" and entries[5].url.startswith("http://www.cq.gov.cn/")
+    titles = {e.title for e in entries}
+    assert not titles & {"首页", "政务公开", "通知公告", "网站地图", "联系我们"}
+
+
+def test_month_day_dates_take_the_year_from_the_url_or_the_page():
+    html = """<ul class="list">
+    <li><a href="/a/202401/t20240108_1.html">梁平区召开2024年经济工作会议</a><span>01-08</span></li>
+    <li><a href="/a/123.html">区领导调研乡村振兴重点项目建设情况</a><span>12-29</span></li>
+    <li><a href="/a/124.html">关于元旦期间政务服务大厅办公时间的公告</a><span>2024-01-02</span></li></ul>"""
+    entries = extract_entries(lxml.html.document_fromstring(html), "http://www.cqlp.gov.cn/")
+    assert [(e.date_text, e.date) for e in entries] == [
+        ("01-08", "2024-01-08"), ("12-29", "2023-12-29"), ("2024-01-02", "2024-01-02")]
+
+
+def test_table_rows_list():
+    _, tree = load("list_policy_table.html")
+    entries = extract_entries(tree, "http://www.example.gov.cn/zcwj/gfxwj/")
+    assert len(entries) == 4
+    assert entries[0].title == "关于公布2023年度行政规范性文件清理结果的通知"
+    assert entries[0].url == "http://www.example.gov.cn/zcwj/gfxwj/202312/t20231205_123.html"
+    assert [e.date for e in entries] == ["2023-12-08", "2023-11-20", "2023-10-11", "2023-09-01"]
+
+
+def test_div_list_layout_keeps_undated_item_and_skips_friend_links():
+    _, tree = load("list_div.html")
+    entries = extract_entries(tree, "http://sjj.example.gov.cn/xwzx/gzdt/")
+    assert [e.date for e in entries] == ["2024-01-05", "2023-12-28", "2023-12-21", None]
+    assert entries[0].url == "http://sjj.example.gov.cn/xwzx/gzdt/2024/0105/8841.html"
+    assert all("政府" not in e.title for e in entries)
+
+
+def test_menus_of_columns_are_not_entries():
+    html = """<ul class="sub-columns"><li><a href="/xxgk/fdzdgknr/">法定主动公开内容</a></li>
+    <li><a href="/xxgk/gkzn/">政府信息公开指南</a></li><li><a href="/xxgk/gkzd/">政府信息公开制度</a></li>
+    <li><a href="/xxgk/gknb/">政府信息公开年报</a></li></ul>"""
+    assert extract_entries(lxml.html.document_fromstring(html), "http://www.example.gov.cn/xxgk/") == []
+
+
+def test_undated_article_list_is_kept_with_none_dates():
+    html = "<ul class='news'>" + "".join(
+        f"<li><a href='/xwzx/{n}.html'>示例市召开第{n}次政务公开工作推进会议</a></li>" for n in range(4)) + "</ul>"
+    entries = extract_entries(lxml.html.document_fromstring(html), "http://www.example.gov.cn/xwzx/")
+    assert len(entries) == 4 and all(e.date is None and e.date_text == "" for e in entries)
+
+
+def test_same_article_in_carousel_and_dated_list_is_one_dated_entry():
+    html = """<ul class="pics"><li><a href="/a/1.html"><img src="/p1.jpg" alt="x"><p>示例市召开经济运行分析会议</p></a></li>
+    <li><a href="/a/2.html"><p>示例市启动政务服务体验官活动</p></a></li><li><a href="/a/3.html"><p>示例市秋季招聘会举行</p></a></li></ul>
+    <ul class="list"><li><a href="/a/1.html">示例市召开经济运行分析会议</a><span>2025-01-15</span></li>
+    <li><a href="/a/4.html">市领导调研重点项目</a><span>2025-01-13</span></li></ul>"""
+    entries = extract_entries(lxml.html.document_fromstring(html), "http://www.example.gov.cn/")
+    by_url = {e.url.rsplit("/", 1)[1]: e.date for e in entries}
+    assert by_url["1.html"] == "2025-01-15"
+    assert len(entries) == 4
+
+
+def test_pagination_links_and_trs_script():
+    html, tree = load("list_ul_trs.html")
+    pages = extract_pagination(tree, html, LIST_URL)
+    base = "http://www.cqlp.gov.cn/zwgk/tzgg/"
+    assert set(pages) == {base + f"index_{n}.html" for n in range(1, 5)}
+    assert LIST_URL not in pages
+
+
+def test_pagination_numbers_and_next():
+    html, tree = load("list_div.html")
+    url = "http://sjj.example.gov.cn/xwzx/gzdt/index.html"
+    assert extract_pagination(tree, html, url) == [url + "?page=2", url + "?page=1", url + "?page=3"]
+
+
+@pytest.mark.parametrize(("script", "current", "expected"), [
+    ('createPageHTML(4, 0, "index", "html");', "index.html", ["index_1.html", "index_2.html", "index_3.html"]),
+    ('createPageHTML(3, 0, "index", "html");', "", ["index_1.html", "index_2.html"]),
+    ('createPageHTML(3, 2, "index", "shtml");', "index_2.shtml", ["index.shtml", "index_1.shtml"]),
+    ("createPageHTML('page_div', 3, 1, 'list', 'htm', 45);", "list.htm", ["list_1.htm", "list_2.htm"]),
+    ("var countPage = 3;\nvar currentPage = 0;\ncreatePageHTML(countPage, currentPage, 'index', 'html');",
+     "index.html", ["index_1.html", "index_2.html"]),
+    ("var countPage = 3//共多少页\nvar currentPage = 1//所在页", "index_1.html", ["index.html", "index_2.html"]),
+    ("createPageHTML(1, 0, 'index', 'html');", "index.html", []),
+])
+def test_trs_script_pagination(script, current, expected):
+    html = f"<html><body><ul class='list'></ul><div class='page'><script>{script}</script></div></body></html>"
+    tree = lxml.html.document_fromstring(html)
+    base = "http://www.example.gov.cn/zwgk/tzgg/"
+    assert extract_pagination(tree, html, base + current) == [base + p for p in expected]
+
+
+def test_lone_number_link_is_not_pagination():
+    html = "<div class='calendar'><a href='/rl/15.html'>15</a></div><p>共 1 页</p>"
+    assert extract_pagination(lxml.html.document_fromstring(html), html, "http://www.example.gov.cn/") == []
+
+
+def test_script_rendered_list_is_detected():
+    html, tree = load("list_script.html")
+    assert detect_script_list(tree, html) is True
+
+
+@pytest.mark.parametrize("loader", [
+    "fetch('/api/list.json').then(r => r.json())",
+    "var x = new XMLHttpRequest(); x.open('GET', 'list.json');",
+    "$.getJSON('list.json', function(d){})",
+    "document.write('<li><a href=\"' + u + '\">' + t + '</a></li>');",
+])
+def test_script_loaders(loader):
+    html = f"<html><body><ul id='list' class='news-list'></ul><script>{loader}</script></body></html>"
+    assert detect_script_list(lxml.html.document_fromstring(html), html) is True
+
+
+def test_script_on_a_page_with_its_list_is_not_a_script_list():
+    html, tree = load("list_ul_trs.html")
+    html = html.replace("</body>", "<script>$.ajax({url:'/count.jsp'});</script><div id='data'></div></body>")
+    tree = lxml.html.document_fromstring(html)
+    assert detect_script_list(tree, html) is False
+
+
+def test_empty_list_without_script_is_not_a_script_list():
+    html = "<html><body><ul class='list'></ul></body></html>"
+    assert detect_script_list(lxml.html.document_fromstring(html), html) is False
+
+
+def test_empty_note():
+    _, tree = load("empty_column.html")
+    assert extract_empty_note(tree) == "说明：本单位不涉及农村危房改造相关工作，故本栏目暂无信息。"
+
+
+def test_no_empty_note_on_a_list_page():
+    _, tree = load("list_ul_trs.html")
+    assert extract_empty_note(tree) == ""
+
+
+def test_empty_note_short_form():
+    html = "<div class='list'><p class='nodata'>本栏目暂无信息</p></div>"
+    assert extract_empty_note(lxml.html.document_fromstring(html)) == "本栏目暂无信息"
+
+
+def test_attachment_list_under_an_article_is_not_entries():
+    html = """<div class="fj"><p>附件：</p><ul><li><a href="/files/P1.pdf">计划全文.pdf</a></li>
+    <li><a href="/files/P2.xlsx">主要指标表.xlsx</a></li><li><a href="/files/P3.zip">附表.zip</a></li></ul></div>"""
+    assert extract_entries(lxml.html.document_fromstring(html), "http://www.example.gov.cn/zcwj/1.htm") == []
+
+
+def test_script_writing_items_inside_the_list_container():
+    html = """<ul class="list"><script src="data.js"></script><script>
+    for (var i = 0; i < listData.length; i++) {
+      document.write('<li><a href="' + listData[i][1] + '">' + listData[i][0] + '</a></li>');
+    }</script></ul>"""
+    assert detect_script_list(lxml.html.document_fromstring(html), html) is True
