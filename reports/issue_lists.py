@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import os
 from concurrent.futures import ProcessPoolExecutor
-from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import pandas as pd
@@ -71,7 +70,7 @@ class OfficeList:
     sites: list[str]
     xlsx: Path
     csv: Path
-    counts: dict[str, int] = field(default_factory=dict)   # veto / deduct / warn -> rows
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)   # site -> veto / deduct / warn -> rows
 
 
 @dataclass
@@ -192,7 +191,9 @@ def _styles(ws) -> dict[str, WriteOnlyCell]:
 
 def _cell(ws, value, template: WriteOnlyCell) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
-    cell._style = copy(template._style)  # see _styles: openpyxl copies styles between cells the same way
+    # Share the template's style array (see _styles): a write-only cell is serialised as soon as its row is
+    # appended and never changed afterwards, so the shared array is never mutated through it.
+    cell._style = template._style
     return cell
 
 
@@ -308,8 +309,10 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
         workers = min(os.cpu_count() or 1, 4) if len(frame) >= PARALLEL_ROWS else 1
     workers = max(1, min(workers, len(jobs)))
     if workers > 1:
-        # spawn, not fork: the parent holds an open SQLite connection and pandas' threads
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        # fork: workers start at once with everything imported, and callers need no `__main__` guard; a worker
+        # only writes files from the rows it is given (it never touches the parent's SQLite connection)
+        context = get_context("fork") if "fork" in get_all_start_methods() else get_context()
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             # largest first, so one big office does not start last and run alone
             for _ in pool.map(_write_office_files, sorted(jobs, key=lambda j: -len(j.rows))):
                 pass

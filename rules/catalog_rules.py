@@ -153,8 +153,8 @@ def check_catalog_item_published_late(page: Page, snapshot: Snapshot, ctx: Check
     if found is None:
         return
     written, published = iso_day(page.dates.get("成文日期")), iso_day(page.dates.get("发布日期"))
-    if written is None or published is None or published <= written:
-        return
+    if written is None or published is None or published <= written or published > ctx.as_of:
+        return   # a 发布日期 after the check day is itself wrong (META006), not a late publication
     m, deadline = found
     if (published - written).days <= deadline.days:   # working days never outnumber calendar days
         return

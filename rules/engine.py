@@ -69,7 +69,18 @@ def check_snapshot(snapshot: Snapshot, ctx: CheckContext, rules: Iterable[Rule])
 
     found: dict[str, list[Finding]] = {r.code: [] for r in rules}
     failed: dict[str, str] = {}
-    page_rules = [(r, ctx.for_rule(r)) for r in rules if r.per_page]
+    page_rules = []
+    for rule in (r for r in rules if r.per_page):
+        rctx = ctx.for_rule(rule)
+        try:
+            if rule.prepare is not None:
+                rule.prepare(snapshot, rctx)
+        except NotAssessed as exc:
+            failed[rule.code] = str(exc)
+        except Exception as exc:
+            failed[rule.code] = _error_text(exc)
+        else:
+            page_rules.append((rule, rctx))
     if page_rules:
         # one pass over the pages for all page rules: pages stream from the store, never all in memory
         active = page_rules
@@ -108,8 +119,37 @@ def check_snapshot(snapshot: Snapshot, ctx: CheckContext, rules: Iterable[Rule])
             outcomes.append(RuleOutcome(rule.code, site_id, "not_assessed", failed[rule.code]))
             continue
         outcomes.append(RuleOutcome(rule.code, site_id, "assessed"))
-        findings.extend(_redacted(f) for f in found[rule.code])
+        hits = merge_by_url(found[rule.code], snapshot.site.office) if rule.merge_by_url else found[rule.code]
+        findings.extend(_redacted(f) for f in hits)
     return findings, outcomes
+
+
+MAX_LISTED_PAGES = 20
+
+
+def merge_by_url(findings: list[Finding], site_office: str) -> list[Finding]:
+    """One finding per target URL: the first occurrence, with every page it appears on in the evidence.
+
+    A link in a shared footer is one broken link, not one per page; the pages are listed (up to 20)
+    and counted in evidence["occurrences"]. When they span columns, the site's office gets it.
+    """
+    groups: dict = {}
+    for f in findings:
+        key = f.url if f.url else (f.url, f.parent_url)   # empty src: one per page
+        groups.setdefault(key, []).append(f)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+            continue
+        evidence = dict(first.evidence, occurrences=len(group),
+                        pages=[f.parent_url for f in group[:MAX_LISTED_PAGES]])
+        if len({f.column_id for f in group}) > 1:
+            evidence.pop("column_class", None)
+            first = replace(first, column_id="", column_name="", office=site_office)
+        out.append(replace(first, evidence=evidence))
+    return out
 
 
 def _redacted(f: Finding) -> Finding:

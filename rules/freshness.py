@@ -71,9 +71,18 @@ def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container:
     return ColumnState(column, state, feed, window, newest, days)
 
 
+def containers(snapshot: Snapshot) -> frozenset[str]:
+    """Columns that hold sub-columns: named as a parent, or whose breadcrumb prefixes another's."""
+    ids = {c.parent_id for c in snapshot.columns if c.parent_id}
+    paths = {c.path for c in snapshot.columns if c.path}
+    prefixes = {p.rsplit(">", 1)[0] for p in paths if ">" in p}
+    ids |= {c.column_id for c in snapshot.columns if c.path and c.path in prefixes}
+    return frozenset(ids)
+
+
 def column_states(snapshot: Snapshot, ctx: CheckContext) -> list[ColumnState]:
-    parents = {c.parent_id for c in snapshot.columns if c.parent_id}
-    states = [column_state(c, snapshot.feed(c.column_id), ctx, c.column_id in parents) for c in snapshot.columns]
+    states = [column_state(c, snapshot.feed(c.column_id), ctx, c.column_id in containers(snapshot))
+              for c in snapshot.columns]
     if not any(s.state != NOT_ASSESSABLE for s in states):
         raise NotAssessed("未发现可评估的栏目（栏目均未抓取或无法评估）")
     return states
@@ -198,14 +207,15 @@ def check_column_not_updated(snapshot: Snapshot, ctx: CheckContext) -> Iterator[
 
 
 def check_blank_column(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
-    """What it checks: a column that should carry a list (动态、通知、政策、人事、规划、基本信息、专题) has no item.
+    """What it checks: a column that should carry a list (动态、通知、政策、人事、规划、基本信息、专题、互动) has no
+    item.
 
     Why: a 空白栏目 promises information that is not there; five of them are a 单项否决.
 
     Basis: 国办秘函〔2019〕19号 单项否决 "栏目不更新 (3) 空白栏目"; RULEBOOK §2, §4.
 
     Not flagged: empty 信息公开目录 sub-columns (STALE005 judges them with their 备注说明); a column whose
-    page is a single article (static content) or that lists sub-columns; classes 静态/互动/办事/unknown;
+    page is a single article (static content) or that lists sub-columns; classes 静态/办事/unknown;
     lists rendered by JavaScript (the crawler marks them not assessable, STALE010).
     """
     for s in column_states(snapshot, ctx):
@@ -357,7 +367,7 @@ def check_column_not_assessable(snapshot: Snapshot, ctx: CheckContext) -> Iterat
     Basis: RULEBOOK §4 ("a list rendered only by JavaScript is not empty: say the column could not be
     assessed"); ARCHITECTURE (a failure is a status, never a pass).
 
-    Not flagged: columns of classes no freshness rule judges (互动、办事、静态、unknown) outside 信息公开.
+    Not flagged: columns of classes no freshness rule judges (办事、静态、unknown) outside 信息公开.
     """
     t = ctx.thresholds.freshness
     for c in snapshot.columns:

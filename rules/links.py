@@ -52,12 +52,17 @@ def check_dead_link_on_page(page: Page, snapshot: Snapshot, ctx: CheckContext) -
 
     Basis: 国办秘函〔2019〕19号 扣分指标 "链接可用性" (other pages −0.1 per broken link); RULEBOOK §3.
 
-    Not flagged: the homepage (LINK001); links not checked; suspected failures (LINK003); images and
-    attachments (MEDIA rules).
+    Not flagged: the homepage, and targets that are also linked from the homepage (LINK001 reports them
+    once); links not checked; suspected failures (LINK003); images and attachments (MEDIA rules). A
+    target dead on many pages (a shared footer) is one finding listing the pages.
     """
     if page.kind == "home":
         return
-    yield from _dead_links(page, snapshot, ctx, ("link",), "confirmed", "页面")
+    on_home = ctx.memo("homepage_link_urls", lambda: frozenset(lk.url for lk in snapshot.home.links)
+                       if snapshot.home is not None else frozenset())
+    for finding in _dead_links(page, snapshot, ctx, ("link",), "confirmed", "页面"):
+        if finding.url not in on_home:     # the same dead target on the homepage is LINK001's
+            yield finding
 
 
 def check_suspected_dead_link(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:

@@ -21,6 +21,7 @@ _CLOSERS = "〕﹞]］)）】」〉》>}"
 _BRACKETED = re.compile(r"^(?P<prefix>.*?)(?P<open>[" + re.escape(_OPENERS) + r"])(?P<year>\d{2,4})"
                         r"(?P<close>[" + re.escape(_CLOSERS) + r"])(?P<rest>.*)$")
 _BARE_YEAR = re.compile(r"^(?P<prefix>\D*?)(?P<year>(?:19|20)\d{2})年?(?P<rest>.*)$")
+_ORDER_NUMBER = re.compile(r"^\D+令第[1-9]\d*号$")
 _SEQUENCE = re.compile(r"^(?P<di>第?)(?P<seq>\d+)(?P<hao>号?)$")
 
 
@@ -67,7 +68,8 @@ def page_role_of(page: Page, column: Column | None, ctx: CheckContext) -> Role |
     t = ctx.thresholds.metadata
     title = page.headline
     # a 解读 of a document sits in the 政策文件 column but is not itself a document with a 文号
-    interpretation = any(m in title for m in ctx.thresholds.media.interpretation_markers)
+    interpretation = any(m in f"{title} {column.name if column else ''}"
+                         for m in ctx.thresholds.media.interpretation_markers)
     genre = " ".join((page.fields.get("体裁分类", ""), page.fields.get("主题分类", ""),
                       column.name if column else ""))
     marked = next((m for m in t.policy_markers if m in genre), "")
@@ -179,9 +181,15 @@ class NumberCheck:
 
 
 def check_document_number_format(number: str, fallback_year: int | None, brackets: list[str]) -> NumberCheck:
-    """Judge one 文号 (whitespace already removed) against GB/T 9704-2012 §7.2.4."""
+    """Judge one 文号 (whitespace already removed) against GB/T 9704-2012 §7.2.4.
+
+    A 令号 (`示例市人民政府令第5号`, `国务院令第708号`) is numbered with 第 by GB/T 9704-2012 §10.1 and
+    carries no year: it is legal as written.
+    """
     problems: list[str] = []
     year: int | None = None
+    if _ORDER_NUMBER.match(number):
+        return NumberCheck(number, fallback_year, ())
     m = _BRACKETED.match(number)
     if m:
         prefix, pair, year_text, rest = m["prefix"], m["open"] + m["close"], m["year"], m["rest"]

@@ -44,6 +44,8 @@ class Rule:
     fix_days: int        # 整改时限 (days)
     check: Callable
     per_page: bool = False   # True: check(page, snapshot, ctx) for each fetched page; else check(snapshot, ctx)
+    prepare: Callable | None = None   # prepare(snapshot, ctx) before a page rule's pass; raises NotAssessed
+    merge_by_url: bool = False   # one finding per target URL per site (a template link broken on every page)
 
     @property
     def family(self) -> str:
@@ -54,8 +56,11 @@ class Rule:
         return inspect.getdoc(self.check) or ""
 
 
-def _page(code, name, title, severity, indicator, basis, advice, fix_days, check, scope="page"):
-    return Rule(code, name, title, severity, indicator, scope, basis, advice, fix_days, check, per_page=True)
+def _page(code, name, title, severity, indicator, basis, advice, fix_days, check, scope="page", prepare=None):
+    # link and media findings are about a target URL: the same dead target on many pages is one problem
+    merge = code.startswith(("LINK", "MEDIA"))
+    return Rule(code, name, title, severity, indicator, scope, basis, advice, fix_days, check, per_page=True,
+                prepare=prepare, merge_by_url=merge)
 
 
 def _site(code, name, title, severity, indicator, scope, basis, advice, fix_days, check):
@@ -185,7 +190,7 @@ RULES: tuple[Rule, ...] = (
     _page("CAT004", "catalog-item-published-late", "信息公开不及时", "warn", _CATALOG,
           "《政府信息公开条例》第二十六条（自形成或者变更之日起20个工作日内公开）；公开目录所列公开时限；RULEBOOK §5",
           "信息形成后应在公开时限内发布；核对成文日期、发布日期是否填写正确。", 30,
-          cat.check_catalog_item_published_late),
+          cat.check_catalog_item_published_late, prepare=cat.catalog_matches),
     # ---- LINK: 链接 ---------------------------------------------------------------------------
     _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页每个扣1分）",
           "修复或删除首页上的错误链接。", 3, link.check_dead_link_on_homepage),

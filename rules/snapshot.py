@@ -304,16 +304,20 @@ class StoreSnapshot(Snapshot):
         return _page_from_row(row, meta, links)
 
     def pages(self) -> Iterator[Page]:
-        # Three cursors ordered by page URL are merged, so each page arrives whole without an index
-        # of the site in memory (SQLite BINARY order equals Python's str order for UTF-8 text).
+        # Cursors ordered by page URL are merged, so each page arrives whole without an index of the
+        # site in memory (SQLite BINARY order equals Python's str order for UTF-8 text).
         args = (self.run_id, self.site_id)
-        pages, metas, links = (self._cursor() for _ in range(3))
+        pages, metas, links, listed = (self._cursor() for _ in range(4))
         pages.execute(f"SELECT {_PAGE_COLS} FROM pages WHERE run_id=? AND site_id=? ORDER BY url", args)
         metas.execute("SELECT page_url, label, field, value FROM metadata WHERE run_id=? AND site_id=?"
                       " ORDER BY page_url, position", args)
         links.execute(_LINK_SQL.format(extra=""), args)
+        # a page reached first from elsewhere (the homepage) still belongs to the column whose list shows it
+        listed.execute("SELECT url, column_id FROM entries WHERE run_id=? AND site_id=? AND column_id <> ''"
+                       " ORDER BY url, column_id", args)
         meta_row = next(metas, None)
         link_row = next(links, None)
+        list_row = next(listed, None)
         for row in pages:
             url = row[0]
             meta: list = []
@@ -326,7 +330,15 @@ class StoreSnapshot(Snapshot):
                 if link_row[0] == url:
                     found.append(_link_from_row(link_row))
                 link_row = next(links, None)
-            yield _page_from_row(row, tuple(meta), tuple(found))
+            column = ""
+            while list_row is not None and list_row[0] <= url:
+                if list_row[0] == url and not column:
+                    column = list_row[1]
+                list_row = next(listed, None)
+            page = _page_from_row(row, tuple(meta), tuple(found))
+            if not page.column_id and column:
+                page = replace(page, column_id=column)
+            yield page
 
     def _cursor(self) -> sqlite3.Cursor:
         cur = self.db.cursor()
@@ -356,8 +368,14 @@ class StoreSnapshot(Snapshot):
         groups: dict[str, list[PageRef]] = {}
         for r in rows:
             groups.setdefault(_norm_index(r[0]), []).append(
-                PageRef(url=r[1], title=r[2] or "", final_url=r[3] or r[1], body_hash=r[4] or "", column_id=r[5] or ""))
+                PageRef(url=r[1], title=r[2] or "", final_url=r[3] or r[1], body_hash=r[4] or "",
+                        column_id=r[5] or self._listed_in(r[1])))
         return {k: tuple(v) for k, v in groups.items() if len(v) > 1}
+
+    def _listed_in(self, url: str) -> str:
+        row = self.db.execute("SELECT column_id FROM entries WHERE run_id=? AND site_id=? AND url=? AND column_id <> ''"
+                              " ORDER BY column_id LIMIT 1", (self.run_id, self.site_id, url)).fetchone()
+        return row[0] if row else ""
 
     def titled(self, markers: Iterable[str]) -> list[PageRef]:
         markers = [m for m in markers if m]
@@ -433,6 +451,12 @@ class MemorySnapshot(Snapshot):
 
     def __init__(self, site: SiteInfo, columns: list[Column], pages: list[Page], entries: list[Entry],
                  resources: dict[str, Resource]):
+        listed: dict[str, str] = {}
+        for e in sorted(entries, key=lambda e: (e.url, e.column_id)):
+            if e.column_id:
+                listed.setdefault(e.url, e.column_id)
+        # as in the store: a page without a column belongs to the column whose list shows it
+        pages = [replace(p, column_id=listed[p.url]) if not p.column_id and p.url in listed else p for p in pages]
         self._pages = sorted(pages, key=lambda p: p.url)
         self._entries = entries
         self._resources = resources

@@ -206,7 +206,11 @@ def test_summary_and_run_status(crawled):
 def test_each_url_checked_once_per_run(crawled, fixture_server):
     db, _ = crawled
     for site_id in ("cityportal", "fgw"):
-        heads = [p for m, p in fixture_server.requests(site_id) if m == "HEAD"]
+        # a redirect loop is followed until the redirect limit: that is how it is told from a slow chain
+        loop_dirs = tuple(i["url"].rsplit("/", 1)[0] + "/" for i in fixture_server.expected(site_id)["broken"]
+                          if i["why"] == "redirect-loop")
+        heads = [p for m, p in fixture_server.requests(site_id) if m == "HEAD"
+                 and not (loop_dirs and p.startswith(loop_dirs))]
         dupes = {p for p in heads if heads.count(p) > 3}  # one HEAD, retried at most twice
         assert not dupes, f"{site_id}: checked more than once: {sorted(dupes)[:5]}"
     assert db.execute("SELECT COUNT(*) FROM (SELECT url FROM resources WHERE run_id=1 GROUP BY url HAVING COUNT(*)>1)"

@@ -44,6 +44,8 @@ def test_classify_by_url_when_name_says_nothing():
     assert classify_column("列表", "http://www.example.gov.cn/xwzx/gzdt/index_2.html") == "动态要闻"
     assert classify_column("", "http://www.example.gov.cn/abc/") == "unknown"
     assert classify_column("通知公告", "http://www.example.gov.cn/gzdt/") == "通知公告"   # the name wins
+    # an item of the 信息公开 tree whose name names no class is a catalog item (基本信息 window)
+    assert classify_column("行政处罚", "http://www.example.gov.cn/xxgk/fdzdgknr/xzcf/") == "基本信息"
 
 
 def test_every_class_in_lexicon_is_a_known_class():

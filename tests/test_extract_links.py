@@ -55,7 +55,8 @@ def test_attachment_extensions(ext):
 
 
 def test_relative_resolution_and_fragment():
-    refs = links('<a href="../zcwj/a.html#top">a</a><a href="./b.html?id=3#x">b</a><a href="//cdn.example.com/c.js">c</a>')
+    refs = links('<a href="../zcwj/a.html#top">a</a><a href="./b.html?id=3#x">b</a>'
+                 '<a href="//cdn.example.com/c.js">c</a>')
     assert [r.url for r in refs] == ["http://www.example.gov.cn/zwgk/zcwj/a.html",
                                      "http://www.example.gov.cn/zwgk/tzgg/b.html?id=3",
                                      "http://cdn.example.com/c.js"]

@@ -72,6 +72,13 @@ def test_undated_article_list_is_kept_with_none_dates():
     assert len(entries) == 4 and all(e.date is None and e.date_text == "" for e in entries)
 
 
+def test_short_undated_list_in_a_marked_list_container():
+    html = """<ul class="list"><li><a href="./content_2080.htm">《示例市定价目录（修订征求意见稿）》公开征求意见</a></li>
+    <li><a href="./content_2081.htm">《示例市政府投资项目管理办法（征求意见稿）》公开征求意见</a></li></ul>"""
+    entries = extract_entries(lxml.html.document_fromstring(html), "http://fgw.example.gov.cn/hdjl/yjzj/")
+    assert [(e.url.rsplit("/", 1)[1], e.date) for e in entries] == [("content_2080.htm", None), ("content_2081.htm", None)]
+
+
 def test_same_article_in_carousel_and_dated_list_is_one_dated_entry():
     html = """<ul class="pics"><li><a href="/a/1.html"><img src="/p1.jpg" alt="x"><p>示例市召开经济运行分析会议</p></a></li>
     <li><a href="/a/2.html"><p>示例市启动政务服务体验官活动</p></a></li><li><a href="/a/3.html"><p>示例市秋季招聘会举行</p></a></li></ul>

@@ -214,7 +214,8 @@ def test_broken_html_never_raises(html):
 
 def test_meta_tags_case_insensitive_names():
     html = """<html><head><meta name="articletitle" content=" 关于印发 通知 "><meta name="PUBDATE" content="2023-05-24 10:00">
-    <meta name="ColumnName" content=""><meta name="columnname" content="通知公告"><meta name="SiteIDCode" content="5002280001">
+    <meta name="ColumnName" content=""><meta name="columnname" content="通知公告">
+    <meta name="SiteIDCode" content="5002280001">
     <meta name="keywords" content="政务公开"><meta name="description" content="说明"><meta name="ContentSource" content="市政府">
     <meta name="SiteName" content="示例市人民政府"><meta name="ColumnType" content="通知公告"><meta name="viewport" content="x">
     </head><body></body></html>"""

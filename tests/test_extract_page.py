@@ -84,8 +84,10 @@ def test_body_hash_ignores_markup_whitespace_and_scripts():
     assert extract_page(a, "http://x.gov.cn/").text_len == len("政务公开 工作")
 
 
-@pytest.mark.parametrize("html", ["", "   ", "<html>", "<?xml version='1.0' encoding='gbk'?><html><body>x</body></html>",
-                                  "\x00<p>\udcff</p>", "<frameset><frame src='a.html'></frameset>"])
+@pytest.mark.parametrize("html", [
+    "", "   ", "<html>", "<?xml version='1.0' encoding='gbk'?><html><body>x</body></html>",
+    "\x00<p>\udcff</p>", "<frameset><frame src='a.html'></frameset>",
+])
 def test_never_raises(html):
     page = extract_page(html, "http://x.gov.cn/")
     assert isinstance(page.title, str) and page.metadata == []
@@ -114,7 +116,8 @@ def zwgk(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_page_command_json_on_a_gbk_file_without_charset(tmp_path):
-    html = read("meta_text_lines.html").replace('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', "")
+    charset = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+    html = read("meta_text_lines.html").replace(charset, "")
     saved = tmp_path / "t20231220.html"
     saved.write_bytes(html.encode("gbk"))
     done = zwgk(str(saved), "--url", "https://www.fy.gov.cn/openness/detail/123.html", "--json")
@@ -187,3 +190,10 @@ def test_page_command_http_error(server):
     done = zwgk(f"http://127.0.0.1:{server.server_port}/missing.html")
     assert done.returncode == 2
     assert "HTTP 404" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_title_skips_a_site_name_logo_heading():
+    html = """<html><head><title>通知公告_示例市人民政府</title><meta name="SiteName" content="示例市人民政府"></head>
+    <body><div class="header"><h1 class="logo">示例市人民政府门户网站</h1></div><h1>示例市人民政府</h1>
+    <ul class="list"><li><a href="/a/1.html">关于开展自查工作的通知</a><span>2024-01-02</span></li></ul></body></html>"""
+    assert extract_page(html, "http://www.example.gov.cn/tzgg/").title == "通知公告"

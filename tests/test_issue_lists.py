@@ -136,3 +136,14 @@ def test_index_workbook(lists):
         assert (result.index.parent / r[8]).exists()
         assert cells[8].hyperlink.target == r[8]
     assert "说明" in wb.sheetnames
+
+
+def test_parallel_writers_write_the_same_lists(lists, tmp_path):
+    data, serial = lists
+    parallel = write_issue_lists(data, tmp_path / "parallel", workers=2)
+    assert [o.xlsx.name for o in parallel.offices] == [o.xlsx.name for o in serial.offices]
+    for a, b in zip(serial.offices, parallel.offices):
+        assert b.csv.read_bytes() == a.csv.read_bytes()
+        _, rows_a, _ = _rows(a.xlsx)
+        _, rows_b, _ = _rows(b.xlsx)
+        assert [[c.value for c in r.values()] for r in rows_a] == [[c.value for c in r.values()] for r in rows_b]

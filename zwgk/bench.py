@@ -1,3 +1,21 @@
-"""`zwgk bench`: benchmarks of crawl, check and report."""
+"""`zwgk bench`: the benchmarks of crawl, check and report, each living beside the stage it measures."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import click
+
+from crawler.bench import crawl_bench_command
+from reports.bench import report as report_bench_command
+from rules.bench import bench_check
+
+
+@click.group("bench")
+def bench_group():
+    """性能基准：抓取、检查、报告（打印页面/秒、峰值内存等数据）。"""
+
+
+bench_group.add_command(crawl_bench_command, "crawl")
+bench_group.add_command(bench_check, "check")
+bench_group.add_command(report_bench_command, "report")
+
+COMMANDS = [bench_group]

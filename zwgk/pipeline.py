@@ -1,3 +1,89 @@
-"""`zwgk run` and `zwgk demo`: the stages chained."""
+"""`zwgk run` and `zwgk demo`: crawl → check → score → report chained, each stage as its own command runs it."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import click
+
+from crawler.crawl_command import parse_as_of
+from zwgk.cli_options import workspace_option
+from zwgk.config import ConfigError, load_profiles
+from zwgk.store import Store, StoreError
+
+
+def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, scoring_profile: str,
+                 out: Path, pdf: bool):
+    """Every stage over the given sites; returns (run_id, check_id, outputs)."""
+    from crawler.runner import run_crawl
+    from reports.outputs import write_outputs
+    from rules.engine import run_check
+    from scoring.commands import score_check
+
+    profiles = load_profiles(profile_paths)
+    click.echo(f"抓取 {len(profiles)} 个网站…", err=True)
+    run_id = run_crawl(profiles, workspace, as_of, progress=False)
+    store = Store(workspace)
+    try:
+        click.echo(f"运行 {run_id} 抓取完成，检查中…", err=True)
+        check_id = run_check(store, run_id)
+        _, profile = score_check(store, check_id, scoring_profile)
+        click.echo(f"检查 {check_id} 已按“{profile.name}”评分，生成报告…", err=True)
+        outputs = write_outputs(store, check_id, out, profile, pdf=pdf)
+    finally:
+        store.close()
+    return run_id, check_id, outputs
+
+
+def echo_outputs(outputs) -> None:
+    from reports.commands import print_outputs
+    print_outputs(outputs)
+
+
+@click.command("run")
+@click.argument("profiles", nargs=-1, required=True, type=click.Path(exists=True))
+@workspace_option
+@click.option("--as-of", "as_of", default=None, help="评估基准日 YYYY-MM-DD（默认今天）。")
+@click.option("--profile", "scoring_profile", default="gov2019", show_default=True,
+              help="评分指标体系：内置名称（gov2019、province80）或 YAML 文件。")
+@click.option("--out", default="zwgk-output", show_default=True, type=click.Path(file_okay=False),
+              help="报告输出目录。")
+@click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告。")
+def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf):
+    """一条命令完成：抓取 → 检查 → 评分 → 报告。"""
+    try:
+        _, _, outputs = run_pipeline(list(profiles), Path(workspace), parse_as_of(as_of), scoring_profile,
+                                     Path(out), pdf=not no_pdf)
+    except (ConfigError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    echo_outputs(outputs)
+
+
+@click.command("demo")
+@click.option("--out", default="demo-output", show_default=True, type=click.Path(file_okay=False),
+              help="演示输出目录（每次运行前清空）。")
+@click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告。")
+def demo_command(out, no_pdf):
+    """演示：在本机 127.0.0.1 上运行两个示例政府网站，抓取、检查、评分并生成全部报告。"""
+    from fixtures.server import FixtureServer
+
+    out = Path(out)
+    shutil.rmtree(out, ignore_errors=True)
+    as_of = date.today()  # the fixture sites date their pages relative to this day
+    with FixtureServer(as_of=as_of) as server:
+        profiles = server.write_profiles(out / "profiles")
+        click.echo("示例网站已在本机启动：" + "，".join(
+            f"{sid} {server.base_url(sid)}" for sid in server.site_ids), err=True)
+        try:
+            run_id, check_id, outputs = run_pipeline([str(p) for p in profiles], out / "workspace", as_of,
+                                                     "gov2019", out, pdf=not no_pdf)
+        except (ConfigError, StoreError) as exc:
+            raise click.ClickException(str(exc)) from None
+    echo_outputs(outputs)
+    click.echo(f"\n演示完成（运行 {run_id}，检查 {check_id}）。用浏览器打开 {outputs.html} 查看评估报告；"
+               f"工作区 {out / 'workspace'} 可继续用 zwgk findings / score / report 查看。")
+
+
+COMMANDS: list = [run_command, demo_command]

@@ -20,8 +20,8 @@ LEXICON_FILE = Path(__file__).resolve().parent.parent / "data" / "column_lexicon
 # Containers of menus and of the 信息公开目录 tree, by tag or by class/id words Chinese CMSs use
 # (daohang/dh = 导航, gkml = 公开目录, lanmu/lm = 栏目, mulu = 目录).
 NAV_TAGS = frozenset({"nav", "header", "menu"})
-NAV_RE = re.compile(r"nav|menu|daohang|(?:^|[\s_-])dh(?:$|[\s_-])|tree|gkml|xxgk|catalog|mulu|lanmu|"
-                    r"(?:^|[\s_-])lm(?:$|[\s_-])|sidebar|subnav|column", re.I)
+NAV_RE = re.compile(r"nav|menu|daohang|gkml|xxgk|catalog|mulu|lanmu|sidebar|sub-?col|channel|pindao|"
+                    r"(?:^|[\s_-])(?:dh|lm|tree)(?:$|[\s_-])", re.I)
 FOOTER_RE = re.compile(r"foot|bottom|copyright|banquan", re.I)
 MAX_NAV_TEXT = 16
 _SPLIT_URL = re.compile(r"[/_.\-]+")
@@ -119,4 +119,35 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
                 continue
             seen.add(url)
             found.append(LinkRef(url=url, text=text, kind="link", tag="a@href"))
+    found.extend(_more_links(tree, base, seen))
     return found
+
+
+MORE_RE = re.compile(r"^(更多|查看更多|more|>>|»|＞＞)", re.I)
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "span", "em", "div", "p")
+
+
+def _more_links(tree, base: str, seen: set[str]) -> list[LinkRef]:
+    """Homepage blocks end in a 「更多>>」 link to their column; the block's heading names it."""
+    found = []
+    for a in tree.iter("a"):
+        text = " ".join(a.text_content().split())
+        if not text or not MORE_RE.match(text):
+            continue
+        url = resolve(base, a.get("href"))
+        name = _block_heading(a)
+        if url and name and url not in seen:
+            seen.add(url)
+            found.append(LinkRef(url=url, text=name, kind="link", tag="a@href"))
+    return found
+
+
+def _block_heading(a) -> str:
+    for ancestor in list(a.iterancestors())[:3]:
+        for el in ancestor.iter(*HEADING_TAGS):
+            if el is a or a in el.iterancestors() or el in a.iterancestors():
+                continue
+            text = " ".join((el.text or "").split())
+            if 2 <= len(text) <= MAX_NAV_TEXT and not MORE_RE.match(text):
+                return text
+    return ""

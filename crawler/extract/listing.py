@@ -16,9 +16,11 @@ from crawler.extract.links import media_kind, page_base, resolve
 from zwgk.records import ListEntry
 
 # Containers whose links are not column entries: menus, breadcrumbs, pagination, footers, link
-# boxes (yqlj = 友情链接), share bars, trees. Matched against class and id.
-SKIP_RE = re.compile(r"nav|menu|foot|bottom|header|banner|crumb|position|location|friend|yqlj|links?(?:$|[\s_-])|"
-                     r"share|page|fenye|pagination|tree|daohang|copyright", re.I)
+# boxes (yqlj = 友情链接), share bars, trees. Matched against class and id; short or common words
+# only as whole words ("tree", not "street"). Pager links need no entry here: their texts are too
+# short to pass as entries, and a page wrapper is often called "page".
+SKIP_RE = re.compile(r"nav|menu|foot|crumb|banner|friend|yqlj|share|pagination|pager|fenye|daohang|copyright|"
+                     r"(?:^|[\s_-])(?:header|top|bottom|position|location|tree|links?)(?:$|[\s_-])", re.I)
 SKIP_TAGS = frozenset({"nav", "header", "footer", "select"})
 LIST_RE = re.compile(r"list|liebiao|news|article|items?(?:$|[\s_-])", re.I)
 MIN_UNDATED_ITEMS = 3        # an undated run of links is a list only when it is this long ...
@@ -44,6 +46,8 @@ def _in_skipped(el, cache: dict) -> bool:
             result = cache[node]
             break
         chain.append(node)
+        if node.tag in ("body", "html"):  # <body class="has-nav"> says nothing about one list
+            break
         if isinstance(node.tag, str) and (node.tag in SKIP_TAGS or SKIP_RE.search(_klass(node))):
             result = True
             break
@@ -165,7 +169,7 @@ def extract_entries(tree, base_url: str) -> list[ListEntry]:
         group = groups[parent]
         dated = sum(1 for e in group if e.date_text)
         if dated == 0 or dated < MIN_DATED_SHARE * len(group):
-            if dated or not _looks_like_articles(group, site):
+            if dated or not _looks_like_articles(group, site, bool(LIST_RE.search(_klass(parent)))):
                 continue
         for e in group:
             # The same article in a picture carousel (undated) and in a dated list: keep the dated one.
@@ -178,9 +182,13 @@ def extract_entries(tree, base_url: str) -> list[ListEntry]:
     return _complete_years(entries)
 
 
-def _looks_like_articles(group: list[ListEntry], site: str) -> bool:
-    """An undated run of links that reads like article titles on this site, not a menu of columns."""
-    if len(group) < MIN_UNDATED_ITEMS:
+def _looks_like_articles(group: list[ListEntry], site: str, marked_list: bool) -> bool:
+    """An undated run of links that reads like article titles on this site, not a menu of columns.
+
+    A container the page itself calls a list (<ul class="list">) counts from one item; an unmarked
+    one needs a few items before it is told apart from a menu.
+    """
+    if len(group) < (1 if marked_list else MIN_UNDATED_ITEMS):
         return False
     if statistics.median(len(e.title) for e in group) < MIN_UNDATED_TITLE:
         return False

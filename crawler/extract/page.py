@@ -13,7 +13,7 @@ from crawler.extract.dates import parse_date
 from crawler.extract.links import extract_links
 from crawler.extract.listing import detect_script_list, extract_empty_note, extract_entries, extract_pagination
 from crawler.extract.metadata import extract_meta_tags, extract_metadata, load_fields
-from crawler.extract.textflow import TEXT, build_flow
+from crawler.extract.textflow import build_flow
 from zwgk.records import PageExtract
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -24,6 +24,7 @@ _BREADCRUMB_SPLIT = re.compile(r"\s*(?:>>|>|»|›|＞|→|/|\\|＼|－>|-->)\s*
 _TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|——| - | – |－)\s*")
 _ARTICLE_RE = re.compile(r"TRS_Editor|TRS_UEDITOR|zoom|article|content|detail|wzzw|zhengwen|(?:^|[\s_-])zw(?:$|[\s_-])|"
                          r"text|pages_content", re.I)
+_MASTHEAD_RE = re.compile(r"logo|header|banner|masthead|(?:^|[\s_-])top(?:$|[\s_-])", re.I)
 MIN_ARTICLE_TEXT = 150
 
 
@@ -52,9 +53,13 @@ def _title(tree, meta_tags: dict, fields: dict) -> str:
     article_title = meta_tags.get("ArticleTitle", "")
     if article_title and not article_title.isdigit():
         return article_title
+    site_name = meta_tags.get("SiteName", "")
     for h1 in tree.iter("h1"):
         text = " ".join(h1.text_content().split())
-        if len(text) >= 4:
+        # A site name in an <h1> logo is not the page's title.
+        if len(text) >= 4 and text != site_name and not any(
+                _MASTHEAD_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}")
+                for el in (h1, *h1.iterancestors())):
             return text
     if fields.get("标题"):
         return fields["标题"]
@@ -155,7 +160,7 @@ def extract_page(html: str, url: str) -> PageExtract:
 
     entries = extract_entries(tree, url)
     pagination = extract_pagination(tree, html, url)
-    visible = " ".join(" ".join(t for t, k in zip(flow.texts, flow.kinds) if k == TEXT).split())
+    visible = flow.visible_text()
     script_list = detect_script_list(tree, html) if len(entries) < 3 else False
 
     known = {m.field for m in metadata if m.field}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
@@ -31,7 +32,7 @@ SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops th
 
 
 def column_id_for(url: str) -> str:
-    return "c" + hashlib.sha1(canonical_url(url).encode()).hexdigest()[:10]
+    return "c" + hashlib.sha1(page_key(url).encode()).hexdigest()[:10]
 
 
 class GovSiteSpider(scrapy.Spider):
@@ -46,9 +47,7 @@ class GovSiteSpider(scrapy.Spider):
         self.run_id = run_id
         self.skip_sites = skip_sites
         self.scopes = {p.id: SiteScope(p.allowed_domains) for p in profiles}
-        self.configured = {
-            p.id: {canonical_url(c.url): c for c in p.columns} for p in profiles
-        }
+        self.configured = {p.id: {page_key(c.url): c for c in p.columns} for p in profiles}
 
     # ---- persistent state (JOBDIR pickles self.state between a stop and a resume) --------------
     def _site_state(self, site: str) -> dict:
@@ -196,10 +195,10 @@ class GovSiteSpider(scrapy.Spider):
         if not url or not name or len(name) > MAX_NAV_TEXT or not self.scopes[site].contains(url) \
                 or not looks_like_page(url):
             return
-        key = canonical_url(url)
+        key = page_key(url)
         known = self._site_state(site)["columns"]
         profile = self.profiles[site]
-        if key in known or key == canonical_url(profile.homepage):
+        if key in known or key == page_key(profile.homepage):
             return
         conf = self.configured[site].get(key)
         name = conf.name if conf else name
@@ -239,17 +238,20 @@ class GovSiteSpider(scrapy.Spider):
             reason = ""
             if page.script_rendered_list and not page.entries:
                 reason = "栏目列表由JavaScript脚本动态生成，无法直接评估"
-            # a channel page (频道页) that lists sub-columns instead of items is a hub, never a blank column
+            # A channel page (频道页) links to sub-columns below its own path (it may also show their latest
+            # items in blocks): it is a hub, never itself a blank or stale column.
             prefix = canonical_url(url).rsplit("/", 1)[0] + "/"
+            listed = {canonical_url(u) for u in page.pagination} | {canonical_url(e.url) for e in page.entries}
             children = [link for link in page.nav if canonical_url(link.url).startswith(prefix)
-                        and canonical_url(link.url) != canonical_url(url)]
-            hub = not page.entries and not reason and len(children) >= 1
+                        and canonical_url(link.url) not in listed and not same_page(link.url, url)]
+            hub = bool(children) and not reason
             # breadcrumb depth tells the real level (首页 > 政府信息公开 > 规划信息 > 专项规划 is level 3)
             level = max(1, len(page.breadcrumb) - 1) if len(page.breadcrumb) >= 2 else None
             yield self._column_rows(site, column, assessable=0 if reason else 1, reason=reason,
                                     path=">".join(page.breadcrumb), note=page.empty_note, level=level, hub=hub)
-            if (ctx["role"] == "gkml" or not page.entries) and column["level"] < SUB_COLUMN_LEVELS:
-                for link in page.nav:
+            if column["level"] < SUB_COLUMN_LEVELS:
+                # the 信息公开目录 tree may link anywhere on the site; other pages only to their own children
+                for link in page.nav if ctx["role"] == "gkml" else children:
                     yield from self._column_request(site, link.url, link.text, column, depth=ctx["depth"] + 1,
                                                     parent=url)
         yield self._entry_rows(site, column["id"], page.entries, url, offset=ctx["list_index"] * 1000)
@@ -293,7 +295,7 @@ class GovSiteSpider(scrapy.Spider):
                 continue  # an empty src is rule material, not something to fetch
             if link.kind == "link" and internal and looks_like_page(link.url) \
                     and ctx["depth"] + 1 <= limits.max_depth:
-                if canonical_url(link.url) in self._site_state(site)["columns"]:
+                if page_key(link.url) in self._site_state(site)["columns"]:
                     continue
                 admitted, event = self._admit(site, link.url)
                 if event:
@@ -349,6 +351,15 @@ class GovSiteSpider(scrapy.Spider):
             yield SiteStatus(site, "unreachable", f"首页无法访问：{error}")
         elif role in ("column", "gkml") and ctx.get("list_index", 0) == 0:
             yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问：{error}")
+
+
+def page_key(url: str) -> str:
+    """/news/ and /news/index.html are one page."""
+    return re.sub(r"/(index|default)\.[a-z]+$", "/", canonical_url(url))
+
+
+def same_page(a: str, b: str) -> bool:
+    return page_key(a) == page_key(b)
 
 
 def ctx_url(response: Response) -> str:
