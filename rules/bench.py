@@ -15,6 +15,7 @@ import click
 from zwgk.store import Store
 
 PAGES_PER_COLUMN = 200
+MAX_COLUMNS = 300      # a large portal has a few hundred columns; more pages make longer lists, not more columns
 MENU = [f"http://bench.test/menu/{i}.html" for i in range(20)]
 AS_OF = "2024-06-01"
 
@@ -37,7 +38,7 @@ def generate(workspace: Path, pages: int) -> int:
     store = Store(workspace)
     run_id = store.create_run(AS_OF, "bench", "bench")
     db = store.db
-    n_cols = max(1, pages // PAGES_PER_COLUMN)
+    n_cols = min(MAX_COLUMNS, max(1, pages // PAGES_PER_COLUMN))
     classes = ("动态要闻", "通知公告", "政策文件", "人事", "规划计划", "基本信息")
     db.execute("BEGIN")
     db.execute("INSERT INTO run_sites (run_id, site_id, name, office, site_code, kind, homepage, profile_json,"
@@ -134,6 +135,8 @@ def generate(workspace: Path, pages: int) -> int:
     db.executemany("INSERT OR IGNORE INTO entries (run_id, site_id, column_id, url, title, date_text, date, list_url,"
                    " position) VALUES (?,?,?,?,?,?,?,?,?)", entry_rows())
     db.execute("COMMIT")
+    # as after a crawl, the data sits in the database file, not in a write-ahead log the reader must map
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.set_run_status(run_id, "done")
     store.close()
     return run_id

@@ -196,11 +196,13 @@ class GovSiteSpider(scrapy.Spider):
                 or not looks_like_page(url):
             return
         key = page_key(url)
+        conf = self.configured[site].get(key)
+        if not conf and not column_like(url):
+            return
         known = self._site_state(site)["columns"]
         profile = self.profiles[site]
         if key in known or key == page_key(profile.homepage):
             return
-        conf = self.configured[site].get(key)
         name = conf.name if conf else name
         is_gkml = parent_column is None and "信息公开" in name
         # everything below the 政府信息公开 page is a 信息公开目录 item: 基本信息 unless its name says more
@@ -356,6 +358,16 @@ class GovSiteSpider(scrapy.Spider):
 def page_key(url: str) -> str:
     """/news/ and /news/index.html are one page."""
     return re.sub(r"/(index|default)\.[a-z]+$", "/", canonical_url(url))
+
+
+_COLUMN_FILE = re.compile(r"^(index|default|list|more)\w*\.[a-z]+$", re.I)
+
+
+def column_like(url: str) -> bool:
+    """Column URLs are folders, index/list pages or dynamic lists; a plain .html in a menu is a static page."""
+    parts = urlsplit(url)
+    last = parts.path.rsplit("/", 1)[-1]
+    return not last or bool(parts.query) or bool(_COLUMN_FILE.match(last))
 
 
 def same_page(a: str, b: str) -> bool:
