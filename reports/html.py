@@ -83,8 +83,6 @@ def _distribution(data: ReportData):
     for low in range(0, 100, 10):
         high = 100.01 if low == 90 else low + 10
         count = int(((scored >= low) & (scored < high)).sum())
-        if low < 50 and count == 0:
-            continue  # keep the chart about the bands that occur; an empty low bin says nothing
         name = "90–100" if low == 90 else f"{low}–{low + 9}"
         bars.append((name, count, BAND_COLOURS.get(profile.grade_for(low), "#6b7280")))
     bars.append(("否决", int(sites["veto"].sum()), BAND_COLOURS["否决"]))
@@ -142,7 +140,7 @@ def _problem_types(data: ReportData):
             type=name, family=g["family"].iloc[0], instances=int(g["count"].sum()), rows=len(g), sites=len(per_site),
             named="、".join(named) + (f" 等{len(per_site)}个网站" if more > 0 else ""),
             codes="、".join(sorted(g["code"].unique())),
-            severity="；".join(f"{SEVERITY_LABELS[k]}{int(severity[k])}" for k in SEVERITY_LABELS if k in severity),
+            severity="；".join(f"{SEVERITY_LABELS[k]} {int(severity[k])}" for k in SEVERITY_LABELS if k in severity),
             worst=min(({"veto": 0, "deduct": 1, "warn": 2}.get(s, 3) for s in g["severity"]), default=3),
         ))
     rows.sort(key=lambda r: (r["worst"], -r["instances"], r["type"]))
@@ -197,6 +195,8 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
                 state, css = f"扣分达上限（原扣{_points(r.raw_points_lost)}分）", "capped"
             elif r.points_lost > 0:
                 state, css = "扣分", "deduct"
+            elif r.group == "否决":
+                state, css = "未触发", "ok"
             else:
                 state, css = "未发现扣分问题", "ok"
             groups.setdefault(r.group, []).append(dict(

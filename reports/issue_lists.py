@@ -11,10 +11,7 @@ from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from reports.report_data import CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, evidence_text
 from reports.safe_output import confined_path, is_web_url, spreadsheet_cell, unique_filenames
@@ -56,9 +53,10 @@ INDEX_COLUMNS: tuple[tuple[str, int, str], ...] = (
 )
 INDEX_NAME = "index"
 
-# Excel refuses a sheet with more hyperlinks than this (it reports the file as damaged); further URLs stay text.
+# Excel keeps at most 65,530 hyperlinks in a sheet and 2,079 characters in one; beyond that URLs stay text.
 MAX_LINKS_PER_SHEET = 65000
-# Lists this long are written by worker processes, one office each: openpyxl spends ~8 µs a cell.
+MAX_URL_CHARS = 2079
+# Lists this long are written by worker processes, one office each (a cell costs a few µs to write).
 PARALLEL_ROWS = 20000
 
 
@@ -162,119 +160,119 @@ class _OfficeJob:
     meta: list[tuple[str, str]]
 
 
-def _styles(ws) -> dict[str, WriteOnlyCell]:
-    """Template cells whose style each written cell copies: assigning style objects cell by cell costs
-    a hash lookup each, copying the style array of a template does not."""
-    top = Alignment(vertical="top")
-    wrap = Alignment(vertical="top", wrap_text=True)
-    templates = {}
-    for name, font, align, fill in (
-        ("header", Font(bold=True), Alignment(vertical="center", horizontal="center", wrap_text=True),
-         PatternFill("solid", fgColor="DDE4EE")),
-        ("text", None, top, None),
-        ("wrap", None, wrap, None),
-        ("url", Font(color="0563C1", underline="single"), wrap, None),
-        ("number", None, top, None),
-        ("veto", Font(bold=True, color="9C0006"), top, PatternFill("solid", fgColor="FFC7CE")),
-        ("deduct", Font(color="9C5700"), top, PatternFill("solid", fgColor="FFEB9C")),
-        ("warn", Font(color="375623"), top, None),
-    ):
-        cell = WriteOnlyCell(ws)
-        if font is not None:
-            cell.font = font
-        cell.alignment = align
-        if fill is not None:
-            cell.fill = fill
-        templates[name] = cell
-    return templates
+# Cell formats by name, as XlsxWriter format properties; every written cell takes one of them.
+FORMATS: dict[str, dict] = {
+    "header": {"bold": True, "bg_color": "#DDE4EE", "align": "center", "valign": "vcenter", "text_wrap": True,
+               "border": 1, "border_color": "#B4BFCC"},
+    "text": {"valign": "top"},
+    "wrap": {"valign": "top", "text_wrap": True},
+    "url": {"valign": "top", "text_wrap": True, "font_color": "#0563C1", "underline": 1},
+    "number": {"valign": "top"},
+    "veto": {"valign": "top", "bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+    "deduct": {"valign": "top", "font_color": "#9C5700", "bg_color": "#FFEB9C"},
+    "warn": {"valign": "top", "font_color": "#375623"},
+}
 
 
-def _cell(ws, value, template: WriteOnlyCell) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
-    # Share the template's style array (see _styles): a write-only cell is serialised as soon as its row is
-    # appended and never changed afterwards, so the shared array is never mutated through it.
-    cell._style = template._style
-    return cell
+def _workbook(path: Path):
+    """A workbook that streams rows to disk and never turns text into formulas, numbers or links by itself."""
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_numbers": False, "strings_to_urls": False})
+    return wb, {name: wb.add_format(props) for name, props in FORMATS.items()}
 
 
-def _sheet(wb: Workbook, title: str, columns: tuple[tuple[str, int, str], ...]):
-    ws = wb.create_sheet(title)
-    for i, (_, width, _) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
+def _sheet(wb, formats: dict, title: str, columns: tuple[tuple[str, int, str], ...]):
+    ws = wb.add_worksheet(title)
+    for i, (name, width, _) in enumerate(columns):
+        ws.set_column(i, i, width)
+        ws.write_string(0, i, name, formats["header"])
+    ws.freeze_panes(1, 0)
     return ws
 
 
-def _write_meta_sheet(wb: Workbook, meta: list[tuple[str, str]]) -> None:
-    ws = wb.create_sheet("说明")
-    ws.column_dimensions["A"].width = 20
-    ws.column_dimensions["B"].width = 90
-    style = _styles(ws)
-    for key, value in meta:
-        ws.append([_cell(ws, key, style["header"]), _cell(ws, spreadsheet_cell(value), style["wrap"])])
+def _write_text(ws, row: int, col: int, value, fmt) -> None:
+    ws.write_string(row, col, spreadsheet_cell("" if value is None else str(value)), fmt)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _write_number(ws, row: int, col: int, value, fmt) -> None:
+    if value is None or value != value:  # NaN: the scorer gave no points for this finding
+        ws.write_blank(row, col, None, fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
+
+
+def _write_meta_sheet(wb, formats: dict, meta: list[tuple[str, str]]) -> None:
+    ws = wb.add_worksheet("说明")
+    ws.set_column(0, 0, 20)
+    ws.set_column(1, 1, 90)
+    for i, (key, value) in enumerate(meta):
+        _write_text(ws, i, 0, key, formats["header"])
+        _write_text(ws, i, 1, value, formats["wrap"])
+
+
+def _clean_row(raw: tuple) -> list:
+    """The issue-list cells of a row, each cleaned once for both files: numbers stay numbers (NaN -> None)."""
+    cells = []
+    for (_, _, kind), value in zip(ISSUE_COLUMNS, raw):
+        if kind == "number":
+            cells.append(value if _is_number(value) and value == value else None)
+        else:
+            cells.append(spreadsheet_cell("" if value is None else str(value)))
+    return cells
 
 
 def _write_office_files(job: _OfficeJob) -> None:
     severity_col = ISSUE_HEADERS.index("严重程度")
-    wb = Workbook(write_only=True)
-    ws = _sheet(wb, "问题清单", ISSUE_COLUMNS)
-    style = _styles(ws)
-    ws.append([_cell(ws, name, style["header"]) for name in ISSUE_HEADERS])
+    kinds = [kind for _, _, kind in ISSUE_COLUMNS]
+    wb, formats = _workbook(job.xlsx)
+    ws = _sheet(wb, formats, "问题清单", ISSUE_COLUMNS)
     links = 0
-    for raw in job.rows:
-        values = raw[:len(ISSUE_COLUMNS)]
-        severity = raw[-1]
-        row = []
-        for i, ((_, _, kind), value) in enumerate(zip(ISSUE_COLUMNS, values)):
-            if kind == "number":
-                value = None if value is None or value != value else value  # NaN (no points given) -> blank
-                row.append(_cell(ws, value, style["number"]))
-                continue
-            value = spreadsheet_cell("" if value is None else str(value))
-            if i == severity_col:
-                row.append(_cell(ws, value, style.get(severity, style["text"])))
-            elif kind == "url" and is_web_url(value) and len(value) < 2000 and links < MAX_LINKS_PER_SHEET:
-                cell = _cell(ws, value, style["url"])
-                cell.hyperlink = value
-                links += 1
-                row.append(cell)
-            else:
-                row.append(_cell(ws, value, style[kind]))
-        ws.append(row)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(ISSUE_COLUMNS))}{len(job.rows) + 1}"
-    _write_meta_sheet(wb, job.meta)
-    wb.save(job.xlsx)
     with open(job.csv, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(ISSUE_HEADERS)
-        for raw in job.rows:
-            writer.writerow(["" if v is None or v != v else spreadsheet_cell(v if isinstance(v, (int, float))
-                                                                             else str(v))
-                             for v in raw[:len(ISSUE_COLUMNS)]])
+        for r, raw in enumerate(job.rows, start=1):
+            cells = _clean_row(raw)
+            writer.writerow(["" if v is None else v for v in cells])
+            for c, (kind, value) in enumerate(zip(kinds, cells)):
+                if kind == "number":
+                    _write_number(ws, r, c, value, formats["number"])
+                elif c == severity_col:
+                    ws.write_string(r, c, value, formats.get(raw[-1], formats["text"]))
+                elif kind == "url" and links < MAX_LINKS_PER_SHEET and len(value) <= MAX_URL_CHARS \
+                        and is_web_url(value):
+                    ws.write_url(r, c, value, formats["url"], value)
+                    links += 1
+                else:
+                    ws.write_string(r, c, value, formats[kind])
+    ws.autofilter(0, 0, len(job.rows), len(ISSUE_COLUMNS) - 1)
+    _write_meta_sheet(wb, formats, job.meta)
+    wb.close()
 
 
 def _write_index(path: Path, lists: list[OfficeList], points: dict[tuple[str, str], float],
                  meta: list[tuple[str, str]]) -> None:
-    wb = Workbook(write_only=True)
-    ws = _sheet(wb, "单位清单", INDEX_COLUMNS)
-    style = _styles(ws)
-    ws.append([_cell(ws, name, style["header"]) for name, _, _ in INDEX_COLUMNS])
+    wb, formats = _workbook(path)
+    ws = _sheet(wb, formats, "单位清单", INDEX_COLUMNS)
     n = 0
     for item in lists:
         for site in item.sites:
             n += 1
             counts = item.counts.get(site, {})
-            total = sum(counts.values())
-            lost = points.get((item.office, site))
-            link = _cell(ws, spreadsheet_cell(item.xlsx.name), style["url"])
-            link.hyperlink = item.xlsx.name  # relative: the index sits beside the office files
-            ws.append([_cell(ws, n, style["number"]), _cell(ws, spreadsheet_cell(item.office), style["wrap"]),
-                       _cell(ws, spreadsheet_cell(site), style["wrap"]),
-                       *(_cell(ws, counts.get(s, 0), style["number"]) for s in ("veto", "deduct", "warn")),
-                       _cell(ws, total, style["number"]), _cell(ws, lost, style["number"]), link])
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(INDEX_COLUMNS))}{n + 1}"
-    _write_meta_sheet(wb, meta)
-    wb.save(path)
+            numbers = [n, counts.get("veto", 0), counts.get("deduct", 0), counts.get("warn", 0),
+                       sum(counts.values()), points.get((item.office, site))]
+            for c, value in zip((0, 3, 4, 5, 6, 7), numbers):
+                _write_number(ws, n, c, value, formats["number"])
+            _write_text(ws, n, 1, item.office, formats["wrap"])
+            _write_text(ws, n, 2, site, formats["wrap"])
+            # a relative link: the index sits beside the office files
+            ws.write_url(n, 8, "external:" + item.xlsx.name, formats["url"], spreadsheet_cell(item.xlsx.name))
+    ws.autofilter(0, 0, n, len(INDEX_COLUMNS) - 1)
+    _write_meta_sheet(wb, formats, meta)
+    wb.close()
 
 
 def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None = None) -> IssueLists:

@@ -190,7 +190,10 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
         blank = findings["office"].fillna("") == ""
         findings.loc[blank, "office"] = findings.loc[blank, "site_id"].map(site_office).fillna("")
         findings["site_name"] = findings["site_id"].map(site_name).fillna(findings["site_id"])
-        findings["points"] = _finding_points(findings, score_sites, profile)
+        # 扣分 per finding from the scorer, under the profile the stored scores were made with (left blank when
+        # the profile file has changed since: the figures would not match the report's scores)
+        findings["points"] = (_finding_points(findings, score_sites, profile) if profile.hash == scores.profile_hash
+                              else float("nan"))
         findings["severity_rank"] = findings["severity"].map(SEVERITY_ORDER).fillna(9).astype(int)
     else:
         findings = findings.assign(site_name="", points=pd.Series(dtype="float64"),

@@ -52,8 +52,11 @@ class CheckContext:
 
     def finding(self, message: str, *, url: str = "", column: Column | None = None, parent_url: str = "",
                 title: str = "", evidence: dict | None = None, confidence: str = "confirmed", count: int = 1,
-                office: str = "") -> Finding:
-        """A finding of the current rule; office falls back to the column's, then the site's."""
+                office: str = "", indicator: str = "") -> Finding:
+        """A finding of the current rule; office falls back to the column's, then the site's.
+
+        indicator overrides the rule's own where the same problem feeds another indicator by where it
+        is (a broken image on a 解读 page is 多媒体解读; elsewhere it is a broken link)."""
         rule = self.rule
         if rule is None:
             raise RuntimeError("CheckContext.finding() needs a rule; use ctx.for_rule(rule)")
@@ -61,7 +64,7 @@ class CheckContext:
         if column is not None:
             evidence.setdefault("column_class", column.cls)
         return Finding(
-            code=rule.code, indicator=rule.indicator, severity=rule.severity, site_id=self.site.site_id,
+            code=rule.code, indicator=indicator or rule.indicator, severity=rule.severity, site_id=self.site.site_id,
             message=message, office=office or (column.office if column and column.office else "") or self.site.office,
             column_id=column.column_id if column else "", column_name=column.name if column else "",
             url=url, parent_url=parent_url, title=title, evidence=evidence, confidence=confidence, count=count,

@@ -10,6 +10,7 @@ from rules.resources import (EMPTY_FILE, EMPTY_SRC, KIND_NAMES, UNPLAYABLE, UNRE
 from rules.snapshot import Page, Snapshot
 from zwgk.records import Finding
 
+LINKS_INDICATOR = "功能设计.链接可用性"
 _INTERP_NAMES = {"image": "图解图片", "video": "视频解读", "audio": "音频解读", "embed": "解读播放器"}
 
 
@@ -28,8 +29,11 @@ def _media(page: Page, snapshot: Snapshot, ctx: CheckContext, kinds: tuple[str, 
         message = template.format(what=what, detail=problem.detail, url=target, page=page.headline or page.url)
         ev = link_evidence(link, problem)
         ev["interpretation"] = interp
+        ev["page_type"] = "解读页面" if interp else "首页" if page.kind == "home" else "其他页面"
+        # RULEBOOK §3: outside interpretations, images and media count under 链接可用性 like any link
+        indicator = "" if interp else LINKS_INDICATOR
         yield ctx.finding(message, url=link.url, column=column, parent_url=page.url, title=page.headline,
-                          evidence=ev, confidence=problem.confidence)
+                          evidence=ev, confidence=problem.confidence, indicator=indicator)
 
 
 _BROKEN = "{what}无法打开（{detail}）：{url}（所在页面：{page}）"

@@ -9,7 +9,7 @@ _MOBILE = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d{9})(?![0-9A-Za-z])")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 # evidence keys holding URLs: masking would break the link the evaluator must open
-URL_KEYS = {"url", "parent_url", "newest_url", "duplicate_of", "final_url", "nearest_url"}
+URL_KEYS = {"url", "parent_url", "newest_url", "duplicate_of", "final_url", "nearest_url", "pages"}
 
 
 def valid_id_number(number: str) -> bool:

@@ -25,8 +25,8 @@ from typing import Iterable, Iterator, Mapping
 from zwgk.records import MetaField
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
-HEAD_ENTRIES = 20      # first entries of a column kept in full (explanation pages, evidence)
-NEWEST_ENTRIES = 64    # newest dated entries of a column kept (freshness needs only the top)
+HEAD_ENTRIES = 10      # first entries of a column kept in full (explanation pages, evidence)
+NEWEST_ENTRIES = 16    # newest dated entries of a column kept (freshness needs only the top)
 
 
 @dataclass(frozen=True, slots=True)
