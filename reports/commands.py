@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from reports.outputs import ensure_scores, write_outputs
-from reports.report_data import resolve_check
+from reports.outputs import Outputs, write_outputs
+from reports.report_data import ensure_scores, resolve_check
 from reports.safe_output import UnsafeOutputPath
 from zwgk.cli_options import workspace_option
 from zwgk.config import ConfigError
@@ -38,13 +38,18 @@ def report_command(workspace: str, run_id: int | None, check_id: int | None, out
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
+    print_outputs(outputs)
+
+
+def print_outputs(outputs: Outputs) -> None:
+    """Tell the user where every output is (also used by `zwgk run` and `zwgk demo`)."""
     click.echo(f"评估报告：{outputs.html}")
     if outputs.pdf:
         click.echo(f"PDF 报告：{outputs.pdf}")
     elif outputs.pdf_error:
         click.echo(outputs.pdf_error, err=True)
     click.echo(f"问题清单：{outputs.issues.index}（{len(outputs.issues.offices)} 个责任单位，"
-               f"{outputs.issues.index.parent}/<单位>.xlsx 与 .csv）")
+               f"每个单位一份 xlsx 与 csv，在 {outputs.issues.index.parent}）")
     for office in outputs.issues.offices:
         click.echo(f"  {office.xlsx}")
     for path in outputs.csv:

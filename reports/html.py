@@ -9,10 +9,11 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_chart
-from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, evidence_text)
+from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, counted_message, ensure_scores,
+                                 evidence_text, load_report_data)
 from reports.safe_output import confined_path, is_web_url
 from zwgk import __version__
-from zwgk.store import now_iso
+from zwgk.store import Store, now_iso
 
 REPORT_NAME = "report.html"
 TOP_PROBLEMS = 10          # problems shown per site; the full lists are in the issue-list workbooks
@@ -157,61 +158,64 @@ def _problem_row(row, data: ReportData) -> dict:
         code=row.code, type=rule.problem_type, severity=row.severity,
         severity_label=SEVERITY_LABELS.get(row.severity, row.severity),
         suspected=row.confidence == "suspected", confidence=CONFIDENCE_LABELS.get(row.confidence, row.confidence),
-        column=row.column_name or "", message=row.message, count=int(row.count), title=row.title or "",
+        column=row.column_name or "", message=counted_message(row.message, int(row.count)), title=row.title or "",
         url=row.url or "", parent_url=row.parent_url or "", evidence=evidence_text(row.evidence, data.labels),
         points=row.points, office=row.office, indicator=row.indicator,
     )
 
 
+def _indicator_state(r) -> tuple[str, str]:
+    """What the indicator table says about one indicator row of the scorer, and its CSS class."""
+    if r.exempt:
+        return f"免评：{r.not_assessed_reason}", "exempt"
+    if not r.assessed:  # never shown as full marks: the scorer leaves it out of the total
+        return f"未评估：{r.not_assessed_reason or '无评估结果'}", "not-assessed"
+    if r.veto:
+        return "触发单项否决", "veto"
+    if r.capped:
+        return f"扣分达上限（原扣{_points(r.raw_points_lost)}分）", "capped"
+    if r.points_lost > 0:
+        return "扣分", "deduct"
+    return ("未触发", "ok") if r.group == "否决" else ("未发现扣分问题", "ok")
+
+
+def _indicator_groups(rows: pd.DataFrame | None) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for r in ([] if rows is None else rows.itertuples()):
+        state, css = _indicator_state(r)
+        groups.setdefault(r.group, []).append(dict(
+            name=r.name, max=r.max_points, lost=r.points_lost, findings=int(r.findings_count), state=state,
+            css=css, assessed=bool(r.assessed), veto_item=r.group == "否决",
+            share=min(100.0, r.points_lost / r.max_points * 100) if r.max_points else 0.0,
+        ))
+    return groups
+
+
+def _by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {k: g for k, g in frame.groupby("site_id", sort=False)} if len(frame) else {}
+
+
 def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> list[dict]:
     scores = data.scores
-    indicators = scores.indicators[scores.indicators["office"] == ""]
-    by_site_ind = {k: g for k, g in indicators.groupby("site_id", sort=False)}
-    offices = {k: g for k, g in scores.offices.groupby("site_id", sort=False)}
+    indicators = _by_site(scores.indicators[scores.indicators["office"] == ""])
+    offices = _by_site(scores.offices)
     f = data.findings
-    top = (f.sort_values(["severity_rank", "points", "count", "seq"], ascending=[True, False, False, True],
-                         na_position="last", kind="stable").groupby("site_id", sort=False).head(top_n)
-           if len(f) else f)
-    top_by_site = {k: g for k, g in top.groupby("site_id", sort=False)} if len(top) else {}
+    # the most severe problems of each site first; the full lists are in the issue-list workbooks
+    top = _by_site(f.sort_values(["severity_rank", "points", "count", "seq"], ascending=[True, False, False, True],
+                                 na_position="last", kind="stable").groupby("site_id", sort=False).head(top_n)
+                   if len(f) else f)
     totals = f.groupby("site_id").size().to_dict() if len(f) else {}
-    columns = {k: g for k, g in data.unassessable_columns.groupby("site_id", sort=False)}
-    not_assessed_rules = data.outcomes[data.outcomes["status"] == "not_assessed"] if len(data.outcomes) else \
-        data.outcomes
-    na_rules = {k: g for k, g in not_assessed_rules.groupby("site_id", sort=False)} if len(not_assessed_rules) else {}
+    columns = _by_site(data.unassessable_columns)
+    outcomes = data.outcomes
+    rules_na = _by_site(outcomes[outcomes["status"] == "not_assessed"] if len(outcomes) else outcomes)
     info = data.sites.set_index("site_id").to_dict("index") if len(data.sites) else {}
-    empty = pd.DataFrame()
     sections = []
     for s in scores.sites.itertuples():
         meta = info.get(s.site_id, {})
-        groups: dict[str, list[dict]] = {}
-        for r in by_site_ind.get(s.site_id, empty).itertuples() if s.site_id in by_site_ind else []:
-            if r.exempt:
-                state, css = f"免评：{r.not_assessed_reason}", "exempt"
-            elif not r.assessed:
-                state, css = f"未评估：{r.not_assessed_reason or '无评估结果'}", "not-assessed"
-            elif r.veto:
-                state, css = "触发单项否决", "veto"
-            elif r.capped:
-                state, css = f"扣分达上限（原扣{_points(r.raw_points_lost)}分）", "capped"
-            elif r.points_lost > 0:
-                state, css = "扣分", "deduct"
-            elif r.group == "否决":
-                state, css = "未触发", "ok"
-            else:
-                state, css = "未发现扣分问题", "ok"
-            groups.setdefault(r.group, []).append(dict(
-                name=r.name, max=r.max_points, lost=r.points_lost, findings=int(r.findings_count), state=state,
-                css=css, assessed=bool(r.assessed), veto_item=r.group == "否决",
-                share=min(100.0, r.points_lost / r.max_points * 100) if r.max_points else 0.0,
-            ))
+        groups = _indicator_groups(indicators.get(s.site_id))
         site_offices = offices.get(s.site_id)
-        office_rows = [] if site_offices is None else [
-            dict(office=o.office, issues=int(o.issues), veto=int(o.veto_count), deduct=int(o.deduct_count),
-                 warn=int(o.warn_count), lost=o.points_lost) for o in site_offices.itertuples()]
-        problems = [_problem_row(r, data) for r in top_by_site[s.site_id].itertuples()] \
-            if s.site_id in top_by_site else []
         cols = columns.get(s.site_id)
-        rules = na_rules.get(s.site_id)
+        rules = rules_na.get(s.site_id)
         sections.append(dict(
             anchor=anchors[s.site_id], site_id=s.site_id, name=meta.get("name", s.site_name),
             homepage=meta.get("homepage", ""), office=s.office, kind=KIND_LABELS.get(s.kind, s.kind),
@@ -219,13 +223,15 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
             rank=s.rank, score=_score_text(s), grade=s.grade, passed=_passed_text(s), veto=bool(s.veto),
             veto_reasons=list(s.veto_reasons), warnings=list(s.warnings), provisional=bool(s.provisional),
             coverage=f"{s.coverage * 100:.0f}%", assessed_max=_points(s.assessed_max),
-            deduction=_points(s.deduction_total), groups=groups, offices=office_rows, problems=problems,
+            deduction=_points(s.deduction_total), groups=groups,
+            offices=[] if site_offices is None else [
+                dict(office=o.office, issues=int(o.issues), veto=int(o.veto_count), deduct=int(o.deduct_count),
+                     warn=int(o.warn_count), lost=o.points_lost) for o in site_offices.itertuples()],
+            problems=[_problem_row(r, data) for r in top[s.site_id].itertuples()] if s.site_id in top else [],
             total_problems=int(totals.get(s.site_id, 0)), instances=int(s.findings_count),
-            not_assessed=[dict(indicator=k) for k in s.not_assessed],
             not_assessed_rows=[dict(name=r["name"], group=group, reason=r["state"])
                                for group, rows in groups.items() for r in rows
                                if not r["assessed"] and r["css"] != "exempt"],
-            exempt=list(s.exempt),
             columns=[] if cols is None else [dict(name=c.name, url=c.url, cls=c.cls, reason=c.reason or "未说明原因")
                                              for c in cols.itertuples()],
             rules_not_assessed=[] if rules is None else [
@@ -282,7 +288,14 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
     )
 
 
-def render_report(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS) -> Path:
+def render_report(store: Store, check_id: int, out_dir: str | Path, profile: str | None = None,
+                  top_n: int = TOP_PROBLEMS) -> Path:
+    """Write <out_dir>/report.html for a check from its stored scores (scored first if none) and return its path."""
+    _, loaded, _ = ensure_scores(store, check_id, profile)
+    return write_report_html(load_report_data(store, check_id, loaded), out_dir, top_n)
+
+
+def write_report_html(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS) -> Path:
     """Write <out_dir>/report.html for the check in `data` and return its path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from reports.report_data import CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, evidence_text
+from reports.report_data import COUNTED, CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, evidence_text
 from reports.safe_output import confined_path, is_web_url, spreadsheet_cell, unique_filenames
 from zwgk.store import now_iso
 
@@ -56,6 +56,8 @@ INDEX_NAME = "index"
 # Excel keeps at most 65,530 hyperlinks in a sheet and 2,079 characters in one; beyond that URLs stay text.
 MAX_LINKS_PER_SHEET = 65000
 MAX_URL_CHARS = 2079
+# Rows an Excel sheet holds below its header; a longer list is complete in the CSV only (the 说明 sheet says so).
+MAX_SHEET_ROWS = 1_048_575
 # Lists this long are written by worker processes, one office each (a cell costs a few µs to write).
 PARALLEL_ROWS = 20000
 
@@ -104,7 +106,8 @@ def issue_frame(data: ReportData) -> pd.DataFrame:
     severity = severity.where(~suspected, severity + "（" + CONFIDENCE_LABELS["suspected"] + "）")
     counts = pd.to_numeric(f["count"], errors="coerce").fillna(1).astype(int)
     message = f["message"].fillna("")
-    many = (counts > 1) & ~message.str.contains("共", regex=False)
+    # an aggregated finding says how many instances it stands for, unless its message already counts them
+    many = (counts > 1) & ~message.str.contains(COUNTED.pattern, regex=True)
     message = message.where(~many, message + "（共" + counts.astype(str) + "处）")
     deadlines = {(c, a): deadline_text(a, rules[c].fix_days) for c, a in set(zip(code, f["as_of"]))}
     out = pd.DataFrame({
@@ -237,6 +240,8 @@ def _write_office_files(job: _OfficeJob) -> None:
         for r, raw in enumerate(job.rows, start=1):
             cells = _clean_row(raw)
             writer.writerow(["" if v is None else v for v in cells])
+            if r > MAX_SHEET_ROWS:
+                continue
             for c, (kind, value) in enumerate(zip(kinds, cells)):
                 if kind == "number":
                     _write_number(ws, r, c, value, formats["number"])
@@ -248,8 +253,11 @@ def _write_office_files(job: _OfficeJob) -> None:
                     links += 1
                 else:
                     ws.write_string(r, c, value, formats[kind])
-    ws.autofilter(0, 0, len(job.rows), len(ISSUE_COLUMNS) - 1)
-    _write_meta_sheet(wb, formats, job.meta)
+    ws.autofilter(0, 0, min(len(job.rows), MAX_SHEET_ROWS), len(ISSUE_COLUMNS) - 1)
+    meta = job.meta
+    if len(job.rows) > MAX_SHEET_ROWS:
+        meta = meta + [("注意", f"问题超过 Excel 单表上限，本表只列前 {MAX_SHEET_ROWS} 条；完整清单见同名 CSV 文件。")]
+    _write_meta_sheet(wb, formats, meta)
     wb.close()
 
 

@@ -6,14 +6,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports.html import render_pdf, render_report
+from reports.html import render_pdf, write_report_html
 from reports.issue_lists import IssueLists, write_issue_lists
-from reports.report_data import ReportData, load_report_data
+from reports.report_data import ReportData, ensure_scores, load_report_data
 from reports.scores_csv import write_scores_csv
-from scoring.profile import ScoringProfile, load_profile
-from scoring.scorer import ScoreResult
-from zwgk.config import ConfigError
-from zwgk.store import Store, StoreError
+from scoring.profile import ScoringProfile
+from zwgk.store import Store
 
 ISSUES_DIR = "issues"
 
@@ -37,35 +35,6 @@ class Outputs:
         return files + list(self.csv)
 
 
-def stored_profile_name(store: Store, check_id: int) -> str | None:
-    """The profile the check's newest stored scores were made with, if any."""
-    row = store.db.execute("SELECT profile_name FROM scores WHERE check_id=? ORDER BY rowid DESC LIMIT 1",
-                           (check_id,)).fetchone()
-    return row["profile_name"] if row else None
-
-
-def ensure_scores(store: Store, check_id: int, profile: str | None) -> tuple[ScoreResult, ScoringProfile, bool]:
-    """The stored scores of a check under a profile, scoring the check first when none are stored.
-
-    Returns (scores, profile, scored_now). The report never computes a score itself: missing scores are
-    made by the scoring stage (`scoring.commands.score_check`) and stored like `zwgk score` would."""
-    from scoring.commands import score_check
-    from scoring.scorer import load_scores
-
-    name = profile or stored_profile_name(store, check_id) or "gov2019"
-    try:
-        loaded = load_profile(name)
-    except ConfigError as exc:
-        if profile is None:
-            raise ConfigError(f"{exc}；该检查的得分使用指标体系“{name}”，请用 --profile 指定其 YAML 文件") from exc
-        raise
-    try:
-        return load_scores(store, check_id, loaded.name), loaded, False
-    except StoreError:
-        result, loaded = score_check(store, check_id, name)
-        return result, loaded, True
-
-
 def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str | ScoringProfile | None = None,
                   pdf: bool = True, top_n: int | None = None, data: ReportData | None = None) -> Outputs:
     """Write every output of one check into out_dir; the check's scores must be stored (see ensure_scores)."""
@@ -80,7 +49,7 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
     seconds["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    html = render_report(data, out, **({"top_n": top_n} if top_n else {}))
+    html = write_report_html(data, out, **({"top_n": top_n} if top_n else {}))
     seconds["html"] = time.perf_counter() - started
 
     started = time.perf_counter()

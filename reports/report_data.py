@@ -26,9 +26,15 @@ LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"
 
 @dataclass(frozen=True)
 class Labels:
-    """Chinese words the outputs use for evidence keys (reports/data/labels.yaml)."""
+    """Chinese words the outputs use for evidence keys and values (reports/data/labels.yaml)."""
 
     evidence: dict[str, str]
+    values: dict[str, dict[str, str]]
+    hidden: frozenset[str]
+
+
+def _strings(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items())
 
 
 @lru_cache(maxsize=4)
@@ -39,12 +45,23 @@ def load_labels(path: str | Path = LABELS_FILE) -> Labels:
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read labels: {exc}") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: top level: expected a mapping with the key 'evidence'")
-    value = data.get("evidence")
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
-                                              for k, v in value.items()):
+        raise ConfigError(f"{path}: top level: expected a mapping with the keys evidence, values, hidden")
+    unknown = sorted(set(data) - {"evidence", "values", "hidden"})
+    if unknown:
+        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: evidence, hidden, values)")
+    if not _strings(data.get("evidence")):
         raise ConfigError(f"{path}: key 'evidence': expected a mapping of evidence keys to non-empty Chinese labels")
-    return Labels(evidence=value)
+    values = data.get("values") or {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: key 'values': expected a mapping of evidence keys to value translations")
+    for key, table in values.items():
+        if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
+            raise ConfigError(f"{path}: key 'values.{key}': expected a mapping of values to non-empty labels")
+    hidden = data.get("hidden") or []
+    if not isinstance(hidden, list) or not all(isinstance(h, str) for h in hidden):
+        raise ConfigError(f"{path}: key 'hidden': expected a list of evidence keys")
+    return Labels(evidence=data["evidence"], values={k: {str(a): b for a, b in t.items()} for k, t in values.items()},
+                  hidden=frozenset(hidden))
 
 
 UNKNOWN_FAMILY = "其他问题"
@@ -95,8 +112,39 @@ def rule_text(code: str) -> RuleText:
     )
 
 
+# A message that already counts its instances ("共3处"): an aggregated finding then gets no "（共N处）" added.
+COUNTED = re.compile(r"共\s*\d")
+
+
+def counted_message(message: str, count: int) -> str:
+    """The message of a finding that stands for `count` instances, as the outputs print it."""
+    message = message or ""
+    return message if count <= 1 or COUNTED.search(message) else f"{message}（共{count}处）"
+
+
+_WINDOW = re.compile(r"^(\d+)([dmy])$")
+_WINDOW_UNITS = {"d": "天", "m": "个月", "y": "年"}
+
+
+def _evidence_value(key: str, value, labels: Labels) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict):
+        # a column or page described by a mapping: its name says enough
+        named = value.get("name") or value.get("title") or value.get("url")
+        return str(named) if named else "，".join(f"{labels.evidence.get(k, k)}={v}" for k, v in value.items()
+                                                 if k not in labels.hidden)
+    if isinstance(value, (list, tuple)):
+        return "、".join(_evidence_value(key, v, labels) for v in value)
+    text = str(value)
+    window = _WINDOW.match(text) if key == "window" else None
+    if window:
+        return window.group(1) + _WINDOW_UNITS[window.group(2)]
+    return labels.values.get(key, {}).get(text, text)
+
+
 def evidence_text(evidence, labels: Labels | None = None, limit: int = 300) -> str:
-    """Evidence of a finding as one readable line: 「字段：文号；取值：[2023]5号」."""
+    """Evidence of a finding as one readable line: 「要素：文号；页面取值：[2023]5号」."""
     labels = labels or load_labels()
     if isinstance(evidence, str):
         try:
@@ -107,15 +155,9 @@ def evidence_text(evidence, labels: Labels | None = None, limit: int = 300) -> s
         return ""
     parts = []
     for key, value in evidence.items():
-        if value is None or value == "" or value == [] or value == {}:
+        if key in labels.hidden or value is None or value == "" or value == [] or value == {}:
             continue
-        if isinstance(value, (list, tuple)):
-            value = "、".join(str(v) for v in value)
-        elif isinstance(value, dict):
-            value = "，".join(f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, bool):
-            value = "是" if value else "否"
-        parts.append(f"{labels.evidence.get(key, key)}：{value}")
+        parts.append(f"{labels.evidence.get(key, key)}：{_evidence_value(key, value, labels)}")
     text = "；".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -167,6 +209,34 @@ def resolve_check(store: Store, run_id: int | None, check_id: int | None) -> int
     if run_id is not None and int(row["run_id"]) != run_id:
         raise StoreError(f"check {check_id} belongs to run {row['run_id']}, not run {run_id}")
     return check_id
+
+
+def stored_profile_name(store: Store, check_id: int) -> str | None:
+    """The profile the check's newest stored scores were made with, if any."""
+    row = store.db.execute("SELECT profile_name FROM scores WHERE check_id=? ORDER BY rowid DESC LIMIT 1",
+                           (check_id,)).fetchone()
+    return row["profile_name"] if row else None
+
+
+def ensure_scores(store: Store, check_id: int, profile: str | None) -> tuple[ScoreResult, ScoringProfile, bool]:
+    """The stored scores of a check under a profile, scoring the check first when none are stored.
+
+    Returns (scores, profile, scored_now). The report never computes a score itself: missing scores are
+    made by the scoring stage (`scoring.commands.score_check`) and stored like `zwgk score` would."""
+    from scoring.commands import score_check  # the scoring stage's own entry, as `zwgk score` runs it
+
+    name = profile or stored_profile_name(store, check_id) or "gov2019"
+    try:
+        loaded = load_profile(name)
+    except ConfigError as exc:
+        if profile is None:
+            raise ConfigError(f"{exc}；该检查的得分使用指标体系“{name}”，请用 --profile 指定其 YAML 文件") from exc
+        raise
+    try:
+        return load_scores(store, check_id, loaded.name), loaded, False
+    except StoreError:
+        result, loaded = score_check(store, check_id, name)
+        return result, loaded, True
 
 
 def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile = "gov2019",

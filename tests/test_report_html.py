@@ -18,7 +18,6 @@ import pytest
 
 from report_samples import DEPT_A, DEPT_B, FORMULA_TITLE, PORTAL, SCRIPT_TITLE, build_workspace
 from reports.html import render_pdf, render_report
-from reports.report_data import load_report_data
 from scoring.profile import load_profile
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -29,8 +28,7 @@ def report(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report")
     store, check_id = build_workspace(root / "ws")
     try:
-        data = load_report_data(store, check_id)
-        return render_report(data, root / "out")
+        return render_report(store, check_id, root / "out")
     finally:
         store.close()
 
@@ -120,7 +118,8 @@ class Chromium:
         for e in self.events:
             method, params = e.get("method"), e.get("params", {})
             if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
-                out.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"]))
+                args = params.get("args", [])
+                out.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in args))
             elif method == "Runtime.exceptionThrown":
                 out.append("exception: " + params["exceptionDetails"].get("text", ""))
             elif method == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):

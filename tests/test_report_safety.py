@@ -37,8 +37,8 @@ def outputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("safety")
     store, check_id = build_workspace(root / "ws")
     try:
-        data = load_report_data(store, check_id)
-        return render_report(data, root / "out"), write_issue_lists(data, root / "out" / "issues")
+        html = render_report(store, check_id, root / "out")
+        return html, write_issue_lists(load_report_data(store, check_id), root / "out" / "issues")
     finally:
         store.close()
 
