@@ -147,3 +147,15 @@ def test_parallel_writers_write_the_same_lists(lists, tmp_path):
         _, rows_a, _ = _rows(a.xlsx)
         _, rows_b, _ = _rows(b.xlsx)
         assert [[c.value for c in r.values()] for r in rows_a] == [[c.value for c in r.values()] for r in rows_b]
+
+
+def test_data_dictionary_describes_every_issue_list_column():
+    import re
+    from pathlib import Path
+
+    from reports.issue_lists import ISSUE_HEADERS
+
+    text = Path(__file__).resolve().parents[1].joinpath("docs", "data-dictionary.md").read_text(encoding="utf-8")
+    block = text.split("<!-- BEGIN issues -->", 1)[1].split("<!-- END issues -->", 1)[0]
+    documented = re.findall(r"^\| `([^`]+)` \|", block, re.M)
+    assert documented == list(ISSUE_HEADERS)
