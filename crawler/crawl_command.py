@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
-
 import click
 
-from zwgk.cli_options import workspace_option
+from zwgk.cli_options import as_of_option, workspace_option
 from zwgk.config import ConfigError, load_profiles
 from zwgk.store import Store, StoreError
-
-
-def parse_as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"应为 YYYY-MM-DD 格式的日期，收到 {value!r}", param_hint="--as-of") from None
 
 
 @click.command("crawl")
 @click.argument("profiles", nargs=-1, type=click.Path(exists=True))
 @workspace_option
-@click.option("--as-of", "as_of", default=None, help="评估基准日 YYYY-MM-DD（默认今天）。")
+@as_of_option("评估基准日 YYYY-MM-DD（默认今天）。")
 @click.option("--resume", is_flag=True, help="继续上一次中断的抓取。")
 @click.option("--progress/--no-progress", default=None, help="显示实时进度（终端上默认显示）。")
 @click.option("--redis-url", envvar="ZWGK_REDIS_URL", default=None, help="使用 Redis 共享抓取队列（scrapy-redis）。")
@@ -38,7 +27,7 @@ def crawl_command(profiles, workspace, as_of, resume, progress, redis_url):
         if not loaded and not resume:
             raise click.UsageError("请给出站点配置文件或目录（PROFILE…），或使用 --resume 继续上次抓取")
         show = sys.stderr.isatty() if progress is None else progress
-        run_id = run_crawl(loaded, workspace, parse_as_of(as_of), resume=resume, progress=show,
+        run_id = run_crawl(loaded, workspace, as_of, resume=resume, progress=show,
                            redis_url=redis_url)
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -7,11 +7,12 @@ import io
 import json
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 
-from zwgk.cli_options import workspace_option
+from zwgk.cli_options import as_of_option, workspace_option
 from zwgk.config import ConfigError
 from zwgk.store import Store, StoreError
 
@@ -62,23 +63,17 @@ def rules_command(as_json: bool) -> None:
 @click.command("check")
 @workspace_option
 @click.option("--run", "run_id", type=int, help="要检查的抓取批次（默认最新一次）")
-@click.option("--as-of", "as_of", help="评估基准日 YYYY-MM-DD（默认为该批次的基准日）")
+@as_of_option("评估基准日 YYYY-MM-DD（默认为该批次的基准日）")
 @click.option("--rules", "codes", help="只运行这些规则或规则族，逗号分隔，如 META,LINK001")
 @click.option("--thresholds", "thresholds", type=click.Path(dir_okay=False, exists=True),
               help="阈值覆盖文件（YAML，只写要改的键）")
-def check_command(workspace: str, run_id: int | None, as_of: str | None, codes: str | None,
+def check_command(workspace: str, run_id: int | None, as_of: date | None, codes: str | None,
                   thresholds: str | None) -> None:
     """对已抓取的快照运行检查规则（不联网），结果写入工作区。"""
-    from rules.engine import parse_as_of, run_check
+    from rules.engine import run_check
 
     store = _store(workspace)
     try:
-        if as_of is not None:
-            try:
-                parse_as_of(as_of)
-            except ValueError as exc:
-                raise click.BadParameter(str(exc), param_hint="--as-of") from exc
-
         def report(site_id: str, n: int, outcomes) -> None:
             skipped = [o for o in outcomes if o.status != "assessed"]
             line = f"{site_id}: {n} 条问题"

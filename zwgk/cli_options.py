@@ -1,6 +1,8 @@
-"""Click options shared by every stage's commands (the workspace folder, for now)."""
+"""Click options shared by every stage's commands: the workspace folder and the as-of date."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import click
 
@@ -15,3 +17,17 @@ def workspace_option(func):
         type=click.Path(file_okay=False),
         help="工作区目录（存放 zwgk.sqlite3）；也可用环境变量 ZWGK_WORKSPACE 指定",
     )(func)
+
+
+def _parse_as_of(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"应为 YYYY-MM-DD 格式的日期，收到 {value!r}") from None
+
+
+def as_of_option(help_text: str):
+    """--as-of, parsed to a date (None when not given) with a clear message for a malformed one."""
+    return click.option("--as-of", "as_of", default=None, callback=_parse_as_of, help=help_text)

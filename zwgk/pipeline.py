@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from crawler.crawl_command import parse_as_of
-from zwgk.cli_options import workspace_option
+from zwgk.cli_options import as_of_option, workspace_option
 from zwgk.config import ConfigError, load_profiles
 from zwgk.store import Store, StoreError
 
@@ -45,7 +44,7 @@ def echo_outputs(outputs) -> None:
 @click.command("run")
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(exists=True))
 @workspace_option
-@click.option("--as-of", "as_of", default=None, help="评估基准日 YYYY-MM-DD（默认今天）。")
+@as_of_option("评估基准日 YYYY-MM-DD（默认今天）。")
 @click.option("--profile", "scoring_profile", default="gov2019", show_default=True,
               help="评分指标体系：内置名称（gov2019、province80）或 YAML 文件。")
 @click.option("--out", default="zwgk-output", show_default=True, type=click.Path(file_okay=False),
@@ -54,7 +53,7 @@ def echo_outputs(outputs) -> None:
 def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf):
     """一条命令完成：抓取 → 检查 → 评分 → 报告。"""
     try:
-        _, _, outputs = run_pipeline(list(profiles), Path(workspace), parse_as_of(as_of), scoring_profile,
+        _, _, outputs = run_pipeline(list(profiles), Path(workspace), as_of, scoring_profile,
                                      Path(out), pdf=not no_pdf)
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None
