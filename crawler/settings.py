@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 from zwgk import __version__
 from zwgk.config import SiteProfile
 
-USER_AGENT = f"Mozilla/5.0 (compatible; zwgk/{__version__}; +政务公开合规检查)"
+# ASCII only: some servers reject a User-Agent with other bytes. It says who we are and why.
+USER_AGENT = f"Mozilla/5.0 (compatible; zwgk/{__version__}; government website compliance check)"
 
 BASE_SETTINGS: dict = {
     "BOT_NAME": "zwgk",

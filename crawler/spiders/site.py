@@ -92,6 +92,7 @@ class GovSiteSpider(scrapy.Spider):
                 "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0},
                 "handle_httpstatus_list": ERROR_STATUSES,
                 "download_maxsize": 0,  # the body is cut after its first bytes anyway
+                "download_slot": urlsplit(url).netloc,  # the site's own politeness applies to its files too
                 "download_timeout": profile.limits.timeout,
                 # one verification request for a link the site publishes, as a visitor's click would be
                 "dont_obey_robotstxt": True,
