@@ -21,7 +21,7 @@ _CLOSE = "[\\]】］]"
 _CJK = "\u4e00-\u9fff"
 # Characters that may precede a label inside a line of text ("… 信息分类：", "|文号：").
 _BOUNDARY = set(" |｜,，;；。、)）]】>》·•/") | set("0123456789")
-_STRIP_LABEL = re.compile(f"[\\s\u200b:：\\[\\]【】［］()（）〔〕「」]")
+_STRIP_LABEL = re.compile("[\\s\u200b:：\\[\\]【】［］()（）〔〕「」]")
 # &nbsp; &ensp; &emsp; print as ordinary spaces; the full-width space (标　　题) is kept as typed.
 _PRINTED_SPACES = str.maketrans({"\xa0": " ", "\u2002": " ", "\u2003": " ", "\u2009": " "})
 _WS = re.compile("[\\s\u200b]+")

@@ -94,8 +94,9 @@ class GovSiteSpider(scrapy.Spider):
                 "download_maxsize": 0,  # the body is cut after its first bytes anyway
                 "download_slot": urlsplit(url).netloc,  # the site's own politeness applies to its files too
                 "download_timeout": profile.limits.timeout,
-                # one verification request for a link the site publishes, as a visitor's click would be
-                "dont_obey_robotstxt": True,
+                # the site's own robots.txt binds us on its pages; a link to another site gets one
+                # verification request, as a visitor's click would
+                "dont_obey_robotstxt": not (profile.limits.obey_robots and self.scopes[site].contains(url)),
             },
         )
 
@@ -108,14 +109,13 @@ class GovSiteSpider(scrapy.Spider):
         yield from self._handle_page(response, ctx)
 
     def _handle_check(self, response: Response, ctx: dict):
-        status = response.status
-        if response.request.method == "HEAD" and (status >= 400 or status in (405, 501)):
+        if response.request.method == "HEAD" and response.status >= 400:
             # many servers refuse or mishandle HEAD; only a GET can confirm a failure
             yield self._check_request(ctx_url(response), ctx["site"], ctx["kind"], ctx["parent"], method="GET")
             return
         yield self._resource_rows(response, method=response.request.method)
 
-    def _resource_rows(self, response: Response, method: str, error: str = "") -> StoreRows:
+    def _resource_rows(self, response: Response, method: str) -> StoreRows:
         status = response.status
         outcome = "ok"
         if status >= 500 or status in (408, 429):
@@ -128,7 +128,7 @@ class GovSiteSpider(scrapy.Spider):
             content_type=header(response, "Content-Type"),
             content_length=int(length) if length and length.isdigit() else None,
             sniffed_type=sniff_type(response.body[:2048]) if method != "HEAD" else "",
-            elapsed_ms=latency_ms(response), final_url=response.url, error=error,
+            elapsed_ms=latency_ms(response), final_url=response.url, error="",
             attempts=response.meta.get("retry_times", 0) + 1, outcome=outcome, checked_at=now_iso(),
         )])
 
@@ -142,9 +142,9 @@ class GovSiteSpider(scrapy.Spider):
             yield self._page_row(response, ctx, url, kind=page_kind(role), error=http_error(response))
             if role == "home":
                 yield SiteStatus(site, "unreachable", f"首页无法访问（HTTP {response.status}）")
-            elif role == "column" and ctx["list_index"] == 0:
-                yield self._column_rows(site, ctx["column"], assessable=0,
-                                        reason=f"栏目页面无法访问（HTTP {response.status}）")
+            elif role in ("column", "gkml") and ctx["list_index"] == 0:
+                why = f"HTTP {response.status}" if response.status >= 400 else "不是网页"
+                yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问（{why}）")
             return
         text, encoding = decode_body(response.body, content_type)
         try:
