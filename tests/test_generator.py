@@ -119,6 +119,7 @@ def test_article_shape_is_realistic(served):
     site = GeneratedSite(PAGES, 7, AS_OF, proc.ext)
     ci = next(i for i, c in enumerate(COLUMNS) if c.genre == "policy")
     status, ctype, body = client.get(site.article_path(ci, 0))
+    assert (status, ctype) == (200, "text/html; charset=utf-8")
     text = body.decode("utf-8")
     assert 15_000 <= len(body) <= 32_000
     for label in ("[ 索引号 ]", "[ 文号 ]", "[ 发布机构 ]", "[ 成文日期 ]", "[ 发布日期 ]", "[ 有效性 ]"):

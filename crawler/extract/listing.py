@@ -333,7 +333,12 @@ _EMPTY_TARGET_RE = re.compile(r"list|news|data|result|items?|xxgk|liebiao|(?:^|\
 
 def detect_script_list(tree, html: str) -> bool:
     """The list container is empty and the page fills it with script: the column cannot be assessed."""
-    if not html or not _SCRIPT_LOADERS.search(html):
+    # only script text can fill a list: searching it, not the whole page, keeps this cheap on articles
+    try:
+        scripts = "\n".join(tree.xpath("//script/text()"))
+    except (AttributeError, TypeError, lxml.etree.XPathError):
+        scripts = html or ""
+    if not scripts or not _SCRIPT_LOADERS.search(scripts):
         return False
     try:
         containers = [el for el in tree.iter("ul", "ol", "div", "tbody", "table", "section")

@@ -134,8 +134,11 @@ def _has_article_body(tree) -> bool:
     return False
 
 
-def extract_page(html: str, url: str) -> PageExtract:
-    """Parse once and extract metadata, links, list entries, pagination and hints. Never raises on odd HTML."""
+def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
+    """Parse once and extract metadata, links, list entries, pagination and hints. Never raises on odd HTML.
+
+    listing=False skips what only list pages and homepages need (entries, pagination, menus, script-filled
+    lists, 备注说明): the crawler reads detail pages that way, and they are most of a site."""
     tree = parse_html(html)
     if tree is None:
         return _empty(url)
@@ -158,10 +161,10 @@ def extract_page(html: str, url: str) -> PageExtract:
         if parsed:
             dates["发布日期"] = parsed.isoformat()
 
-    entries = extract_entries(tree, url)
-    pagination = extract_pagination(tree, html, url)
+    entries = extract_entries(tree, url) if listing else []
+    pagination = extract_pagination(tree, html, url) if listing else []
     visible = flow.visible_text()
-    script_list = detect_script_list(tree, html) if len(entries) < 3 else False
+    script_list = detect_script_list(tree, html) if listing and len(entries) < 3 else False
 
     known = {m.field for m in metadata if m.field}
     if len(known) >= 3:
@@ -187,10 +190,10 @@ def extract_page(html: str, url: str) -> PageExtract:
         entries=entries,
         pagination=pagination,
         breadcrumb=_breadcrumb(tree),
-        nav=extract_nav(tree, url),
+        nav=extract_nav(tree, url) if listing else [],
         text_len=len(visible),
         body_hash=hashlib.sha1(visible.encode("utf-8")).hexdigest(),
         script_rendered_list=script_list,
-        empty_note="" if entries else extract_empty_note(tree),
+        empty_note="" if entries or not listing else extract_empty_note(tree),
         kind_hint=kind_hint,
     )

@@ -31,6 +31,11 @@ MAX_NAV_TEXT = 16          # a menu item longer than this is an article link, no
 SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops this many levels down
 
 
+def digest(text: str) -> bytes:
+    """8 bytes that stand for a URL in the spider's state (kept small: the state is saved on every stop)."""
+    return hashlib.blake2b(text.encode(), digest_size=8).digest()
+
+
 def column_id_for(url: str) -> str:
     return "c" + hashlib.sha1(page_key(url).encode()).hexdigest()[:10]
 
@@ -54,7 +59,22 @@ class GovSiteSpider(scrapy.Spider):
         state = getattr(self, "state", None)
         if state is None:
             self.state = state = {}
-        return state.setdefault(site, {"pages": 0, "traps": {}, "columns": {}, "events": 0})
+        return state.setdefault(site, {"pages": 0, "traps": {}, "columns": {}, "events": 0, "seen": set()})
+
+    def _first_check(self, url: str) -> bool:
+        """True the first time a resource comes up in this run: every linked URL is checked once.
+
+        The dupefilter would drop the repeats too, but only after each one was built and sent through
+        the middlewares; a page links the same menu, footer and images as every other page."""
+        state = getattr(self, "state", None)
+        if state is None:
+            self.state = state = {}
+        checked = state.setdefault("_checked", set())
+        key = digest(url)
+        if key in checked:
+            return False
+        checked.add(key)
+        return True
 
     # ---- requests ------------------------------------------------------------------------------------
     async def start(self):
@@ -148,7 +168,7 @@ class GovSiteSpider(scrapy.Spider):
             return
         text, encoding = decode_body(response.body, content_type)
         try:
-            page = extract_page(text, response.url)
+            page = extract_page(text, response.url, listing=role in ("home", "column", "gkml"))
         except Exception as exc:  # a page the extractor cannot read must not stop the site
             yield self._page_row(response, ctx, url, kind=page_kind(role), encoding=encoding,
                                  error=f"解析失败：{exc!r}"[:500])
@@ -263,17 +283,17 @@ class GovSiteSpider(scrapy.Spider):
                 admitted, event = self._admit(site, entry.url)
                 if event:
                     yield event
-                if admitted:
+                if admitted == "new":
                     yield self._page_request(entry.url, site, "entry", depth=ctx["depth"] + 1, parent=url,
                                              column=column)
         if ctx["list_index"] + 1 < limits.max_list_pages:
             for next_url in page.pagination:
                 if not self.scopes[site].contains(next_url):
                     continue
-                admitted, event = self._admit(site, next_url)
+                admitted, event = self._admit(site, next_url, as_list=True)
                 if event:
                     yield event
-                if admitted:
+                if admitted == "new":
                     yield self._page_request(next_url, site, "column", depth=ctx["depth"], parent=url,
                                              column=column, list_index=ctx["list_index"] + 1)
 
@@ -303,27 +323,35 @@ class GovSiteSpider(scrapy.Spider):
                 admitted, event = self._admit(site, link.url)
                 if event:
                     yield event
-                if admitted:
+                if admitted == "new":
                     yield self._page_request(link.url, site, "page", depth=ctx["depth"] + 1, parent=url)
-                    continue
-            yield self._check_request(link.url, site, link.kind, url)
+                if admitted != "refused":
+                    continue  # a page of the site, fetched (or queued) as a page: that is its check
+            if self._first_check(link.url):
+                yield self._check_request(link.url, site, link.kind, url)
         if rows:
             yield StoreRows("links", rows)
 
-    def _admit(self, site: str, url: str) -> tuple[bool, CrawlEvent | None]:
-        """Whether one more page of this site may be queued (page limit, trap guard), and why not."""
+    def _admit(self, site: str, url: str, as_list: bool = False) -> tuple[str, CrawlEvent | None]:
+        """'new' when one more page of this site may be queued, 'seen' when it already was, 'refused' (page
+        limit, trap) with the event that says why. A column's list page is kept apart from the same URL
+        reached as an ordinary page (as in the fingerprints): its entries must be read as the column's."""
         state = self._site_state(site)
+        key = digest(("list " if as_list else "") + canonical_url(url))
+        if key in state["seen"]:
+            return "seen", None
         limits = self.profiles[site].limits
         why = TrapGuard(state["traps"], limits.max_query_variants).refuse(url)
         if why:
-            return False, self._event(site, f"未跟进：{why}", url)
+            return "refused", self._event(site, f"未跟进：{why}", url)
         if state["pages"] >= limits.max_pages:
             if state["pages"] == limits.max_pages:
                 state["pages"] += 1  # say it once
-                return False, self._event(site, f"已达到页面上限 {limits.max_pages}，其余页面未抓取", url)
-            return False, None
+                return "refused", self._event(site, f"已达到页面上限 {limits.max_pages}，其余页面未抓取", url)
+            return "refused", None
         state["pages"] += 1
-        return True, None
+        state["seen"].add(key)
+        return "new", None
 
     def _event(self, site: str, message: str, url: str) -> CrawlEvent | None:
         # a trap can produce thousands of refusals: keep the first few, enough to show the evaluator
