@@ -281,9 +281,6 @@ class Store:
             raise StoreError(f"{self.path}: no {where}; run `zwgk crawl` first")
         return row
 
-    def runs(self) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
-
     def unfinished_run(self) -> sqlite3.Row | None:
         return self.db.execute(
             "SELECT * FROM runs WHERE status IN ('running','interrupted') ORDER BY run_id DESC LIMIT 1"
