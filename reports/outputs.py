@@ -67,5 +67,7 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
             pdf_path = render_pdf(html)
         except ImportError as exc:
             pdf_error = f"未安装 WeasyPrint，未生成 PDF（pip install 'zwgk[pdf]'）：{exc}"
+        except OSError as exc:  # WeasyPrint is there but the system's pango/fontconfig libraries are not
+            pdf_error = f"缺少 WeasyPrint 所需的系统库，未生成 PDF（Debian：apt-get install libpango-1.0-0 libpangoft2-1.0-0）：{exc}"
         seconds["pdf"] = time.perf_counter() - started
     return Outputs(out, html, pdf_path, issues, csv_paths, pdf_error, seconds)
