@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from crawler.crawl_command import crawl_command
 from crawler.extract.encoding import decode_body
 from crawler.extract.page import extract_page
 from zwgk.records import PageExtract
@@ -137,7 +138,5 @@ def page_command(source: str, base_url: str | None, as_json: bool) -> None:
     page = extract_page(html, url)
     click.echo(_as_json(page, url, encoding) if as_json else _as_text(page, url, encoding))
 
-
-from crawler.crawl_command import crawl_command  # noqa: E402  (the lead's command, kept in its own module)
 
 COMMANDS: list = [crawl_command, page_command]

@@ -12,6 +12,7 @@ from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_cha
 from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, counted_message, ensure_scores,
                                  evidence_text, load_report_data)
 from reports.safe_output import confined_path, is_web_url
+from scoring.scorer import score_text
 from zwgk import __version__
 from zwgk.store import Store, now_iso
 
@@ -43,11 +44,7 @@ def _points(value) -> str:
 
 
 def _score_text(site) -> str:
-    if site.veto:
-        return "否决"
-    if site.score is None or math.isnan(site.score):
-        return "—"
-    return f"{site.score:.2f}" + ("（暂定）" if site.provisional else "")
+    return "否决" if site.veto else score_text(site)
 
 
 def _passed_text(site) -> str:

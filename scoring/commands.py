@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 
 import click
 
 from scoring.profile import check_rules, load_profile
-from scoring.scorer import ScoreResult, load_inputs, score, store_scores
+from scoring.scorer import ScoreResult, load_inputs, score, score_text, store_scores
 from zwgk.cli_options import workspace_option
 from zwgk.config import ConfigError
 from zwgk.store import Store, StoreError
@@ -50,12 +49,6 @@ def _main_deductions(result: ScoreResult, site_id: str, limit: int = 3) -> str:
     return "；".join(f"{r.name} 扣{r.points_lost:g}分" for r in rows.itertuples()) or "—"
 
 
-def _score_text(site) -> str:
-    if math.isnan(site.score):
-        return "—"
-    return f"{site.score:.2f}" + ("（暂定）" if site.provisional else "")
-
-
 def print_summary(result: ScoreResult, profile) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -66,7 +59,7 @@ def print_summary(result: ScoreResult, profile) -> None:
     for header in ("排名", "网站", "得分", "是否否决", "等级", "主要扣分"):
         table.add_column(header)
     for site in result.sites.itertuples():
-        table.add_row(str(site.rank), site.site_name, _score_text(site), "是" if site.veto else "否", site.grade,
+        table.add_row(str(site.rank), site.site_name, score_text(site), "是" if site.veto else "否", site.grade,
                       _main_deductions(result, site.site_id))
     console.print(table)
     for site in result.sites.itertuples():

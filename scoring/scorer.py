@@ -475,3 +475,10 @@ def load_inputs(store, check_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
                               status=row["status"]))
     sites = pd.DataFrame(site_rows, columns=["site_id", "name", "office", "kind", "external_services", "status"])
     return findings, sites, outcomes, dict(check)
+
+
+def score_text(site) -> str:
+    """A site's score as printed everywhere: '87.50', '35.91（暂定）', or '—' when there is none."""
+    if site.score is None or math.isnan(site.score):
+        return "—"
+    return f"{site.score:.2f}" + ("（暂定）" if site.provisional else "")

@@ -55,21 +55,21 @@ class GovSiteSpider(scrapy.Spider):
         self.configured = {p.id: {page_key(c.url): c for c in p.columns} for p in profiles}
 
     # ---- persistent state (JOBDIR pickles self.state between a stop and a resume) --------------
+    def _state(self) -> dict:
+        # SpiderState sets self.state when a JOBDIR is used; without one the spider keeps its own
+        if getattr(self, "state", None) is None:
+            self.state = {}
+        return self.state
+
     def _site_state(self, site: str) -> dict:
-        state = getattr(self, "state", None)
-        if state is None:
-            self.state = state = {}
-        return state.setdefault(site, {"pages": 0, "traps": {}, "columns": {}, "events": 0, "seen": set()})
+        return self._state().setdefault(site, {"pages": 0, "traps": {}, "columns": {}, "events": 0, "seen": set()})
 
     def _first_check(self, url: str) -> bool:
         """True the first time a resource comes up in this run: every linked URL is checked once.
 
         The dupefilter would drop the repeats too, but only after each one was built and sent through
         the middlewares; a page links the same menu, footer and images as every other page."""
-        state = getattr(self, "state", None)
-        if state is None:
-            self.state = state = {}
-        checked = state.setdefault("_checked", set())
+        checked = self._state().setdefault("_checked", set())
         key = digest(url)
         if key in checked:
             return False
@@ -433,8 +433,6 @@ def page_kind(role: str, page=None) -> str:
         return "gkml"
     if role == "column":
         return "column"
-    if page is not None and page.kind_hint == "list":
-        return "column" if role != "entry" else "article"
     if page is not None and (page.metadata or page.kind_hint == "article"):
         return "article"
     return "article" if role == "entry" else "other"
