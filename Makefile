@@ -18,4 +18,4 @@ bench: install
 	$(PYTHON) -m zwgk.cli bench report --sites 200
 
 docs:
-	$(PYTHON) -m rules.docs
+	$(PYTHON) -m zwgk.rule_docs

@@ -6,7 +6,7 @@ import time
 from collections import defaultdict
 
 from crawler.items import CrawlEvent, SiteStatus, StoreRows
-from zwgk.store import Store
+from zwgk.core.store import Store
 
 
 class RecordStorePipeline:

@@ -14,8 +14,8 @@ from scrapy.crawler import CrawlerProcess
 from crawler.settings import crawl_settings
 from crawler.spiders.site import GovSiteSpider, stop_after_first_bytes, stop_non_html_pages
 from zwgk import __version__
-from zwgk.config import SiteProfile, profile_from_json, profiles_hash
-from zwgk.store import Store, StoreError
+from zwgk.core.config import SiteProfile, profile_from_json, profiles_hash
+from zwgk.core.store import Store, StoreError
 
 FINISHED_SITE_STATES = ("done", "unreachable", "failed")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from zwgk import __version__
-from zwgk.config import SiteProfile
+from zwgk.core.config import SiteProfile
 
 # ASCII only: some servers reject a User-Agent with other bytes. It says who we are and why.
 USER_AGENT = f"Mozilla/5.0 (compatible; zwgk/{__version__}; government website compliance check)"

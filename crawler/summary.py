@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zwgk.store import Store
+from zwgk.core.store import Store
 
 
 def crawl_summary(store: Store, run_id: int) -> dict:

@@ -14,7 +14,7 @@ from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData,
 from reports.safe_output import confined_path, is_web_url
 from scoring.scorer import score_text
 from zwgk import __version__
-from zwgk.store import Store, now_iso
+from zwgk.core.store import Store, now_iso
 
 REPORT_NAME = "report.html"
 TOP_PROBLEMS = 10          # problems shown per site; the full lists are in the issue-list workbooks

@@ -15,7 +15,7 @@ import xlsxwriter
 
 from reports.report_data import COUNTED, CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, evidence_text
 from reports.safe_output import confined_path, is_web_url, spreadsheet_cell, unique_filenames
-from zwgk.store import now_iso
+from zwgk.core.store import now_iso
 
 # The columns of an issue list, in order, with their width in Excel character units and their kind:
 # text (no wrap), wrap (long text), url (hyperlink), number.

@@ -11,7 +11,7 @@ from reports.issue_lists import IssueLists, write_issue_lists
 from reports.report_data import ReportData, ensure_scores, load_report_data
 from reports.scores_csv import write_scores_csv
 from scoring.profile import ScoringProfile
-from zwgk.store import Store
+from zwgk.core.store import Store
 
 ISSUES_DIR = "issues"
 

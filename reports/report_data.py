@@ -13,8 +13,8 @@ import yaml
 
 from scoring.profile import ScoringProfile, load_profile
 from scoring.scorer import ScoreResult, load_inputs, load_scores
-from zwgk.config import ConfigError
-from zwgk.store import Store, StoreError
+from zwgk.core.config import ConfigError
+from zwgk.core.store import Store, StoreError
 
 # Severity words as evaluators print them, and the order lists are sorted in (否决 first).
 SEVERITY_LABELS = {"veto": "否决", "deduct": "扣分", "warn": "预警"}
@@ -222,8 +222,8 @@ def ensure_scores(store: Store, check_id: int, profile: str | None) -> tuple[Sco
     """The stored scores of a check under a profile, scoring the check first when none are stored.
 
     Returns (scores, profile, scored_now). The report never computes a score itself: missing scores are
-    made by the scoring stage (`scoring.commands.score_check`) and stored like `zwgk score` would."""
-    from scoring.commands import score_check  # the scoring stage's own entry, as `zwgk score` runs it
+    made by the scoring stage (`scoring.scorer.score_check`) and stored like `zwgk score` would."""
+    from scoring.scorer import score_check  # the scoring stage's own entry, as `zwgk score` runs it
 
     name = profile or stored_profile_name(store, check_id) or "gov2019"
     try:

@@ -18,7 +18,7 @@ import yaml
 
 from rules.snapshot import Column, Snapshot
 from rules.thresholds import CatalogLexicon, Thresholds, Window
-from zwgk.config import ConfigError
+from zwgk.core.config import ConfigError
 
 DEFAULT_CATALOG = Path(__file__).with_name("default_catalog.yaml")
 SITE_KINDS = ("portal", "department")

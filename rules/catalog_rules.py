@@ -9,7 +9,7 @@ from rules.catalog import ItemMatch, match_catalog, parse_deadline, working_days
 from rules.context import CheckContext, NotAssessed
 from rules.metadata import iso_day
 from rules.snapshot import Entry, Page, Snapshot
-from zwgk.records import Finding
+from zwgk.core.records import Finding
 
 
 def catalog_matches(snapshot: Snapshot, ctx: CheckContext) -> list[ItemMatch]:

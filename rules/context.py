@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rules.snapshot import Column, Page, SiteInfo
 from rules.thresholds import Thresholds
-from zwgk.records import Finding
+from zwgk.core.records import Finding
 
 if TYPE_CHECKING:
     from rules.catalog import Catalog

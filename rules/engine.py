@@ -19,8 +19,8 @@ from rules.redaction import redact, redact_value
 from rules.registry import Rule, rules_version, select_rules
 from rules.snapshot import Snapshot, load_sites, load_snapshot
 from rules.thresholds import Thresholds, load_thresholds
-from zwgk.config import ConfigError
-from zwgk.records import Finding, RuleOutcome
+from zwgk.core.config import ConfigError
+from zwgk.core.records import Finding, RuleOutcome
 
 _SITE_NOT_DONE = {
     "unreachable": "站点无法访问，未能抓取",

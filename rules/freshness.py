@@ -9,7 +9,7 @@ from typing import Iterator
 from rules.context import CheckContext, NotAssessed
 from rules.snapshot import Column, ColumnFeed, Entry, Snapshot
 from rules.thresholds import Window
-from zwgk.records import Finding
+from zwgk.core.records import Finding
 
 # column states
 NOT_ASSESSABLE, NOT_JUDGED, STATIC, BLANK, EMPTY_NOTED, EMPTY_GKML, STALE, FRESH = (

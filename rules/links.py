@@ -7,7 +7,7 @@ from typing import Iterator
 from rules.context import CheckContext
 from rules.resources import UNREACHABLE, link_evidence, page_problems
 from rules.snapshot import Page, Snapshot
-from zwgk.records import Finding
+from zwgk.core.records import Finding
 
 
 def _dead_links(page: Page, snapshot: Snapshot, ctx: CheckContext, kinds: tuple[str, ...], confidence: str,

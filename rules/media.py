@@ -8,7 +8,7 @@ from rules.context import CheckContext
 from rules.resources import (EMPTY_FILE, EMPTY_SRC, KIND_NAMES, UNPLAYABLE, UNREACHABLE, WRONG_TYPE,
                              is_interpretation_page, link_evidence, page_problems)
 from rules.snapshot import Page, Snapshot
-from zwgk.records import Finding
+from zwgk.core.records import Finding
 
 LINKS_INDICATOR = "功能设计.链接可用性"
 _INTERP_NAMES = {"image": "图解图片", "video": "视频解读", "audio": "音频解读", "embed": "解读播放器"}

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from rules.context import CheckContext
 from rules.snapshot import Column, Page, Snapshot
-from zwgk.records import Finding
+from zwgk.core.records import Finding
 
 DATE_FIELDS = ("成文日期", "发布日期")
 REPEAL_FIELDS = ("废止日期", "失效日期")

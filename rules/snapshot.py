@@ -22,7 +22,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Iterable, Iterator, Mapping
 
-from zwgk.records import MetaField
+from zwgk.core.records import MetaField
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
 HEAD_ENTRIES = 10      # first entries of a column kept in full (explanation pages, evidence)
@@ -439,7 +439,7 @@ def load_sites(db: sqlite3.Connection, run_id: int) -> list[str]:
 
 
 def load_snapshot(store, run_id: int, site_id: str) -> StoreSnapshot:
-    """The snapshot of one site of a run in a `zwgk.store.Store` (or a bare sqlite3 connection)."""
+    """The snapshot of one site of a run in a `zwgk.core.store.Store` (or a bare sqlite3 connection)."""
     db = getattr(store, "db", store)
     return StoreSnapshot(db, run_id, site_id)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from zwgk.config import ConfigError
-from zwgk.records import COLUMN_CLASSES
+from zwgk.core.config import ConfigError
+from zwgk.core.records import COLUMN_CLASSES
 
 DEFAULT_PATH = Path(__file__).with_name("thresholds.yaml")
 _WINDOW = re.compile(r"^\s*(\d+)\s*([dmy])\s*$")

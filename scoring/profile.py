@@ -11,7 +11,7 @@ from typing import Iterable, Mapping
 
 import yaml
 
-from zwgk.config import ConfigError
+from zwgk.core.config import ConfigError
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 VETO_GROUP = "否决"

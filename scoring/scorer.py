@@ -10,8 +10,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from scoring.profile import ScoringProfile
-from zwgk.config import ConfigError
+from scoring.profile import ScoringProfile, check_rules, load_profile
+from zwgk.core.config import ConfigError
 
 # Output schemas, in column order; the store round-trip and the CSV writer rely on them.
 INDICATOR_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -412,7 +412,7 @@ def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProf
         raise ValueError(f"result was scored with profile hash {result.profile_hash}, not {profile.hash}")
     check = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()
     run_id = int(check["run_id"]) if check is not None else result.run_id
-    from zwgk.store import now_iso
+    from zwgk.core.store import now_iso
     stamp = now_iso()
     rows = []
     for kind, frame, indicator_of in (("site", result.sites, lambda r: ""),
@@ -432,7 +432,7 @@ def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProf
 
 def load_scores(store, check_id: int, profile_name: str | None = None) -> ScoreResult:
     """The scores stored for a check (under the newest-scored profile unless one is named)."""
-    from zwgk.store import StoreError
+    from zwgk.core.store import StoreError
     if profile_name is None:
         row = store.db.execute("SELECT profile_name FROM scores WHERE check_id=? ORDER BY rowid DESC LIMIT 1",
                                (check_id,)).fetchone()
@@ -459,7 +459,7 @@ def load_scores(store, check_id: int, profile_name: str | None = None) -> ScoreR
 
 def load_inputs(store, check_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     """(findings, sites, outcomes, check) of one stored check, shaped as `score` takes them."""
-    from zwgk.store import StoreError
+    from zwgk.core.store import StoreError
     check = store.db.execute("SELECT * FROM checks WHERE check_id=?", (check_id,)).fetchone()
     if check is None:
         raise StoreError(f"{store.path}: no check {check_id}")
@@ -482,3 +482,32 @@ def score_text(site) -> str:
     if site.score is None or math.isnan(site.score):
         return "—"
     return f"{site.score:.2f}" + ("（暂定）" if site.provisional else "")
+
+
+def registry_rules() -> list:
+    """Every rule of the registry (code, indicator, severity ...); empty when the rules stage is absent."""
+    try:
+        from rules import registry
+    except ImportError:
+        return []
+    rules = getattr(registry, "RULES", None)
+    if rules is None and hasattr(registry, "all_rules"):
+        rules = registry.all_rules()
+    if isinstance(rules, dict):
+        rules = rules.values()
+    return list(rules or [])
+
+
+def score_check(store: Store, check_id: int, profile_name: str = "gov2019"):
+    """Score one stored check under a profile and store the result; returns (result, profile)."""
+    profile = load_profile(profile_name)
+    rules = registry_rules()
+    if rules:  # without the rules stage there is nothing to check the profile against
+        check_rules(profile, rules)
+    findings, sites, outcomes, check = load_inputs(store, check_id)
+    ran = set(json.loads(check["rule_codes"] or "[]"))
+    rule_indicators = {r.code: r.indicator for r in rules if r.code in ran}
+    result = score(findings, sites, outcomes, profile, rule_indicators=rule_indicators,
+                   run_id=check["run_id"], check_id=check_id, as_of=check["as_of"])
+    store_scores(store, check_id, result, profile)
+    return result, profile

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zwgk.config import SiteProfile
-from zwgk.records import Finding, RuleOutcome
-from zwgk.store import Store
+from zwgk.core.config import SiteProfile
+from zwgk.core.records import Finding, RuleOutcome
+from zwgk.core.store import Store
 
 AS_OF = "2025-06-30"
 SCRIPT_TITLE = '<script>alert("xss")</script>关于印发某某办法的通知'
@@ -58,7 +58,7 @@ def _findings() -> list[Finding]:
 
 def build_workspace(workspace: Path, score: bool = True) -> tuple[Store, int]:
     """A store with one run, one finished check and (unless score=False) scores under gov2019."""
-    from scoring.commands import score_check
+    from scoring.scorer import score_check
 
     store = Store(workspace)
     run_id = store.create_run(AS_OF, "samplehash", "test")

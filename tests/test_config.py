@@ -9,7 +9,7 @@ import pytest
 import yaml
 from openpyxl import Workbook
 
-from zwgk.config import ConfigError, load_profiles, profile_from_json
+from zwgk.core.config import ConfigError, load_profiles, profile_from_json
 
 GOOD = {
     "id": "demo", "name": "示例市人民政府", "office": "示例市人民政府办公室", "site_code": "4499000001",

@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from rules.engine import check_snapshot, make_context, run_check
-from rules.fixture_cases import store_case
+from zwgk.evaluation.rule_fixtures import store_case
 from rules.redaction import redact, valid_id_number
 from rules.registry import RULES, Rule, get_rule
 from rules.snapshot import load_snapshot
 from rules.thresholds import load_thresholds
 from zwgk.cli import main
-from zwgk.config import ConfigError
-from zwgk.store import Store
+from zwgk.core.config import ConfigError
+from zwgk.core.store import Store
 
 H = "http://site.test"
 

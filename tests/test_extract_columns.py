@@ -6,8 +6,8 @@ import lxml.html
 import pytest
 
 from crawler.extract.columns import classify_column, extract_nav, load_lexicon
-from zwgk.config import ConfigError
-from zwgk.records import COLUMN_CLASSES
+from zwgk.core.config import ConfigError
+from zwgk.core.records import COLUMN_CLASSES
 
 PAGES = Path(__file__).parent / "data" / "extract"
 

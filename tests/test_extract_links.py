@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 
 from crawler.extract.links import extract_links, resolve
-from zwgk.records import LinkRef
+from zwgk.core.records import LinkRef
 
 PAGES = Path(__file__).parent / "data" / "extract"
 

@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 
 from crawler.extract.metadata import extract_meta_tags, extract_metadata, load_fields, normalise_label
-from zwgk.config import ConfigError
+from zwgk.core.config import ConfigError
 
 PAGES = Path(__file__).parent / "data" / "extract"
 

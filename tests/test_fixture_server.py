@@ -21,7 +21,7 @@ from lxml import html as lxml_html
 from fixtures import build_sites
 from fixtures.server import DEFAULT_AS_OF as AS_OF
 from fixtures.server import SITES_ROOT, TEMPLATE_SUFFIXES, FixtureServer
-from zwgk.config import load_profiles
+from zwgk.core.config import load_profiles
 
 SITES = ("cityportal", "fgw")
 DATE = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})")

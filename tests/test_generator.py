@@ -174,8 +174,8 @@ def test_page_count_is_exact_for_many_sizes():
 
 
 def test_bench_profile_is_a_valid_site_profile(tmp_path):
-    from crawler.bench import write_profile
-    from zwgk.config import load_profiles
+    from zwgk.bench.crawl import write_profile
+    from zwgk.core.config import load_profiles
 
     (profile,) = load_profiles([write_profile(tmp_path / "bench.yaml", "http://127.0.0.1:8123/", 5000)])
     assert profile.allow_private_hosts == ("127.0.0.1",)

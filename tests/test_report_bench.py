@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from reports.bench import report, run_bench
+from zwgk.bench.report import report, run_bench
 
 
 def test_bench_writes_every_output(tmp_path):

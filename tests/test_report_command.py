@@ -5,9 +5,9 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from report_samples import DEPT_A, build_workspace
-from reports.commands import report_command
+from zwgk.commands.report import report_command
 from scoring.scorer import load_scores
-from zwgk.store import Store
+from zwgk.core.store import Store
 
 
 def test_report_writes_all_outputs(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from reports.report_data import evidence_text, load_labels, rule_text
 from rules.registry import get_rule
-from zwgk.config import ConfigError
+from zwgk.core.config import ConfigError
 
 
 def test_evidence_reads_as_chinese():

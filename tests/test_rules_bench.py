@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from rules.bench import PAGES_PER_COLUMN, bench_check
+from zwgk.bench.check import PAGES_PER_COLUMN, bench_check
 
 
 def test_bench_check_reports_pages_per_second_and_peak_rss():

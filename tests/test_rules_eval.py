@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from fixtures.server import DEFAULT_AS_OF
-from rules.evaluation import DEFAULT_SITES_DIR, compare_site, format_report, load_expected, normalize_url, summarize
+from zwgk.evaluation.fixture_sites import DEFAULT_SITES_DIR, compare_site, format_report, load_expected, normalize_url, summarize
 
 BASE, EXT = "http://127.0.0.1:4001", "http://127.0.0.1:4002"
 

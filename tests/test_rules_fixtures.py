@@ -13,10 +13,10 @@ import yaml
 
 from rules.context import CheckContext
 from rules.engine import check_snapshot
-from rules.fixture_cases import all_case_files, compare, load_case, run_case, store_case
+from zwgk.evaluation.rule_fixtures import all_case_files, compare, load_case, run_case, store_case
 from rules.registry import get_rule
 from rules.snapshot import load_snapshot
-from zwgk.store import Store
+from zwgk.core.store import Store
 
 CASES = all_case_files()
 HTML_TRAPS = {"bad_label_spacing", "bad_printed_empty", "bad_dates_in_brackets", "good_mingdian",

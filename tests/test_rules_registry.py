@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from rules import docs
-from rules.fixture_cases import FIXTURES_DIR
+from zwgk import rule_docs as docs
+from zwgk.evaluation.rule_fixtures import FIXTURES_DIR
 from rules.registry import (DOC_HEADINGS, FAMILIES, RETIRED, RULES, RULES_VERSION, SCOPES, SEVERITIES, get_rule,
                             rules_version, select_rules)
 from rules.thresholds import load_thresholds
@@ -80,7 +80,7 @@ def test_rules_version_follows_thresholds():
 
 
 def test_generated_docs_are_up_to_date():
-    assert docs.DOC_PATH.read_text(encoding="utf-8") == docs.render(), "run `python -m rules.docs`"
+    assert docs.DOC_PATH.read_text(encoding="utf-8") == docs.render(), "run `python -m zwgk.rule_docs`"
     text = docs.render()
     for r in RULES:
         assert f"### {r.code}" in text and r.name in text

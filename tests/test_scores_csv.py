@@ -13,7 +13,7 @@ from reports.scores_csv import (DICTIONARY, LONG_COLUMNS, WIDE_COLUMNS, WIDE_IND
                                 dictionary_tables_in, write_scores_csv)
 from scoring.profile import load_profile
 from scoring.scorer import score
-from zwgk.records import Finding
+from zwgk.core.records import Finding
 
 GOV = load_profile("gov2019")
 HOSTILE = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]

@@ -13,9 +13,9 @@ import yaml
 
 from scoring.profile import PROFILES_DIR, check_rules, load_profile, parse_profile, profile_hash
 from scoring.scorer import NO_RULE, NOT_RUN, load_inputs, load_scores, score, store_scores
-from zwgk.config import ConfigError
-from zwgk.records import Finding, RuleOutcome
-from zwgk.store import Store
+from zwgk.core.config import ConfigError
+from zwgk.core.records import Finding, RuleOutcome
+from zwgk.core.store import Store
 
 GOV = load_profile("gov2019")
 PROV = load_profile("province80")
@@ -395,7 +395,7 @@ def test_profile_hash_is_of_content_not_layout(tmp_path):
 # ---- store round trip ---------------------------------------------------------------------------------------------
 
 def _store_with_check(tmp_path) -> tuple[Store, int]:
-    from zwgk.config import parse_profile as parse_site
+    from zwgk.core.config import parse_profile as parse_site
 
     store = Store(tmp_path / "ws")
     run_id = store.create_run("2024-06-30", "hash", "test")

@@ -1,4 +1,4 @@
-"""The `zwgk` command: one group, with each stage's commands contributed by its own package."""
+"""The `zwgk` command: one group gathering the commands of zwgk.commands, the pipeline and the benchmarks."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import click
 
 from zwgk import __version__
 
-# Each stage package exposes COMMANDS (a list of click commands) in its `commands` module, so a stage's
-# CLI lives next to the code it drives; the order here is the order `zwgk --help` lists them.
+# Each module exposes COMMANDS (a list of click commands); the order here is the order `zwgk --help` lists them.
 COMMAND_MODULES = (
     "zwgk.sites",
-    "crawler.commands",
-    "rules.commands",
-    "scoring.commands",
-    "reports.commands",
+    "zwgk.commands.crawl",
+    "zwgk.commands.page",
+    "zwgk.commands.check",
+    "zwgk.commands.score",
+    "zwgk.commands.report",
     "zwgk.pipeline",
     "zwgk.bench",
 )

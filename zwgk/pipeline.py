@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from zwgk.cli_options import as_of_option, workspace_option
-from zwgk.config import ConfigError, load_profiles
-from zwgk.store import Store, StoreError
+from zwgk.core.config import ConfigError, load_profiles
+from zwgk.core.store import Store, StoreError
 
 
 def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, scoring_profile: str,
@@ -19,7 +19,7 @@ def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, 
     from crawler.runner import run_crawl
     from reports.outputs import write_outputs
     from rules.engine import run_check
-    from scoring.commands import score_check
+    from scoring.scorer import score_check
 
     profiles = load_profiles(profile_paths)
     click.echo(f"抓取 {len(profiles)} 个网站…", err=True)
@@ -37,7 +37,7 @@ def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, 
 
 
 def echo_outputs(outputs) -> None:
-    from reports.commands import print_outputs
+    from zwgk.commands.report import print_outputs
     print_outputs(outputs)
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import click
 import yaml
 
-from zwgk.config import ConfigError, load_profile_file
+from zwgk.core.config import ConfigError, load_profile_file
 
 # Header names seen in 网站清单 spreadsheets, per profile field.
 HEADERS = {

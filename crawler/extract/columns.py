@@ -12,8 +12,8 @@ import lxml.etree
 import yaml
 
 from crawler.extract.links import page_base, resolve
-from zwgk.config import ConfigError
-from zwgk.records import COLUMN_CLASSES, LinkRef
+from zwgk.core.config import ConfigError
+from zwgk.core.records import COLUMN_CLASSES, LinkRef
 
 LEXICON_FILE = Path(__file__).resolve().parent.parent / "data" / "column_lexicon.yaml"
 

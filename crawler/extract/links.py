@@ -6,7 +6,7 @@ import functools
 import posixpath
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from zwgk.records import LinkRef
+from zwgk.core.records import LinkRef
 
 ATTACHMENT_EXTS = frozenset({".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".et", ".zip", ".rar", ".7z",
                              ".ppt", ".pptx", ".txt", ".ofd", ".csv"})

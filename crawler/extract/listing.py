@@ -13,7 +13,7 @@ import lxml.etree
 from crawler.extract.columns import load_lexicon
 from crawler.extract.dates import find_date
 from crawler.extract.links import media_kind, page_base, resolve
-from zwgk.records import ListEntry
+from zwgk.core.records import ListEntry
 
 # Containers whose links are not column entries: menus, breadcrumbs, pagination, footers, link
 # boxes (yqlj = 友情链接), share bars, trees. Matched against class and id; short or common words

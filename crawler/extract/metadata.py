@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 
 from crawler.extract.textflow import BLOCK_TAGS, CONTROL, HARD, HEADING, SOFT, TEXT, TextFlow, build_flow
-from zwgk.config import ConfigError
-from zwgk.records import MetaField
+from zwgk.core.config import ConfigError
+from zwgk.core.records import MetaField
 
 FIELDS_FILE = Path(__file__).resolve().parent.parent / "data" / "fields.yaml"
 

@@ -14,7 +14,7 @@ from crawler.extract.links import extract_links
 from crawler.extract.listing import detect_script_list, extract_empty_note, extract_entries, extract_pagination
 from crawler.extract.metadata import extract_meta_tags, extract_metadata, load_fields
 from crawler.extract.textflow import build_flow
-from zwgk.records import PageExtract
+from zwgk.core.records import PageExtract
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _BREADCRUMB_RE = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|path|(?:^|[\s_-])wz(?:$|[\s_-])", re.I)

@@ -19,8 +19,8 @@ from crawler.extract.page import extract_page
 from crawler.items import CrawlEvent, SiteStatus, StoreRows
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
 from crawler.sniff import sniff_type
-from zwgk.config import SiteProfile
-from zwgk.store import now_iso
+from zwgk.core.config import SiteProfile
+from zwgk.core.store import now_iso
 
 # Request priorities: discovery first (so columns are known before ordinary links reach them), checks last.
 PRIORITY = {"home": 1000, "gkml": 900, "column": 500, "entry": 100, "page": 50, "check": -100}

@@ -28,9 +28,9 @@ from rules.engine import check_snapshot, parse_as_of
 from rules.registry import Rule, get_rule
 from rules.snapshot import Link, Page, Snapshot, snapshot_from_dict
 from rules.thresholds import load_thresholds
-from zwgk.records import Finding
+from zwgk.core.records import Finding
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 
 
 @dataclass

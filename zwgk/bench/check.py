@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from zwgk.store import Store
+from zwgk.core.store import Store
 
 PAGES_PER_COLUMN = 200
 MAX_COLUMNS = 300      # a large portal has a few hundred columns; more pages make longer lists, not more columns
@@ -183,7 +183,7 @@ def bench_check(pages: int, as_json: bool) -> None:
         run_id = generate(workspace, pages)
         built = time.perf_counter() - t0
         # the check runs in a fresh process so its peak RSS is its own, not the generator's
-        out = subprocess.run([sys.executable, "-m", "rules.bench", str(workspace), str(run_id)],
+        out = subprocess.run([sys.executable, "-m", "zwgk.bench.check", str(workspace), str(run_id)],
                              capture_output=True, text=True, check=False)
         if out.returncode != 0:
             raise click.ClickException(f"检查进程失败：{out.stderr.strip()[-2000:]}")

@@ -1,4 +1,4 @@
-"""`zwgk` commands of the crawler stage."""
+"""`zwgk page`: what the extractor makes of one saved or fetched page."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import click
 
-from crawler.crawl_command import crawl_command
 from crawler.extract.encoding import decode_body
 from crawler.extract.page import extract_page
-from zwgk.records import PageExtract
+from zwgk.core.records import PageExtract
 
 USER_AGENT = "zwgk/0.1 (+政务公开合规检查)"
 FETCH_TIMEOUT = 15  # seconds, the homepage-failure line of RULEBOOK §2
@@ -139,4 +138,4 @@ def page_command(source: str, base_url: str | None, as_json: bool) -> None:
     click.echo(_as_json(page, url, encoding) if as_json else _as_text(page, url, encoding))
 
 
-COMMANDS: list = [crawl_command, page_command]
+COMMANDS: list = [page_command]

@@ -10,8 +10,8 @@ from reports.outputs import Outputs, write_outputs
 from reports.report_data import ensure_scores, resolve_check
 from reports.safe_output import UnsafeOutputPath
 from zwgk.cli_options import workspace_option
-from zwgk.config import ConfigError
-from zwgk.store import Store, StoreError
+from zwgk.core.config import ConfigError
+from zwgk.core.store import Store, StoreError
 
 
 @click.command("report")

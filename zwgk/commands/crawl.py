@@ -6,8 +6,8 @@ import sys
 import click
 
 from zwgk.cli_options import as_of_option, workspace_option
-from zwgk.config import ConfigError, load_profiles
-from zwgk.store import Store, StoreError
+from zwgk.core.config import ConfigError, load_profiles
+from zwgk.core.store import Store, StoreError
 
 
 @click.command("crawl")
@@ -36,3 +36,4 @@ def crawl_command(profiles, workspace, as_of, resume, progress, redis_url):
         click.echo(format_summary(crawl_summary(store, run_id)))
     finally:
         store.close()
+COMMANDS: list = [crawl_command]

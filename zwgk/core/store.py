@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from zwgk.records import Finding, RuleOutcome
+from zwgk.core.records import Finding, RuleOutcome
 
 SCHEMA_VERSION = 1
 

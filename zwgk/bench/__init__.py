@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from crawler.bench import crawl_bench_command
-from reports.bench import report as report_bench_command
-from rules.bench import bench_check
+from zwgk.bench.crawl import crawl_bench_command
+from zwgk.bench.report import report as report_bench_command
+from zwgk.bench.check import bench_check
 
 
 @click.group("bench")

@@ -1,4 +1,4 @@
-"""`zwgk` commands of the scoring stage."""
+"""`zwgk score`: score the newest check under an indicator profile."""
 
 from __future__ import annotations
 
@@ -6,40 +6,11 @@ import json
 
 import click
 
-from scoring.profile import check_rules, load_profile
-from scoring.scorer import ScoreResult, load_inputs, score, score_text, store_scores
+from scoring.profile import load_profile
+from scoring.scorer import ScoreResult, score_check, score_text
 from zwgk.cli_options import workspace_option
-from zwgk.config import ConfigError
-from zwgk.store import Store, StoreError
-
-
-def registry_rules() -> list:
-    """Every rule of the registry (code, indicator, severity ...); empty when the rules stage is absent."""
-    try:
-        from rules import registry
-    except ImportError:
-        return []
-    rules = getattr(registry, "RULES", None)
-    if rules is None and hasattr(registry, "all_rules"):
-        rules = registry.all_rules()
-    if isinstance(rules, dict):
-        rules = rules.values()
-    return list(rules or [])
-
-
-def score_check(store: Store, check_id: int, profile_name: str = "gov2019"):
-    """Score one stored check under a profile and store the result; returns (result, profile)."""
-    profile = load_profile(profile_name)
-    rules = registry_rules()
-    if rules:  # without the rules stage there is nothing to check the profile against
-        check_rules(profile, rules)
-    findings, sites, outcomes, check = load_inputs(store, check_id)
-    ran = set(json.loads(check["rule_codes"] or "[]"))
-    rule_indicators = {r.code: r.indicator for r in rules if r.code in ran}
-    result = score(findings, sites, outcomes, profile, rule_indicators=rule_indicators,
-                   run_id=check["run_id"], check_id=check_id, as_of=check["as_of"])
-    store_scores(store, check_id, result, profile)
-    return result, profile
+from zwgk.core.config import ConfigError
+from zwgk.core.store import Store, StoreError
 
 
 def _main_deductions(result: ScoreResult, site_id: str, limit: int = 3) -> str:

@@ -23,7 +23,7 @@ import yaml
 
 from rules.registry import FAMILIES, get_rule
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SITES_DIR = ROOT / "fixtures" / "sites"
 EXPECTED_FILE = "expected_findings.yaml"
 _INDEX = re.compile(r"/index\.html?$")
@@ -122,8 +122,8 @@ def evaluate_fixture_sites(sites_dir: Path = DEFAULT_SITES_DIR, workspace: Path 
     from crawler.runner import run_crawl
     from fixtures.server import DEFAULT_AS_OF, FixtureServer
     from rules.engine import run_check
-    from zwgk.config import load_profiles
-    from zwgk.store import Store
+    from zwgk.core.config import load_profiles
+    from zwgk.core.store import Store
 
     as_of = as_of or DEFAULT_AS_OF
     sites_dir = Path(sites_dir)

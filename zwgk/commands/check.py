@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from zwgk.cli_options import as_of_option, workspace_option
-from zwgk.config import ConfigError
-from zwgk.store import Store, StoreError
+from zwgk.core.config import ConfigError
+from zwgk.core.store import Store, StoreError
 
 SEVERITY_NAMES = {"veto": "否决", "deduct": "扣分", "warn": "预警"}
 SCOPE_NAMES = {"page": "页面", "column": "栏目", "site": "网站"}
@@ -138,7 +138,7 @@ def findings_command(workspace: str, run_id: int | None, check_id: int | None, s
 @workspace_option
 def eval_command(sites_dir: str | None, as_json: bool, workspace: str) -> None:
     """抓取并检查全部样例网站，与预期问题比对：每类规则的查准率和查全率。"""
-    from rules.evaluation import DEFAULT_SITES_DIR, evaluate_fixture_sites, format_report
+    from zwgk.evaluation.fixture_sites import DEFAULT_SITES_DIR, evaluate_fixture_sites, format_report
 
     try:
         report = evaluate_fixture_sites(Path(sites_dir) if sites_dir else DEFAULT_SITES_DIR, Path(workspace))

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from zwgk.records import COLUMN_CLASSES
+from zwgk.core.records import COLUMN_CLASSES
 
 
 class ConfigError(ValueError):

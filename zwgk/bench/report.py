@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from zwgk.config import SiteProfile
-from zwgk.records import Finding, RuleOutcome
-from zwgk.store import Store
+from zwgk.core.config import SiteProfile
+from zwgk.core.records import Finding, RuleOutcome
+from zwgk.core.store import Store
 
 AS_OF = "2025-06-30"
 DISTRICTS = ("东城区", "西城区", "南山区", "北湖区", "江岸区", "河西区", "高新区", "经开区", "滨海新区", "临港区")
@@ -118,7 +118,7 @@ def _peak_rss_mb() -> float:
 
 def run_bench(sites: int, per_site: int, pdf: bool = False, keep: Path | None = None) -> dict:
     from reports.outputs import write_outputs
-    from scoring.commands import score_check
+    from scoring.scorer import score_check
 
     tmp = Path(tempfile.mkdtemp(prefix="zwgk-bench-report-")) if keep is None else keep
     try:

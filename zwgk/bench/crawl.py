@@ -18,7 +18,7 @@ import psutil
 
 from fixtures.generator import MAX_PAGES, MIN_PAGES, GeneratedSiteProcess
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RSS_POLL_SECONDS = 0.1
 
 # The bare spider runs with the concurrency zwgk's benchmark profile gets, and nothing else switched on.
@@ -159,7 +159,7 @@ def run_benchmark(pages: int, as_of: date, seed: int = 1, keep: Path | None = No
             echo(f"生成站点：{site.base}（{pages} 页）")
             bare_out = work / "bare.json"
             echo("基准：Scrapy 裸爬虫抓取中……")
-            bare = measure([sys.executable, "-m", "crawler.bench", "--bare", site.base, str(bare_out)], ROOT,
+            bare = measure([sys.executable, "-m", "zwgk.bench.crawl", "--bare", site.base, str(bare_out)], ROOT,
                            work / "bare.log")
             if bare["returncode"] != 0 or not bare_out.exists():
                 raise click.ClickException(f"Scrapy 基准爬虫失败（退出码 {bare['returncode']}），见 {work / 'bare.log'}")
@@ -226,7 +226,7 @@ crawl = crawl_bench_command
 
 
 def _bare_main(argv: list[str]) -> int:
-    """Child entry point: `python -m crawler.bench --bare BASE_URL OUT_JSON`."""
+    """Child entry point: `python -m zwgk.bench.crawl --bare BASE_URL OUT_JSON`."""
     base, out = argv[1], argv[2]
     result = run_bare_spider(base)
     Path(out).write_text(json.dumps(result))

@@ -1,0 +1,1 @@
+"""The `zwgk` commands of each stage, kept above the stages they drive."""
