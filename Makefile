@@ -1,7 +1,7 @@
 # The two commands the README opens with: `make demo` and `make test`.
 PYTHON ?= python3
 
-.PHONY: install demo test bench docs
+.PHONY: install demo test bench docs eval-real
 
 install:
 	$(PYTHON) -m pip install -q -e '.[test,pdf]'
@@ -16,6 +16,11 @@ bench: install
 	$(PYTHON) -m zwgk.cli bench crawl --pages 5000
 	$(PYTHON) -m zwgk.cli bench check --pages 100000
 	$(PYTHON) -m zwgk.cli bench report --sites 200
+
+# The real-page corpus beside the project (never copied into it): extraction figures per CMS family.
+CORPUS ?= ../shared/corpus
+eval-real: install
+	$(PYTHON) -m zwgk.cli eval pages $(CORPUS)/pages --labels $(CORPUS)/pages.yaml
 
 docs:
 	$(PYTHON) -m zwgk.rule_docs

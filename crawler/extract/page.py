@@ -151,6 +151,7 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
     for item in metadata:
         if item.field and item.field not in fields:
             fields[item.field] = item.value
+    sources = dict.fromkeys(fields, "block")
     dates: dict[str, str] = {}
     for name in load_fields().date_fields:
         parsed = parse_date(fields.get(name, ""))
@@ -160,6 +161,7 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         parsed = parse_date(meta_tags["PubDate"])
         if parsed:
             dates["发布日期"] = parsed.isoformat()
+            sources["发布日期"] = "meta"
 
     entries = extract_entries(tree, url) if listing else []
     pagination = extract_pagination(tree, html, url) if listing else []
@@ -196,4 +198,5 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         script_rendered_list=script_list,
         empty_note="" if entries or not listing else extract_empty_note(tree),
         kind_hint=kind_hint,
+        sources=sources,
     )

@@ -132,11 +132,28 @@ def findings_command(workspace: str, run_id: int | None, check_id: int | None, s
         click.echo(f"检查 #{check_id}：共 {len(rows)} 条")
 
 
-@click.command("eval")
+class _DefaultSites(click.Group):
+    """`zwgk eval` alone (or with a folder) evaluates the fixture sites, as it always did."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["sites", *args]
+        return super().resolve_command(ctx, args)
+
+
+@click.group("eval", cls=_DefaultSites, invoke_without_command=True)
+@click.pass_context
+def eval_group(ctx) -> None:
+    """评测：样例网站的查准率/查全率（sites），真实页面语料的抽取准确率（pages）。"""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(eval_sites_command)
+
+
+@eval_group.command("sites")
 @click.argument("sites_dir", required=False, type=click.Path(file_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @workspace_option
-def eval_command(sites_dir: str | None, as_json: bool, workspace: str) -> None:
+def eval_sites_command(sites_dir: str | None = None, as_json: bool = False, workspace: str = "./workspace") -> None:
     """抓取并检查全部样例网站，与预期问题比对：每类规则的查准率和查全率。"""
     from zwgk.evaluation.fixture_sites import DEFAULT_SITES_DIR, evaluate_fixture_sites, format_report
 
@@ -147,6 +164,27 @@ def eval_command(sites_dir: str | None, as_json: bool, workspace: str) -> None:
     click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
     if report["overall"]["precision"] < 1.0 or report["overall"]["recall"] < 1.0:
         sys.exit(1)
+
+
+@eval_group.command("pages")
+@click.argument("pages_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--labels", "labels", type=click.Path(dir_okay=False, exists=True),
+              help="标注文件（默认 PAGES_DIR 上一级的 pages.yaml）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--brief", is_flag=True, help="只输出汇总，不列出每个页面的差异")
+def eval_pages_command(pages_dir: str, labels: str | None, as_json: bool, brief: bool) -> None:
+    """抽取语料中每个已标注的真实页面，与人工标注比对：要素、列表、导航栏目的准确率（按 CMS 类型）。"""
+    from zwgk.evaluation.corpus import evaluate_corpus, format_report
+
+    pages = Path(pages_dir)
+    labels_path = Path(labels) if labels else pages.parent / "pages.yaml"
+    if not labels_path.exists():
+        raise click.ClickException(f"找不到标注文件：{labels_path}（用 --labels 指定）")
+    try:
+        report = evaluate_corpus(pages, labels_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report, not brief))
 
 
 @click.group("catalog")
@@ -194,4 +232,4 @@ def catalog_show(source: str) -> None:
         click.echo(f"提示：{line}", err=True)
 
 
-COMMANDS = [rules_command, check_command, findings_command, eval_command, catalog_group]
+COMMANDS = [rules_command, check_command, findings_command, eval_group, catalog_group]

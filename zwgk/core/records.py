@@ -68,6 +68,10 @@ class PageExtract:
     script_rendered_list: bool = False        # list container filled by JavaScript (cannot be assessed)
     empty_note: str = ""                      # 备注说明 shown on an empty column ("本栏目暂无信息，原因…")
     kind_hint: str = ""                       # "article" | "list" | "" from the page's own shape
+    # where each value of fields/dates came from: "block" (the metadata block), "byline" (a labelled
+    # line outside the block), "script" (a literal in an inline script), "meta" (a <meta> tag), "url".
+    # Only block values are evidence of what a page prints as its 要素; a meta-only value is a hint.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
