@@ -19,7 +19,7 @@ from zwgk.core.store import Store, StoreError
 # Severity words as evaluators print them, and the order lists are sorted in (否决 first).
 SEVERITY_LABELS = {"veto": "否决", "deduct": "扣分", "warn": "预警"}
 SEVERITY_ORDER = {"veto": 0, "deduct": 1, "warn": 2}
-CONFIDENCE_LABELS = {"confirmed": "确定", "suspected": "疑似"}
+CONFIDENCE_LABELS = {"confirmed": "确定", "suspected": "疑似", "review": "待人工复核"}
 
 LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"
 

@@ -111,8 +111,10 @@ def _prepare_findings(findings: pd.DataFrame, sites: pd.DataFrame, profile: Scor
     blank = f["office"] == ""
     f.loc[blank, "office"] = f.loc[blank, "site_id"].map(site_office).fillna("")
     suspected = f["confidence"] == "suspected"
-    f["is_veto"] = (f["severity"] == "veto") & (~suspected | (not profile.suspected_veto_warns))
-    f["amount"] = _amounts(f, profile) * f["count"].to_numpy() * np.where(suspected, profile.suspected_factor, 1.0)
+    review = f["confidence"] == "review"  # 待人工复核: shown to the evaluator, never deducted nor vetoed
+    f["is_veto"] = (f["severity"] == "veto") & (~suspected | (not profile.suspected_veto_warns)) & ~review
+    f["amount"] = (_amounts(f, profile) * f["count"].to_numpy() * np.where(suspected, profile.suspected_factor, 1.0)
+                   * np.where(review, 0.0, 1.0))
     return f
 
 
@@ -304,6 +306,7 @@ def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringP
 def _warnings(site: dict, f: pd.DataFrame, profile: ScoringProfile, vetoed: set[str]) -> list[str]:
     """The 预警 tier: counts just below a veto line, suspected veto findings, and a failed crawl."""
     out = []
+    f = f[f["confidence"] != "review"]  # 待人工复核 findings move no line
     status = site.get("status", "")
     if status in ("unreachable", "failed"):
         out.append(f"本轮抓取{'首页无法访问' if status == 'unreachable' else '未能完成'}；"

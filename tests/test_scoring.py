@@ -116,6 +116,15 @@ def test_suspected_findings_do_not_deduct():
     assert row(r)["score"] == 100.0
 
 
+def test_review_findings_never_deduct_nor_veto():
+    """待人工复核: the evidence was too weak; the finding is shown, not scored."""
+    r = run([finding("META001", "发布解读.信息公开要素", count=3, confidence="review"),
+             finding("STALE008", "否决.栏目不更新", severity="veto", confidence="review", message="疑似空白栏目")])
+    s = row(r)
+    assert indicator(r, "发布解读.信息公开要素")["points_lost"] == 0.0
+    assert not s["veto"] and s["score"] == 100.0 and s["warnings"] == []
+
+
 # ---- veto -------------------------------------------------------------------------------------------------------
 
 def test_veto_fails_the_site_whatever_its_score_and_says_why():

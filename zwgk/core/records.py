@@ -14,7 +14,10 @@ COLUMN_CLASSES = (
 PageKind = Literal["home", "column", "article", "gkml", "other"]
 LinkKind = Literal["link", "image", "video", "audio", "embed", "attachment"]
 Severity = Literal["veto", "deduct", "warn"]
-Confidence = Literal["confirmed", "suspected"]
+# confirmed: evidence a careful person accepts; suspected: a failure not yet confirmed (timeout, 5xx);
+# review (待人工复核): the evidence is too weak to deduct (a layout not recognised, a field only in a <meta>
+# tag, a page that may not be an 信息公开 item). Review findings are listed apart and never deducted.
+Confidence = Literal["confirmed", "suspected", "review"]
 # Outcome of checking one linked resource: ok, broken (404/403/410, wrong type, empty), suspected
 # (timeout or 5xx after retries), or not_checked (refused by scope/robots, never fetched).
 ResourceOutcome = Literal["ok", "broken", "suspected", "not_checked"]
