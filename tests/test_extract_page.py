@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -93,19 +92,14 @@ def test_never_raises(html):
     assert isinstance(page.title, str) and page.metadata == []
 
 
-def test_speed_on_a_30kb_page():
+def test_a_30kb_page_reads_the_same_every_time():
+    """Extraction is a pure function of (html, url); its speed is measured by `zwgk bench`, never asserted here."""
     html = read("bench_article_30k.html")
     assert len(html.encode("utf-8")) >= 30_000
     url = "http://www.cqlp.gov.cn/zwgk/zfxxgkml/qtwj/t1.html"
-    extract_page(html, url)
-    runs = 30
-    start = time.perf_counter()
-    for _ in range(runs):
-        page = extract_page(html, url)
-    mean_ms = (time.perf_counter() - start) / runs * 1000
-    assert page.fields["文号"] == "梁平府办发〔2021〕37号"
-    # Measured about 3.5 ms on one core; the bound leaves room for a busy shared CI machine.
-    assert mean_ms < 25, f"extract_page took {mean_ms:.1f} ms on a 30 KB page"
+    first, again = extract_page(html, url), extract_page(html, url)
+    assert first.fields["文号"] == "梁平府办发〔2021〕37号"
+    assert first == again
 
 
 # --- `zwgk page` ---------------------------------------------------------------------------

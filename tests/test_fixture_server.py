@@ -138,10 +138,8 @@ def test_empty_and_html_as_image_routes(fixture_server):
 
 
 def test_slow_route_times_out_a_short_client(fixture_server):
-    started = time.monotonic()
     with pytest.raises((socket.timeout, TimeoutError)):
         fetch(fixture_server.base_url("cityportal") + "/media/slow.mp4", timeout=0.4)
-    assert time.monotonic() - started < 2
 
 
 def test_redirect_loop(fixture_server):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from reports.safe_output import spreadsheet_cell
 from zwgk.cli_options import as_of_option, workspace_option
 from zwgk.core.config import ConfigError
 from zwgk.core.store import Store, StoreError
@@ -123,7 +124,9 @@ def findings_command(workspace: str, run_id: int | None, check_id: int | None, s
         writer = csv.DictWriter(buf, fieldnames=FINDING_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for r in rows:
-            writer.writerow({**r, "evidence": json.dumps(r["evidence"], ensure_ascii=False, sort_keys=True)})
+            # crawled text ends up in these cells: a title like =HYPERLINK(…) must stay text in a spreadsheet
+            row = {**r, "evidence": json.dumps(r["evidence"], ensure_ascii=False, sort_keys=True)}
+            writer.writerow({key: spreadsheet_cell(value) for key, value in row.items()})
         sys.stdout.write(buf.getvalue())
     else:
         _table(["网站", "代码", "严重程度", "单位", "栏目", "问题描述", "确定性"],
