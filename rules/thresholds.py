@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from zwgk.core.config import ConfigError
+from zwgk.core.safe_yaml import load_yaml
 from zwgk.core.records import COLUMN_CLASSES
 
 DEFAULT_PATH = Path(__file__).with_name("thresholds.yaml")
@@ -203,7 +204,7 @@ def _merge(base: dict, override: dict, where: str, source: str) -> dict:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: no such file") from exc
     except UnicodeDecodeError as exc:

@@ -12,6 +12,7 @@ from typing import Iterable, Mapping
 import yaml
 
 from zwgk.core.config import ConfigError
+from zwgk.core.safe_yaml import load_yaml
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 VETO_GROUP = "否决"
@@ -196,7 +197,7 @@ def resolve_profile_path(name_or_file: str | Path) -> Path:
 def load_profile(name_or_file: str | Path = "gov2019") -> ScoringProfile:
     path = resolve_profile_path(name_or_file)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc})") from exc
     except yaml.YAMLError as exc:

@@ -40,7 +40,7 @@ def test_single_and_many_sites_and_folders(tmp_path):
     ({"homepage": "ftp://x"}, "field 'homepage': an http(s) URL"),
     ({"id": "Bad Id"}, "field 'id'"),
     ({"name": ""}, "field 'name': required"),
-    ({"limits": {"timeout": "fast"}}, "field 'limits.timeout': a number ≥ 0, got 'fast'"),
+    ({"limits": {"timeout": "fast"}}, "field 'limits.timeout': a number from 1 to 300 (seconds), got 'fast'"),
     ({"limits": {"max_pages": -3}}, "field 'limits.max_pages': a whole number > 0"),
     ({"limits": {"speed": 1}}, "field 'limits.speed': unknown limit"),
     ({"kind": "county"}, "field 'kind'"),

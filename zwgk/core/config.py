@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from zwgk.core.records import COLUMN_CLASSES
+from zwgk.core.safe_yaml import load_yaml
 
 
 class ConfigError(ValueError):
@@ -27,6 +28,10 @@ class ColumnConfig:
     cls: str = "unknown"
     office: str = ""
     catalog_path: str = ""
+
+
+# Limits a float must stay within (inclusive): a timeout of 0 or .inf would hang a crawl for ever.
+FLOAT_LIMIT_RANGES = {"delay": (0.0, 60.0), "timeout": (1.0, 300.0)}
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def load_profiles(paths: list[str | Path]) -> list[SiteProfile]:
 def _is_profile_file(path: Path) -> bool:
     # a folder of profiles may also hold catalogs and expectations; profiles are those naming sites
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except Exception:
         return True  # let load_profile_file report the error with its location
     return isinstance(data, dict) and ("sites" in data or "homepage" in data)
@@ -106,7 +111,7 @@ def _is_profile_file(path: Path) -> bool:
 def load_profile_file(path: str | Path) -> list[SiteProfile]:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc})") from exc
     except yaml.YAMLError as exc:
@@ -172,11 +177,14 @@ def parse_profile(data, path: Path, where: str) -> SiteProfile:
         if want is bool:
             ok = isinstance(value, bool)
         elif want is float:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+            low, high = FLOAT_LIMIT_RANGES.get(key, (0.0, 1e9))
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
         else:
             ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
         if not ok:
-            expected = {bool: "true or false", float: "a number ≥ 0", int: "a whole number > 0"}[want]
+            low, high = FLOAT_LIMIT_RANGES.get(key, (0.0, 1e9))
+            expected = {bool: "true or false", float: f"a number from {low:g} to {high:g} (seconds)",
+                        int: "a whole number > 0"}[want]
             raise err(f"limits.{key}", f"{expected}, got {value!r}")
         limit_values[key] = want(value)
     private = data.get("allow_private_hosts") or []
