@@ -13,11 +13,12 @@ import tempfile
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
 from zwgk.core.store import Store
-from zwgk.evaluation.mirror import MirrorServer, unpack
+from zwgk.evaluation.mirror import INDEX_FILES, MirrorServer, unpack
 
 
 def network_interfaces() -> list[str]:
@@ -43,8 +44,25 @@ def write_profile(path: Path, host: str, address: str, name: str, office: str, s
     return path
 
 
-def site_summary(store: Store, run_id: int, check_id: int) -> dict:
-    """What the run saw and found: pages, columns, resources, findings by rule and confidence."""
+def in_mirror(url: str, host: str, root: Path) -> bool | None:
+    """Whether the mirror holds the file a site URL names (None for other hosts).
+
+    A site URL the mirror does not hold was never saved (the mirroring tool stopped at a depth): its 404
+    here says nothing about the real site, so findings about it are artefacts of the mirror."""
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() != host.lower():
+        return None
+    relative = [p for p in unquote(parts.path).split("/") if p and p not in (".", "..")]
+    target = root.joinpath(*relative)
+    if target.is_dir():
+        return any((target / name).is_file() for name in INDEX_FILES)
+    return target.is_file()
+
+
+def site_summary(store: Store, run_id: int, check_id: int, host: str = "", root: Path | None = None) -> dict:
+    """What the run saw and found: pages, columns, resources, findings by rule and confidence.
+
+    With the mirror's root, findings whose target the mirror never saved are counted apart as artefacts."""
     db = store.db
     pages = Counter({f"{kind} {status}": n for kind, status, n in db.execute(
         "SELECT kind, COALESCE(status, 'error'), COUNT(*) FROM pages WHERE run_id=? GROUP BY 1, 2", (run_id,))})
@@ -53,9 +71,14 @@ def site_summary(store: Store, run_id: int, check_id: int) -> dict:
         (run_id,))]
     resources = Counter({outcome: n for outcome, n in db.execute(
         "SELECT outcome, COUNT(*) FROM resources WHERE run_id=? GROUP BY 1", (run_id,))})
-    findings = {f"{code} {confidence}": {"rows": rows, "count": count} for code, confidence, rows, count in db.execute(
-        "SELECT code, confidence, COUNT(*), SUM(count) FROM findings WHERE check_id=? GROUP BY 1, 2 ORDER BY 1",
-        (check_id,))}
+    findings: dict[str, dict] = {}
+    for code, confidence, url, count in db.execute(
+            "SELECT code, confidence, url, count FROM findings WHERE check_id=? ORDER BY code", (check_id,)):
+        entry = findings.setdefault(f"{code} {confidence}", {"rows": 0, "count": 0, "artefacts": 0})
+        entry["rows"] += 1
+        entry["count"] += count
+        if root is not None and code.startswith(("LINK", "MEDIA")) and in_mirror(url, host, root) is False:
+            entry["artefacts"] += 1
     return {"run_id": run_id, "check_id": check_id, "pages": dict(pages), "columns": columns,
             "resources": dict(resources), "findings": findings}
 
@@ -71,11 +94,11 @@ def evaluate_site(source: Path, host: str, as_of: date, workspace: Path, out: Pa
         with MirrorServer(root) as server:
             profile = write_profile(workspace / "real-site.yaml", host, server.address, name, office, site_code)
             run_id, check_id, _ = run_pipeline([str(profile)], workspace, as_of, "gov2019", out, pdf)
-    store = Store(workspace)
-    try:
-        summary = site_summary(store, run_id, check_id)
-    finally:
-        store.close()
+        store = Store(workspace)
+        try:
+            summary = site_summary(store, run_id, check_id, host, root)
+        finally:
+            store.close()
     (out / "eval-site.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary
 
@@ -90,5 +113,6 @@ def format_summary(summary: dict) -> str:
         "资源：" + "，".join(f"{k} {v}" for k, v in sorted(summary["resources"].items())),
         "问题（规则 确定性：条数 / 实例数）：",
     ]
-    lines += [f"  {k}：{v['rows']} / {v['count']}" for k, v in summary["findings"].items()]
+    lines += [f"  {k}：{v['rows']} / {v['count']}" + (f"（其中镜像未保存的目标 {v['artefacts']} 条）" if v["artefacts"] else "")
+              for k, v in summary["findings"].items()]
     return "\n".join(lines)
