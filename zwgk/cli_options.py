@@ -1,10 +1,13 @@
-"""Click options shared by every stage's commands: the workspace folder and the as-of date."""
+"""Click options shared by every stage's commands: the workspace folder, the as-of date, one writer at a time."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import click
+
+from zwgk.core.store import WorkspaceBusy, writer_lock
 
 DEFAULT_WORKSPACE = "./workspace"
 
@@ -31,3 +34,17 @@ def _parse_as_of(ctx, param, value):
 def as_of_option(help_text: str):
     """--as-of, parsed to a date (None when not given) with a clear message for a malformed one."""
     return click.option("--as-of", "as_of", default=None, callback=_parse_as_of, help=help_text)
+
+
+def holds_workspace(command: str):
+    """The command writes the workspace: refuse at once, with a clear message, while another process does."""
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            try:
+                with writer_lock(kwargs["workspace"], command):
+                    return func(*args, **kwargs)
+            except WorkspaceBusy as exc:
+                raise click.ClickException(str(exc)) from None
+        return inner
+    return wrap

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from zwgk.cli_options import as_of_option, workspace_option
+from zwgk.cli_options import as_of_option, holds_workspace, workspace_option
 from zwgk.core.config import ConfigError, load_profiles
 from zwgk.core.store import Store, StoreError
 
@@ -50,6 +50,7 @@ def echo_outputs(outputs) -> None:
 @click.option("--out", default="zwgk-output", show_default=True, type=click.Path(file_okay=False),
               help="报告输出目录。")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告。")
+@holds_workspace("run")
 def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf):
     """一条命令完成：抓取 → 检查 → 评分 → 报告。"""
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from reports.safe_output import spreadsheet_cell
-from zwgk.cli_options import as_of_option, workspace_option
+from zwgk.cli_options import as_of_option, holds_workspace, workspace_option
 from zwgk.core.config import ConfigError
 from zwgk.core.store import Store, StoreError
 
@@ -68,6 +68,7 @@ def rules_command(as_json: bool) -> None:
 @click.option("--rules", "codes", help="只运行这些规则或规则族，逗号分隔，如 META,LINK001")
 @click.option("--thresholds", "thresholds", type=click.Path(dir_okay=False, exists=True),
               help="阈值覆盖文件（YAML，只写要改的键）")
+@holds_workspace("check")
 def check_command(workspace: str, run_id: int | None, as_of: date | None, codes: str | None,
                   thresholds: str | None) -> None:
     """对已抓取的快照运行检查规则（不联网），结果写入工作区。"""

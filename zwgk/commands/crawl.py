@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import click
 
-from zwgk.cli_options import as_of_option, workspace_option
+from zwgk.cli_options import as_of_option, holds_workspace, workspace_option
 from zwgk.core.config import ConfigError, load_profiles
 from zwgk.core.store import Store, StoreError
 
@@ -17,6 +17,7 @@ from zwgk.core.store import Store, StoreError
 @click.option("--resume", is_flag=True, help="继续上一次中断的抓取。")
 @click.option("--progress/--no-progress", default=None, help="显示实时进度（终端上默认显示）。")
 @click.option("--redis-url", envvar="ZWGK_REDIS_URL", default=None, help="使用 Redis 共享抓取队列（scrapy-redis）。")
+@holds_workspace("crawl")
 def crawl_command(profiles, workspace, as_of, resume, progress, redis_url):
     """抓取站点：首页 → 栏目 → 列表页 → 详情页，并检查所有链接与资源。"""
     from crawler.runner import run_crawl

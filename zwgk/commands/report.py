@@ -9,7 +9,7 @@ import click
 from reports.outputs import Outputs, write_outputs
 from reports.report_data import ensure_scores, resolve_check
 from reports.safe_output import UnsafeOutputPath
-from zwgk.cli_options import workspace_option
+from zwgk.cli_options import holds_workspace, workspace_option
 from zwgk.core.config import ConfigError
 from zwgk.core.store import Store, StoreError
 
@@ -23,6 +23,7 @@ from zwgk.core.store import Store, StoreError
 @click.option("--profile", "profile_name", default=None,
               help="评分指标表：内置名称（gov2019、province80）或 YAML 文件；默认用该检查已保存得分的指标表")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告")
+@holds_workspace("report")
 def report_command(workspace: str, run_id: int | None, check_id: int | None, out_dir: str | None,
                    profile_name: str | None, no_pdf: bool) -> None:
     """生成评估报告（HTML/PDF）、按责任单位的“一对一”问题清单（xlsx/csv）和得分 CSV。"""

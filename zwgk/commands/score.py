@@ -8,7 +8,7 @@ import click
 
 from scoring.profile import load_profile
 from scoring.scorer import ScoreResult, score_check, score_text
-from zwgk.cli_options import workspace_option
+from zwgk.cli_options import holds_workspace, workspace_option
 from zwgk.core.config import ConfigError
 from zwgk.core.store import Store, StoreError
 
@@ -63,6 +63,7 @@ def result_json(result: ScoreResult) -> dict:
 @click.option("--profile", "profile_name", default="gov2019", show_default=True,
               help="评分指标表：内置名称（gov2019、province80）或 YAML 文件路径")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
+@holds_workspace("score")
 def score_command(workspace: str, run_id: int | None, check_id: int | None, profile_name: str, as_json: bool) -> None:
     """按指标表为一次检查的问题计分，保存并显示结果。"""
     store = Store(workspace)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -218,6 +220,39 @@ def now_iso() -> str:
 
 class StoreError(RuntimeError):
     """A store problem worth showing to the user as is (no run, wrong schema ...)."""
+
+
+class WorkspaceBusy(StoreError):
+    """Another zwgk process is writing this workspace."""
+
+
+LOCK_FILE = "zwgk.lock"
+
+
+@contextmanager
+def writer_lock(workspace: str | Path, command: str) -> Iterator[None]:
+    """Hold the workspace for one writing command; a second writer is refused at once with who holds it.
+
+    flock is released by the kernel when the holder dies, so a killed process never leaves a stale lock.
+    Take it once per process (a command or `run`), never inside the stages: flock is per open file."""
+    folder = Path(workspace)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / LOCK_FILE, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "未知"
+            raise WorkspaceBusy(f"工作区 {folder} 正被另一个 zwgk 进程写入（{holder}）；"
+                                "请等它结束，或换一个 --workspace") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"zwgk {command}，进程 {os.getpid()}，开始于 {now_iso()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
 
 
 class Store:
