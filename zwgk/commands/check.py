@@ -137,20 +137,17 @@ def findings_command(workspace: str, run_id: int | None, check_id: int | None, s
 
 
 class _DefaultSites(click.Group):
-    """`zwgk eval` alone (or with a folder) evaluates the fixture sites, as it always did."""
+    """`zwgk eval` alone, with a folder or with options evaluates the fixture sites, as it always did."""
 
-    def resolve_command(self, ctx, args):
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
             args = ["sites", *args]
-        return super().resolve_command(ctx, args)
+        return super().parse_args(ctx, args)
 
 
-@click.group("eval", cls=_DefaultSites, invoke_without_command=True)
-@click.pass_context
-def eval_group(ctx) -> None:
-    """评测：样例网站的查准率/查全率（sites），真实页面语料的抽取准确率（pages）。"""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(eval_sites_command)
+@click.group("eval", cls=_DefaultSites)
+def eval_group() -> None:
+    """评测：样例网站的查准率/查全率（sites），真实页面语料的抽取准确率（pages），保存的真实网站（site）。"""
 
 
 @eval_group.command("sites")
