@@ -193,7 +193,8 @@ def _drop_false_labels(tokens: list[_Token], flow: TextFlow) -> list[_Token]:
     for t in tokens:
         if t.whole:
             cell = _cell_of(flow.owners[t.atom])
-            if cell is not None:
+            # a cell that also prints the value (<td><b>索 引 号:</b> 0145…</td>) is a label/value pair
+            if cell is not None and _STRIP_LABEL.sub("", cell.text_content()) == _STRIP_LABEL.sub("", t.label):
                 label_cells[cell] = t
     dropped = set()
     for row in {cell.getparent() for cell in label_cells}:
@@ -303,8 +304,31 @@ def _collect(flow: TextFlow, atom: int, offset: int, stop: tuple[int, int], alon
     return "".join(parts), stop
 
 
-def _clean(value: str) -> str:
-    return _WS.sub(" ", value).strip().lstrip(":：").strip()
+_SEPARATORS = " :：|｜丨¦"
+_PAIRS = {"[": "]", "【": "】", "［": "］", "(": ")", "（": "）", "〔": "〕"}
+_CLOSERS = {v: k for k, v in _PAIRS.items()}
+
+
+def clean_value(value: str) -> str:
+    """A value without padding and layout separators ("| 青政规〔2026〕1号 |" -> "青政规〔2026〕1号").
+
+    Leftover colons, bars and a bracket left open or closed by the label's own brackets are dropped from
+    both ends; brackets that pair up inside the value ("国发[2018]43号", "[2023]5号") are kept as printed.
+    A value made of separators only is empty.
+    """
+    value = _WS.sub(" ", value.translate(_PRINTED_SPACES)).strip()
+    while value:
+        head, tail = value[0], value[-1]
+        if head in _SEPARATORS or (head in _CLOSERS) or (head in _PAIRS and _PAIRS[head] not in value[1:]):
+            value = value[1:]
+        elif tail in _SEPARATORS or (tail in _PAIRS) or (tail in _CLOSERS and _CLOSERS[tail] not in value[:-1]):
+            value = value[:-1]
+        else:
+            break
+    return value
+
+
+_clean = clean_value
 
 
 def _colon_follows(flow: TextFlow, atom: int) -> bool:
