@@ -466,7 +466,8 @@ class MetadataRead:
     """What extract_metadata reads of a page, with where each value came from."""
 
     block: list[MetaField]
-    # "" no block; "block" a recognised block; "line" a lone labelled line ("发布时间：…" under the title);
+    # "" no block; "block" a recognised block; "line" a lone labelled line; "byline" a line or run of
+    # only 发布日期 and 来源 ("发布日期：… 来源：…" under the headline), which is no 要素 block;
     # "unrecognised" labels were found but their values could not be told apart (empty, or swallowing
     # the text after the block): such values are no evidence for a deduction.
     layout: str = ""
@@ -633,6 +634,9 @@ def read_metadata(tree, flow: TextFlow | None = None) -> MetadataRead:
             read.block, read.scripted = _read_block(flow, in_block, others, line[1], lex)
             read.layout = "line"     # the byline may share this line ("来源：… 时间：…"): not skipped
             break
+    byline_fields = {lex.byline_field} | {lex.synonyms[c] for c in lex.companions if c in lex.synonyms}
+    if read.block and {m.field for m in read.block if m.field} <= byline_fields:
+        read.layout = "byline"   # "发布日期：… 来源：…" under the headline: not a 信息公开要素 block
     if read.block:
         read.context = "；".join(f"{m.label}：{m.value}" for m in read.block)[:300]
     if not any(m.field == lex.byline_field and m.value for m in read.block) and lex.byline_field not in read.scripted:

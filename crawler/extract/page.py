@@ -183,6 +183,8 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
     read = read_metadata(tree, flow=flow)
     metadata = read.block
     fields, sources = _block_fields(metadata)
+    if read.layout == "byline":
+        sources = dict.fromkeys(sources, "byline")
     lex = load_fields()
     for name, how in read.scripted.items():
         sources[name] = how

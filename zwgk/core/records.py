@@ -83,6 +83,7 @@ class PageExtract:
     # Only block values are evidence of what a page prints as its 要素; meta/url values are hints.
     sources: dict[str, str] = field(default_factory=dict)
     # How the metadata block was read: "" none; "block" recognised; "line" a lone labelled line;
+    # "byline" only 发布日期/来源 under the headline (not a 要素 block);
     # "unrecognised" labels found but values not told apart (no evidence for a deduction).
     layout: str = ""
 
