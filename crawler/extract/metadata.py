@@ -330,7 +330,8 @@ def _collect(flow: TextFlow, atom: int, offset: int, stop: tuple[int, int], alon
             parts.append(piece)
             has_text = has_text or bool(piece.strip().strip(":："))
         elif kind in (SOFT, HARD):
-            if has_text or (kind == HARD and not alone):
+            # "索引号：<br>A1/2024-1": an empty value goes on past a line break, not past a block end
+            if has_text or (kind == HARD and not alone and flow.owners[j].tag != "br"):
                 return "".join(parts), (j, 0)
             parts.append(" ")
         elif kind == CONTROL:
@@ -504,7 +505,7 @@ def _line_text(flow: TextFlow, span: tuple[int, int]) -> str:
     return " ".join("".join(flow.texts[j] for j in range(*span) if flow.kinds[j] == TEXT).split())
 
 
-_TIME_AFTER = re.compile(r"\s*日?\s*\d{1,2}[:：]\d{2}")
+_TIME_AFTER = re.compile(r"\s*日?\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?")
 
 
 def _has_time(text: str, printed: str) -> bool:
@@ -555,7 +556,10 @@ def _bylines(flow: TextFlow, lex: FieldLexicon, skip: tuple[int, int]) -> list[L
             whole = _line_text(flow, line)
             printed, day = find_date(whole)
             if day and _has_time(whole, printed):
-                found.append(Located(lex.byline_field, "", printed, "byline", whole))
+                at = whole.find(printed) + len(printed)
+                time = _TIME_AFTER.match(whole, at)
+                printed = printed + whole[at:time.end()] if time else printed   # "2024年06月15日08:18"
+                found.append(Located(lex.byline_field, "", printed.strip(), "byline", whole))
                 return found
     return found
 

@@ -84,7 +84,23 @@ def _title(tree, meta_tags: dict, fields: dict, visible: str) -> str:
         return fields["标题"]
     title_el = tree.find(".//title")
     text = " ".join(title_el.text_content().split()) if title_el is not None else ""
+    # "示例省人民政府 政策文件 <title of the document>": a printed heading the <title> holds is the title
+    squashed = "".join(text.split()) if not _TITLE_SPLIT.search(text) else ""
+    headings = () if not squashed else ("".join(el.text_content().split()) for el in tree.iter("h1", "h2", "h3", "p", "div", "span")
+                if el.tag in ("h1", "h2", "h3") or "title" in (el.get("class") or "").lower())
+    held = [h for h in headings if 6 <= len(h) <= 200 and h in squashed and h != meta_tags.get("SiteName")]
+    if held:
+        best = max(held, key=len)
+        return best if best == squashed else _spaced(text, best)
     return _head_title(text, visible)
+
+
+def _spaced(text: str, squashed: str) -> str:
+    """The part of text that reads `squashed` once spaces are dropped, with its spaces as printed."""
+    chars = [i for i, c in enumerate(text) if not c.isspace()]
+    joined = "".join(text[i] for i in chars)
+    at = joined.find(squashed)
+    return text[chars[at]:chars[at + len(squashed) - 1] + 1]
 
 
 def _head_title(text: str, visible: str) -> str:
