@@ -77,18 +77,21 @@ def layout_of(page: Page) -> str:
 
 
 def block_fields(page: Page) -> set[str]:
-    """The fields printed in a metadata block whose layout was recognised."""
-    if layout_of(page) not in ("block", "line"):
+    """The fields whose labels a metadata block prints (a byline's 发布日期/来源 are no block). A block
+    whose values could not be told apart still shows which labels the page prints."""
+    layout = layout_of(page)
+    if layout not in ("block", "line", "unrecognised"):
         return set()
-    return {f for f in page.fields if source_of(page, f) == "block"}
+    printed = {m.field for m in page.metadata if m.field}
+    return printed | {f for f in page.fields if source_of(page, f) == "block"}
 
 
 def weak_reason(page: Page, names) -> str:
     """Why the values of these fields are no evidence for a deduction ('' when they are)."""
+    if layout_of(page) == "unrecognised":   # a missing or empty value may be one the reader could not place
+        return "要素区块版式未能识别，取值无法确认，待人工复核"
     for name in names:
         source = source_of(page, name)
-        if source == "block" and layout_of(page) == "unrecognised":
-            return "要素区块版式未能识别，取值无法确认，待人工复核"
         if source == "meta":
             return f'"{name}"仅见于<meta>标签，页面未印出，待人工复核'
         if source == "url":
@@ -203,9 +206,13 @@ def check_missing_required_field(page: Page, snapshot: Snapshot, ctx: CheckConte
     Basis: 国办发〔2018〕37号《关于加强行政规范性文件制定和监督管理工作的通知》; seed 002 (汕尾 2023 分工方案:
     "明确标注规范性文件的名称、文号、发布机构、索引号、主题分类、成文及发布日期、有效性等要素"); RULEBOOK §5.
 
-    Not flagged: pages that are not 信息公开 items (news articles without a metadata block); 解读 pages in a
-    政策文件 column; a missing 标题 line when the page has a headline; fields printed but empty (META002).
+    Not flagged: pages that are not 信息公开 items (news articles without a metadata block, pages that only
+    sit under an 信息公开 menu); 解读 pages in a 政策文件 column; a missing 标题 line when the page has a
+    headline; fields printed but empty (META002).
     A page without any metadata block gets one finding listing all its missing fields.
+    待人工复核 (listed, never deducted): a 政策文件 page with no block, no 文号 and no 信息公开目录 column; a
+    block whose layout was not recognised; a field known only from a <meta> tag or the URL; a field an
+    inline script writes without a literal value (unknown, never reported empty).
     """
     column = snapshot.column(page.column_id)
     role = page_role(page, column, ctx)
@@ -214,7 +221,7 @@ def check_missing_required_field(page: Page, snapshot: Snapshot, ctx: CheckConte
     missing = [f for f in role.required if not _has_field(page, f) and source_of(page, f) != "script-unknown"]
     # known only from <meta>/the URL, or written by a script: the page may well show it — never deducted
     unproven = [f for f in role.required if f not in missing and source_of(page, f) in ("meta", "url", "script-unknown")]
-    if not page.metadata and len(missing) > 1:
+    if not block_fields(page) and len(missing) > 1:
         names = "、".join(f'"{f}"' for f in missing)
         yield meta_finding(ctx, page, column, f"{role.label}未标注信息公开要素（缺少{names}）", missing, evidence={
             "url": page.url, "fields": missing, "page_role": role.label, "role_evidence": role.evidence,
@@ -244,7 +251,8 @@ def check_placeholder_field_value(page: Page, snapshot: Snapshot, ctx: CheckCont
 
     Not flagged: fields that are not required for the page's role (an empty 文号 on a 工作总结); a 文号 of
     `无` stating that the document has none (the legal explicit value, configurable in
-    `metadata.placeholder_allowed`); fields that are absent altogether (META001).
+    `metadata.placeholder_allowed`); fields that are absent altogether (META001); a value an inline script
+    writes (unknown, not empty). An empty value in a block whose layout was not recognised is 待人工复核.
     """
     column = snapshot.column(page.column_id)
     role = page_role(page, column, ctx)
@@ -467,7 +475,8 @@ def check_duplicate_index_number(snapshot: Snapshot, ctx: CheckContext) -> Itera
         for ref in distinct[1:]:
             column = snapshot.column(ref.column_id)
             yield ctx.finding(f'索引号"{value}"与《{first.title}》重复', url=ref.url, column=column, title=ref.title,
-                              evidence={"field": "索引号", "value": value, "duplicate_of": first.url,
+                              evidence={"url": ref.url, "field": "索引号", "label": "索引号", "value": value,
+                                        "where": "信息公开要素区块", "duplicate_of": first.url,
                                         "duplicate_title": first.title, "pages": len(distinct)})
 
 
