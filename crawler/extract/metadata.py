@@ -523,6 +523,8 @@ def _bylines(flow: TextFlow, lex: FieldLexicon, skip: tuple[int, int]) -> list[L
         if kind != TEXT or flow.in_link[i] or skip[0] <= i < skip[1]:
             continue
         text = texts[i]
+        if ":" not in text and "：" not in text:   # every byline label has its colon (most atoms have none)
+            continue
         for m in lex.byline_re.finditer(text):
             if not _boundary_ok(text, m.start()):
                 continue
@@ -547,6 +549,8 @@ def _bylines(flow: TextFlow, lex: FieldLexicon, skip: tuple[int, int]) -> list[L
         if kind != TEXT or flow.in_link[i] or skip[0] <= i < skip[1]:
             continue
         text = texts[i]
+        if ":" not in text and "：" not in text:
+            continue
         for m in lex.label_re.finditer(text):
             if _STRIP_LABEL.sub("", m.group("name")) not in lex.companions or not m.group("colon"):
                 continue
