@@ -49,6 +49,81 @@ class Role:
     policy: bool
     label: str               # 规范性文件 | 政策文件 | 政府信息公开信息
     required: tuple[str, ...]
+    evidence: str = ""       # the positive evidence that the page is a 政府信息公开 item
+    doubt: str = ""          # why that is not established (findings then go to 待人工复核)
+
+
+# ---- where a value was read, and whether it is evidence ------------------------------------------
+
+_WHERE = {"block": "信息公开要素区块", "line": "标题下方单行标注", "byline": "标题下方的日期行",
+          "script": "页面脚本中的取值", "script-unknown": "由页面脚本写入（无法读取）",
+          "meta": "仅见于<meta>标签（页面未印出）", "url": "仅见于网址", "": "页面未见该要素"}
+
+
+def source_of(page: Page, name: str) -> str:
+    """Where a field was read (block | byline | script | script-unknown | meta | url), '' when absent.
+
+    Pages recorded before sources were kept count their values as read from the block, as the crawler
+    then did."""
+    recorded = page.sources.get(name)
+    if recorded:
+        return recorded
+    return "block" if name in page.fields or name in page.dates else ""
+
+
+def layout_of(page: Page) -> str:
+    """How the block was read: block | line | byline | unrecognised | '' (none)."""
+    return page.layout or ("block" if page.metadata or page.fields else "")
+
+
+def block_fields(page: Page) -> set[str]:
+    """The fields whose labels a metadata block prints (a byline's 发布日期/来源 are no block). A block
+    whose values could not be told apart still shows which labels the page prints."""
+    layout = layout_of(page)
+    if layout not in ("block", "line", "unrecognised"):
+        return set()
+    printed = {m.field for m in page.metadata if m.field}
+    return printed | {f for f in page.fields if source_of(page, f) == "block"}
+
+
+def weak_reason(page: Page, names) -> str:
+    """Why the values of these fields are no evidence for a deduction ('' when they are)."""
+    if layout_of(page) == "unrecognised":   # a missing or empty value may be one the reader could not place
+        return "要素区块版式未能识别，取值无法确认，待人工复核"
+    for name in names:
+        source = source_of(page, name)
+        if source == "meta":
+            return f'"{name}"仅见于<meta>标签，页面未印出，待人工复核'
+        if source == "url":
+            return f'"{name}"仅由网址推断，页面未印出，待人工复核'
+        if source == "script-unknown":
+            return f'"{name}"由页面脚本写入，静态页面中无法读取，待人工复核'
+    return ""
+
+
+def block_context(page: Page) -> str:
+    """The block as printed, one line: where on the page the values stand."""
+    text = "；".join(f"{m.label}：{m.value}" for m in page.metadata)
+    return (text[:200] + "……") if len(text) > 200 else (text or "页面未见信息公开要素区块")
+
+
+def field_evidence(page: Page, name: str, **extra) -> dict:
+    """What an office needs to check a finding on the page: URL, label and value as printed, and where."""
+    source = source_of(page, name)
+    where = _WHERE.get(layout_of(page) if source == "block" else source, source)
+    return {"url": page.url, "field": name, "label": _printed_label(page, name) or "",
+            "value": page.fields.get(name, page.dates.get(name, "")), "source": source or "absent",
+            "where": where, "context": block_context(page), **extra}
+
+
+def meta_finding(ctx: CheckContext, page: Page, column, message: str, names, evidence: dict,
+                 role: Role | None = None, **kw) -> Finding:
+    """A META finding; 待人工复核 (review) when the page may not be an item or the values are weak."""
+    reason = (role.doubt if role is not None else "") or weak_reason(page, names)
+    if reason:
+        evidence = {**evidence, "review_reason": reason}
+        kw["confidence"] = "review"
+    return ctx.page_finding(page, column, message, evidence=evidence, **kw)
 
 
 def page_role(page: Page, column: Column | None, ctx: CheckContext) -> Role | None:
@@ -60,8 +135,10 @@ def page_role_of(page: Page, column: Column | None, ctx: CheckContext) -> Role |
     """The role of a fetched article page, or None when no 要素 are required of it.
 
     Only article pages carry 要素 (a 'gkml' page is the 信息公开目录 list itself). A page is a 规范性文件/
-    政策文件 by its column class or its 体裁分类; another 信息公开 item when it prints an 索引号 label, or
-    sits in a 信息公开 column and prints a metadata block of two or more known fields.
+    政策文件 by its column class or its 体裁分类; another 信息公开 item when its metadata block prints an
+    索引号, a 文号 or two or more fields beyond a byline's 发布日期/来源. Sitting under an 信息公开 menu is
+    no evidence by itself: a 政策文件 page without a block, a 文号 or a 信息公开目录 column (by catalog
+    path or breadcrumb) keeps its role with a doubt, so its findings go to 待人工复核.
     """
     if not page.ok or page.kind != "article":
         return None
@@ -73,14 +150,25 @@ def page_role_of(page: Page, column: Column | None, ctx: CheckContext) -> Role |
     genre = " ".join((page.fields.get("体裁分类", ""), page.fields.get("主题分类", ""),
                       column.name if column else ""))
     marked = next((m for m in t.policy_markers if m in genre), "")
+    printed = block_fields(page)
+    evidence = ""
+    if "索引号" in printed:
+        evidence = "要素区块印有索引号"
+    elif "文号" in printed:
+        evidence = "要素区块印有文号"
+    elif len(printed - set(t.byline_fields)) >= 2:
+        evidence = "要素区块印有" + "、".join(sorted(printed))
     if not interpretation and ((column is not None and column.cls == "政策文件") or marked):
         label = "规范性文件" if "规范性文件" in genre else "政策文件"
-        return Role(True, label, tuple(t.required_policy))
-    printed = {m.field for m in page.metadata if m.field}
-    in_gkml = column is not None and any(
-        m in f"{column.path} {column.catalog_path} {column.name}" for m in ctx.thresholds.freshness.gkml_markers)
-    if "索引号" in printed or (in_gkml and len(printed) >= 2):
-        return Role(False, "政府信息公开信息", tuple(t.required_item))
+        catalog = column is not None and (column.catalog_path or any(
+            m in column.path for m in t.catalog_markers))
+        if not evidence and catalog:
+            evidence = f"位于信息公开目录栏目（{column.catalog_path or column.path}）"
+        doubt = "" if evidence else (
+            "页面未见要素区块、文号或信息公开目录路径，是否属于政府信息公开信息待人工复核")
+        return Role(True, label, tuple(t.required_policy), evidence, doubt)
+    if evidence:
+        return Role(False, "政府信息公开信息", tuple(t.required_item), evidence)
     return None
 
 
@@ -118,26 +206,37 @@ def check_missing_required_field(page: Page, snapshot: Snapshot, ctx: CheckConte
     Basis: 国办发〔2018〕37号《关于加强行政规范性文件制定和监督管理工作的通知》; seed 002 (汕尾 2023 分工方案:
     "明确标注规范性文件的名称、文号、发布机构、索引号、主题分类、成文及发布日期、有效性等要素"); RULEBOOK §5.
 
-    Not flagged: pages that are not 信息公开 items (news articles without a metadata block); 解读 pages in a
-    政策文件 column; a missing 标题 line when the page has a headline; fields printed but empty (META002).
+    Not flagged: pages that are not 信息公开 items (news articles without a metadata block, pages that only
+    sit under an 信息公开 menu); 解读 pages in a 政策文件 column; a missing 标题 line when the page has a
+    headline; fields printed but empty (META002).
     A page without any metadata block gets one finding listing all its missing fields.
+    待人工复核 (listed, never deducted): a 政策文件 page with no block, no 文号 and no 信息公开目录 column; a
+    block whose layout was not recognised; a field known only from a <meta> tag or the URL; a field an
+    inline script writes without a literal value (unknown, never reported empty).
     """
     column = snapshot.column(page.column_id)
     role = page_role(page, column, ctx)
     if role is None:
         return
-    missing = [f for f in role.required if not _has_field(page, f)]
-    if not missing:
-        return
-    if not page.metadata and len(missing) > 1:
+    missing = [f for f in role.required if not _has_field(page, f) and source_of(page, f) != "script-unknown"]
+    # known only from <meta>/the URL, or written by a script: the page may well show it — never deducted
+    unproven = [f for f in role.required if f not in missing and source_of(page, f) in ("meta", "url", "script-unknown")]
+    if not block_fields(page) and len(missing) > 1:
         names = "、".join(f'"{f}"' for f in missing)
-        yield ctx.page_finding(page, column, f"{role.label}未标注信息公开要素（缺少{names}）",
-                               evidence={"fields": missing, "page_role": role.label, "block": "absent"},
-                               count=len(missing))
-        return
-    for f in missing:
-        yield ctx.page_finding(page, column, f'{role.label}缺少"{f}"要素',
-                               evidence={"field": f, "page_role": role.label})
+        yield meta_finding(ctx, page, column, f"{role.label}未标注信息公开要素（缺少{names}）", missing, evidence={
+            "url": page.url, "fields": missing, "page_role": role.label, "role_evidence": role.evidence,
+            "block": "absent", "where": "页面未见信息公开要素区块", "context": page.headline},
+            role=role, count=len(missing))
+    else:
+        for f in missing:
+            yield meta_finding(ctx, page, column, f'{role.label}缺少"{f}"要素', [f], evidence=field_evidence(
+                page, f, page_role=role.label, role_evidence=role.evidence), role=role)
+    for f in unproven:
+        source = source_of(page, f)
+        shown = "由页面脚本写入，无法读取" if source == "script-unknown" else (
+            f"仅见于{'<meta>标签' if source == 'meta' else '网址'}，页面未印出")
+        yield meta_finding(ctx, page, column, f'{role.label}"{f}"要素{shown}', [f], evidence=field_evidence(
+            page, f, page_role=role.label, role_evidence=role.evidence), role=role)
 
 
 def check_placeholder_field_value(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
@@ -152,7 +251,8 @@ def check_placeholder_field_value(page: Page, snapshot: Snapshot, ctx: CheckCont
 
     Not flagged: fields that are not required for the page's role (an empty 文号 on a 工作总结); a 文号 of
     `无` stating that the document has none (the legal explicit value, configurable in
-    `metadata.placeholder_allowed`); fields that are absent altogether (META001).
+    `metadata.placeholder_allowed`); fields that are absent altogether (META001); a value an inline script
+    writes (unknown, not empty). An empty value in a block whose layout was not recognised is 待人工复核.
     """
     column = snapshot.column(page.column_id)
     role = page_role(page, column, ctx)
@@ -167,8 +267,8 @@ def check_placeholder_field_value(page: Page, snapshot: Snapshot, ctx: CheckCont
         shown = squash(value)
         message = (f'{role.label}"{f}"要素为空' if not shown
                    else f'{role.label}"{f}"要素填写为"{shown}"，视同缺失')
-        yield ctx.page_finding(page, column, message, evidence={
-            "field": f, "label": _printed_label(page, f), "value": value, "page_role": role.label})
+        yield meta_finding(ctx, page, column, message, [f], evidence=field_evidence(
+            page, f, value=value, page_role=role.label), role=role)
 
 
 # ---- META003 / META004 / META011: 文号 ----------------------------------------------------------
@@ -246,9 +346,9 @@ def _number_findings(page: Page, snapshot: Snapshot, ctx: CheckContext, legacy: 
             continue
         what = "；".join(chk.problems)
         prefix = f"{chk.year}年的旧文号" if legacy else "文号"
-        yield ctx.page_finding(page, column, f'{prefix}"{chk.number}"不规范：{what}', evidence={
-            "field": "文号", "value": page.fields.get("文号", ""), "number": chk.number,
-            "problems": list(chk.problems), "year": chk.year})
+        yield meta_finding(ctx, page, column, f'{prefix}"{chk.number}"不规范：{what}', ["文号"],
+                           evidence=field_evidence(page, "文号", number=chk.number, problems=list(chk.problems),
+                                                   year=chk.year))
 
 
 def check_malformed_document_number(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
@@ -296,8 +396,8 @@ def check_document_number_spacing(page: Page, snapshot: Snapshot, ctx: CheckCont
     column = snapshot.column(page.column_id)
     if page_role(page, column, ctx) is None and "文号" not in {m.field for m in page.metadata}:
         return
-    yield ctx.page_finding(page, column, f'文号"{value.strip()}"中含有多余空格', evidence={
-        "field": "文号", "value": value, "suggested": squash(value)})
+    yield meta_finding(ctx, page, column, f'文号"{value.strip()}"中含有多余空格', ["文号"],
+                       evidence=field_evidence(page, "文号", suggested=squash(value)))
 
 
 # ---- META005 / META006: dates ---------------------------------------------------------------
@@ -319,9 +419,10 @@ def check_written_after_published(page: Page, snapshot: Snapshot, ctx: CheckCont
     if written is None or published is None or written <= published:
         return
     column = snapshot.column(page.column_id)
-    yield ctx.page_finding(page, column, f"成文日期（{written}）晚于发布日期（{published}）", evidence={
-        "field": "成文日期", "成文日期": written.isoformat(), "发布日期": published.isoformat(),
-        "days": (written - published).days})
+    yield meta_finding(ctx, page, column, f"成文日期（{written}）晚于发布日期（{published}）", DATE_FIELDS,
+                       evidence={**field_evidence(page, "成文日期"), "成文日期": written.isoformat(),
+                                 "发布日期": published.isoformat(), "发布日期_where": _WHERE.get(
+                                     source_of(page, "发布日期"), ""), "days": (written - published).days})
 
 
 def check_published_in_future(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
@@ -340,9 +441,9 @@ def check_published_in_future(page: Page, snapshot: Snapshot, ctx: CheckContext)
     if published is None or published <= ctx.as_of:
         return
     column = snapshot.column(page.column_id)
-    yield ctx.page_finding(page, column, f"发布日期（{published}）晚于检查日期（{ctx.as_of}）", evidence={
-        "field": "发布日期", "发布日期": published.isoformat(), "as_of": ctx.as_of.isoformat(),
-        "days": (published - ctx.as_of).days})
+    yield meta_finding(ctx, page, column, f"发布日期（{published}）晚于检查日期（{ctx.as_of}）", ["发布日期"],
+                       evidence={**field_evidence(page, "发布日期"), "发布日期": published.isoformat(),
+                                 "as_of": ctx.as_of.isoformat(), "days": (published - ctx.as_of).days})
 
 
 # ---- META007 / META008: 索引号 --------------------------------------------------------------
@@ -374,7 +475,8 @@ def check_duplicate_index_number(snapshot: Snapshot, ctx: CheckContext) -> Itera
         for ref in distinct[1:]:
             column = snapshot.column(ref.column_id)
             yield ctx.finding(f'索引号"{value}"与《{first.title}》重复', url=ref.url, column=column, title=ref.title,
-                              evidence={"field": "索引号", "value": value, "duplicate_of": first.url,
+                              evidence={"url": ref.url, "field": "索引号", "label": "索引号", "value": value,
+                                        "where": "信息公开要素区块", "duplicate_of": first.url,
                                         "duplicate_title": first.title, "pages": len(distinct)})
 
 
@@ -418,9 +520,10 @@ def check_index_number_year_mismatch(page: Page, snapshot: Snapshot, ctx: CheckC
         return
     column = snapshot.column(page.column_id)
     shown = "、".join(f"{f} {d}" for f, d in days.items() if d)
-    yield ctx.page_finding(page, column, f'索引号"{squash(value)}"中的年份{year}与{shown}不一致', evidence={
-        "field": "索引号", "value": value, "year": year,
-        **{f: d.isoformat() for f, d in days.items() if d}})
+    yield meta_finding(ctx, page, column, f'索引号"{squash(value)}"中的年份{year}与{shown}不一致',
+                       ["索引号", *(f for f, d in days.items() if d)], evidence={
+                           **field_evidence(page, "索引号"), "year": year,
+                           **{f: d.isoformat() for f, d in days.items() if d}})
 
 
 # ---- META009 / META010: 有效性 --------------------------------------------------------------
@@ -443,8 +546,8 @@ def check_invalid_validity_value(page: Page, snapshot: Snapshot, ctx: CheckConte
         return
     column = snapshot.column(page.column_id)
     allowed = "、".join(ctx.thresholds.metadata.validity_values)
-    yield ctx.page_finding(page, column, f'"有效性"填写为"{value.strip()}"，不是规范取值', evidence={
-        "field": "有效性", "value": value, "allowed": allowed})
+    yield meta_finding(ctx, page, column, f'"有效性"填写为"{value.strip()}"，不是规范取值', ["有效性"],
+                       evidence=field_evidence(page, "有效性", allowed=allowed))
 
 
 def check_still_valid_after_repeal(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
@@ -464,6 +567,7 @@ def check_still_valid_after_repeal(page: Page, snapshot: Snapshot, ctx: CheckCon
         day = iso_day(page.dates.get(f))
         if day is not None and day <= ctx.as_of:
             column = snapshot.column(page.column_id)
-            yield ctx.page_finding(page, column, f'{f}（{day}）已过，"有效性"仍标注为"{value.strip()}"', evidence={
-                "field": "有效性", "value": value, f: day.isoformat()})
+            yield meta_finding(ctx, page, column, f'{f}（{day}）已过，"有效性"仍标注为"{value.strip()}"',
+                               ["有效性", f], evidence={**field_evidence(page, "有效性"), f: day.isoformat(),
+                                                      f"{f}_label": _printed_label(page, f)})
             return

@@ -71,6 +71,10 @@ class Page:
     fields: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # canonical field -> value as printed
     dates: Mapping[str, str] = field(default_factory=lambda: EMPTY)   # canonical date field -> ISO date
     metadata: tuple[MetaField, ...] = ()       # the metadata block in printed order
+    # field -> where it was read (block | byline | script | script-unknown | meta | url), as in
+    # zwgk.core.records.PageExtract.sources; empty for data written before sources were recorded.
+    sources: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    layout: str = ""                           # '' none | block | line | byline | unrecognised
     links: tuple[Link, ...] = ()
     text_len: int = 0
     body_hash: str = ""
@@ -218,7 +222,7 @@ def _norm_index(value: str | None) -> str:
 # ---- from the store ----------------------------------------------------------------------------
 
 _PAGE_COLS = ("url, final_url, status, content_type, kind, column_id, parent_url, depth, title, body_hash,"
-              " text_len, fields, dates, error")
+              " text_len, fields, dates, error, sources, layout")
 _LINK_SQL = (
     "SELECT l.page_url, l.url, l.kind, l.text, l.tag, l.internal, r.outcome, r.status, r.content_type,"
     " r.content_length, r.sniffed_type, r.final_url, r.error, r.method, r.attempts"
@@ -245,7 +249,7 @@ def _page_from_row(r, metadata: tuple, links: tuple) -> Page:
     return Page(url=r[0], final_url=r[1] or r[0], status=r[2], content_type=r[3] or "", kind=r[4],
                 column_id=r[5] or "", parent_url=r[6] or "", depth=r[7] or 0, title=r[8] or "",
                 body_hash=r[9] or "", text_len=r[10] or 0, fields=_json_map(r[11]), dates=_json_map(r[12]),
-                error=r[13] or "", metadata=metadata, links=links)
+                error=r[13] or "", metadata=metadata, links=links, sources=_json_map(r[14]), layout=r[15] or "")
 
 
 class StoreSnapshot(Snapshot):
@@ -578,7 +582,8 @@ def page_from_dict(p: Mapping, resources: Mapping[str, Resource]) -> Page:
                 depth=int(p.get("depth", 1)), title=str(p.get("title", "")),
                 fields=MappingProxyType(fields), dates=MappingProxyType(dates), metadata=tuple(meta), links=links,
                 text_len=int(p.get("text_len", 1000)), body_hash=str(p.get("body_hash", "")),
-                error=str(p.get("error", "")))
+                error=str(p.get("error", "")), sources=MappingProxyType(dict(p.get("sources") or {})),
+                layout=str(p.get("layout", "")))
 
 
 def _attach_resources(page: Page, resources: Mapping[str, Resource]) -> Page:

@@ -83,6 +83,8 @@ class Metadata:
     validity_values: list[str]
     validity_in_force: list[str]
     index_number_min_year: int
+    catalog_markers: list[str]
+    byline_fields: list[str]
 
 
 @dataclass(frozen=True)

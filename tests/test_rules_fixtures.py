@@ -20,7 +20,8 @@ from zwgk.core.store import Store
 
 CASES = all_case_files()
 HTML_TRAPS = {"bad_label_spacing", "bad_printed_empty", "bad_dates_in_brackets", "good_mingdian",
-              "good_work_summary_seed004"}
+              "good_work_summary_seed004",
+              "bad_meta_only_pubdate", "bad_script_unknown_date", "good_script_unknown_date"}
 
 
 def _id(path):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from crawler.extract.textflow import BLOCK_TAGS, CONTROL, HARD, HEADING, SOFT, TEXT, TextFlow, build_flow
+from crawler.extract.dates import find_date
+from crawler.extract.textflow import BLOCK_TAGS, CONTROL, HARD, HEADING, SCRIPT, SOFT, TEXT, TextFlow, build_flow
 from zwgk.core.config import ConfigError
 from zwgk.core.records import MetaField
 
@@ -43,6 +44,12 @@ class FieldLexicon:
     others: frozenset[str]          # known non-field labels (浏览次数 ...)
     date_fields: tuple[str, ...]
     label_re: re.Pattern
+    byline_field: str = "发布日期"
+    byline_re: re.Pattern | None = None      # a byline date label with its colon; group "weak" for 时间/日期
+    companions: frozenset[str] = frozenset()  # 来源 ...: an unlabelled date-time beside one is the byline
+    max_line: int = 200
+    script_key_re: re.Pattern | None = None
+    max_value: int = 200
 
 
 @functools.lru_cache(maxsize=4)
@@ -81,7 +88,33 @@ def load_fields(path: str | Path = FIELDS_FILE) -> FieldLexicon:
     # No optional group in front of the names: re can then skip positions whose character starts no
     # label, which makes scanning a page ten times faster. An opening bracket is looked up by hand.
     label_re = re.compile(f"(?P<name>{alternatives})(?P<close>{_SPACE}{_CLOSE})?(?P<colon>{_SPACE}[:：])?")
-    return FieldLexicon(synonyms, others_keys, tuple(date_fields), label_re)
+    byline = data.get("byline") or {}
+    if not isinstance(byline, dict) or byline.get("field") not in data["fields"]:
+        raise ConfigError(f"{path}: byline.field: expected one of the fields")
+    lists = {}
+    for key in ("labels", "weak_labels", "companion_labels"):
+        value = byline.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+            raise ConfigError(f"{path}: byline.{key}: expected a list of labels")
+        lists[key] = sorted((_STRIP_LABEL.sub("", x) for x in value), key=len, reverse=True)
+    for key in ("max_line_chars",):
+        if not isinstance(byline.get(key, 200), int):
+            raise ConfigError(f"{path}: byline.{key}: expected a whole number")
+    strong = "|".join(_SPACE.join(map(re.escape, x)) for x in lists["labels"])
+    weak = "|".join(_SPACE.join(map(re.escape, x)) for x in lists["weak_labels"]) or "(?!)"
+    byline_re = re.compile(f"(?:{_OPEN}{_SPACE})?(?:(?P<strong>{strong})|(?P<weak>{weak})){_SPACE}(?:{_CLOSE}{_SPACE})?[:：]")
+    keys = data.get("script_date_keys") or []
+    if not isinstance(keys, list) or not all(isinstance(k, str) and re.fullmatch(r"\w+", k) for k in keys):
+        raise ConfigError(f"{path}: script_date_keys: expected a list of identifiers")
+    key_alt = "|".join(map(re.escape, sorted(keys, key=len, reverse=True))) or "(?!)"
+    script_key_re = re.compile(
+        f"(?<![\\w$])[\"']?(?:{key_alt})[\"']?\\s*[:=]\\s*(?P<q>[\"'])(?P<value>[^\"'\\n]{{6,40}})(?P=q)", re.I)
+    max_value = data.get("max_value_chars", 200)
+    if not isinstance(max_value, int) or max_value < 20:
+        raise ConfigError(f"{path}: max_value_chars: expected a whole number >= 20")
+    return FieldLexicon(synonyms, others_keys, tuple(date_fields), label_re, byline["field"], byline_re,
+                        frozenset(lists["companion_labels"]), byline.get("max_line_chars", 200), script_key_re,
+                        max_value)
 
 
 def normalise_label(label: str) -> str | None:
@@ -193,7 +226,8 @@ def _drop_false_labels(tokens: list[_Token], flow: TextFlow) -> list[_Token]:
     for t in tokens:
         if t.whole:
             cell = _cell_of(flow.owners[t.atom])
-            if cell is not None:
+            # a cell that also prints the value (<td><b>索 引 号:</b> 0145…</td>) is a label/value pair
+            if cell is not None and _STRIP_LABEL.sub("", cell.text_content()) == _STRIP_LABEL.sub("", t.label):
                 label_cells[cell] = t
     dropped = set()
     for row in {cell.getparent() for cell in label_cells}:
@@ -238,8 +272,9 @@ def _clusters(tokens: list[_Token], flow: TextFlow) -> list[list[_Token]]:
             prev = current[-1]
             while h < len(headings) and headings[h] <= prev.atom:
                 h += 1
+            # the same label again starts a new block; a synonym does not (主题分类 and 组配分类 side by side)
             split = (
-                (t.field is not None and t.field in seen)
+                (t.field is not None and _STRIP_LABEL.sub("", t.label) in seen)
                 or (h < len(headings) and headings[h] < t.atom)
                 or flow.sizes[t.atom] - flow.sizes[prev.atom] > MAX_GAP
             )
@@ -248,7 +283,7 @@ def _clusters(tokens: list[_Token], flow: TextFlow) -> list[list[_Token]]:
                 current, seen = [], set()
         current.append(t)
         if t.field:
-            seen.add(t.field)
+            seen.add(_STRIP_LABEL.sub("", t.label))
     if current:
         clusters.append(current)
     return clusters
@@ -295,7 +330,8 @@ def _collect(flow: TextFlow, atom: int, offset: int, stop: tuple[int, int], alon
             parts.append(piece)
             has_text = has_text or bool(piece.strip().strip(":："))
         elif kind in (SOFT, HARD):
-            if has_text or (kind == HARD and not alone):
+            # "索引号：<br>A1/2024-1": an empty value goes on past a line break, not past a block end
+            if has_text or (kind == HARD and not alone and flow.owners[j].tag != "br"):
                 return "".join(parts), (j, 0)
             parts.append(" ")
         elif kind == CONTROL:
@@ -303,8 +339,31 @@ def _collect(flow: TextFlow, atom: int, offset: int, stop: tuple[int, int], alon
     return "".join(parts), stop
 
 
-def _clean(value: str) -> str:
-    return _WS.sub(" ", value).strip().lstrip(":：").strip()
+_SEPARATORS = " :：|｜丨¦"
+_PAIRS = {"[": "]", "【": "】", "［": "］", "(": ")", "（": "）", "〔": "〕"}
+_CLOSERS = {v: k for k, v in _PAIRS.items()}
+
+
+def clean_value(value: str) -> str:
+    """A value without padding and layout separators ("| 青政规〔2026〕1号 |" -> "青政规〔2026〕1号").
+
+    Leftover colons, bars and a bracket left open or closed by the label's own brackets are dropped from
+    both ends; brackets that pair up inside the value ("国发[2018]43号", "[2023]5号") are kept as printed.
+    A value made of separators only is empty.
+    """
+    value = _WS.sub(" ", value.translate(_PRINTED_SPACES)).strip()
+    while value:
+        head, tail = value[0], value[-1]
+        if head in _SEPARATORS or (head in _CLOSERS) or (head in _PAIRS and _PAIRS[head] not in value[1:]):
+            value = value[1:]
+        elif tail in _SEPARATORS or (tail in _PAIRS) or (tail in _CLOSERS and _CLOSERS[tail] not in value[:-1]):
+            value = value[:-1]
+        else:
+            break
+    return value
+
+
+_clean = clean_value
 
 
 def _colon_follows(flow: TextFlow, atom: int) -> bool:
@@ -336,7 +395,38 @@ def _scan_unknown(flow: TextFlow, start: tuple[int, int], stop: tuple[int, int],
     return found
 
 
-def _read_block(flow: TextFlow, tokens: list[_Token], others: list[_Token], limit_atom: int) -> list[MetaField]:
+def _script_in(flow: TextFlow, start: int, end: int) -> int:
+    """The first inline script atom in [start, end], else -1."""
+    for j in range(start, min(end + 1, len(flow.kinds))):
+        if flow.kinds[j] == SCRIPT:
+            return j
+    return -1
+
+
+_WRITE_RE = re.compile(r"document\.write(?:ln)?\(\s*(?P<q>[\"'])(?P<text>(?:\\.|(?!(?P=q)).)*)(?P=q)\s*\)", re.S)
+
+
+def script_literal(script: str, date_field: bool) -> str | None:
+    """The value an inline script prints when it is a literal, else None (the value is unknown).
+
+    `document.write("2023-05-01")` and, for a date, any date literal in the script (`var d = "2023-05-01";
+    document.write(d)`); a variable filled elsewhere, a code mapped to a name ... give None.
+    """
+    written = [m.group("text") for m in _WRITE_RE.finditer(script)]
+    if date_field:
+        for literal in written + re.findall(r"[\"']([^\"'\n]{6,40})[\"']", script):
+            printed, day = find_date(literal)
+            if day:
+                return printed
+        return None
+    text = " ".join(clean_value(re.sub(r"<[^>]+>", " ", w)) for w in written).strip()
+    return text or None
+
+
+def _read_block(flow: TextFlow, tokens: list[_Token], others: list[_Token], limit_atom: int,
+                lex: FieldLexicon) -> tuple[list[MetaField], dict[str, str]]:
+    """The block's fields in printed order, and {field: "script" | "script-unknown"} for values an inline
+    script writes (the literal is then the value; an unknown one stays empty)."""
     limit = (limit_atom, 0)
     last = tokens[-1]
     _, line_end = _collect(flow, last.atom, last.end, limit, last.alone)
@@ -346,15 +436,176 @@ def _read_block(flow: TextFlow, tokens: list[_Token], others: list[_Token], limi
     taken += _scan_unknown(flow, first, line_end, taken)
     taken.sort(key=lambda t: (t.atom, t.start))
     fields = []
+    scripted: dict[str, str] = {}
     for n, t in enumerate(taken):
         stop = (taken[n + 1].atom, taken[n + 1].start) if n + 1 < len(taken) else limit
-        value, _ = _collect(flow, t.atom, t.end, stop, t.alone)
-        fields.append(MetaField(label=t.label, field=t.field, value=_clean(value)))
-    return fields
+        raw, end = _collect(flow, t.atom, t.end, stop, t.alone)
+        value = _clean(raw)
+        if not value and t.field:
+            j = _script_in(flow, t.atom, min(end[0], stop[0]))
+            if j >= 0:
+                literal = script_literal(flow.texts[j], t.field in lex.date_fields)
+                scripted.setdefault(t.field, "script" if literal else "script-unknown")
+                value = literal or ""
+        fields.append(MetaField(label=t.label, field=t.field, value=value))
+    return fields, scripted
 
 
-def extract_metadata(tree, flow: TextFlow | None = None) -> list[MetaField]:
-    """The page's metadata block in printed order; [] when the page prints none. Never raises on odd HTML."""
+@dataclass(frozen=True)
+class Located:
+    """A value read outside the metadata block: the byline under the headline, or an inline script."""
+
+    field: str
+    label: str          # as printed ("发布时间", "时间"); "" for an unlabelled date beside 来源
+    value: str          # as printed; "" when a script writes a value that is not a literal
+    source: str         # byline | script | script-unknown
+    context: str        # the printed line around it, or the script snippet (evidence of where it is)
+
+
+@dataclass
+class MetadataRead:
+    """What extract_metadata reads of a page, with where each value came from."""
+
+    block: list[MetaField]
+    # "" no block; "block" a recognised block; "line" a lone labelled line; "byline" a line or run of
+    # only 发布日期 and 来源 ("发布日期：… 来源：…" under the headline), which is no 要素 block;
+    # "unrecognised" labels were found but their values could not be told apart (empty, or swallowing
+    # the text after the block): such values are no evidence for a deduction.
+    layout: str = ""
+    scripted: dict[str, str] = field(default_factory=dict)   # block field -> script | script-unknown
+    context: str = ""                                       # the block as printed (one line)
+    byline: list[Located] = field(default_factory=list)
+
+
+def _layout(block: list[MetaField], lex: FieldLexicon) -> str:
+    known = [m for m in block if m.field]
+    empty = sum(1 for m in known if not m.value)
+    if any(len(m.value) > lex.max_value for m in known) or (empty >= 2 and 2 * empty >= len(known)):
+        return "unrecognised"
+    return "block"
+
+
+def _line_of(flow: TextFlow, atom: int, max_line: int) -> tuple[int, int] | None:
+    """The atom span of the shortest block element around atom that is a short printed line, else None."""
+    el = flow.owners[atom]
+    best = None
+    while el is not None:
+        span = flow.spans.get(el)
+        if span is not None:
+            if flow.sizes[span[1]] - flow.sizes[span[0]] > max_line:
+                break
+            best = span
+            if el.tag in BLOCK_TAGS or el.tag in ("td", "th", "dd"):
+                return best
+        el = el.getparent()
+    return best
+
+
+def _line_text(flow: TextFlow, span: tuple[int, int]) -> str:
+    return " ".join("".join(flow.texts[j] for j in range(*span) if flow.kinds[j] == TEXT).split())
+
+
+_TIME_AFTER = re.compile(r"\s*日?\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?")
+
+
+def _has_time(text: str, printed: str) -> bool:
+    at = text.find(printed)
+    return ":" in printed or "：" in printed or bool(at >= 0 and _TIME_AFTER.match(text, at + len(printed)))
+
+
+def _bylines(flow: TextFlow, lex: FieldLexicon, skip: tuple[int, int]) -> list[Located]:
+    """The publication date printed under the headline, outside the block [skip): labelled first
+    ("发布时间：2023-10-23 08:59", "时间：… 09:41"), else an unlabelled date-time sharing a short line with
+    来源 ("2024-05-15 08:58:52 来源：…"). A label followed by a script is read from the script."""
+    kinds, texts = flow.kinds, flow.texts
+    found: list[Located] = []
+    for i, kind in enumerate(kinds):
+        if kind != TEXT or flow.in_link[i] or skip[0] <= i < skip[1]:
+            continue
+        text = texts[i]
+        if ":" not in text and "：" not in text:   # every byline label has its colon (most atoms have none)
+            continue
+        for m in lex.byline_re.finditer(text):
+            if not _boundary_ok(text, m.start()):
+                continue
+            line = _line_of(flow, i, lex.max_line)
+            if line is None:
+                continue
+            raw, end = _collect(flow, i, m.end(), (line[1], 0), False)
+            label = _WS.sub("", text[m.start():m.end()]).strip("[]【】［］:：")
+            printed, day = find_date(raw)
+            if day and raw.strip().startswith(printed[:4]) and (not m.group("weak") or _has_time(raw, printed)):
+                found.append(Located(lex.byline_field, label, printed, "byline", _line_text(flow, line)))
+                return found
+            if not clean_value(raw) and not m.group("weak"):
+                j = _script_in(flow, i, end[0])
+                if j >= 0:
+                    literal = script_literal(texts[j], True)
+                    snippet = " ".join(texts[j].split())[:120]
+                    found.append(Located(lex.byline_field, label, literal or "",
+                                         "script" if literal else "script-unknown", snippet))
+                    return found
+    for i, kind in enumerate(kinds):
+        if kind != TEXT or flow.in_link[i] or skip[0] <= i < skip[1]:
+            continue
+        text = texts[i]
+        if ":" not in text and "：" not in text:
+            continue
+        for m in lex.label_re.finditer(text):
+            if _STRIP_LABEL.sub("", m.group("name")) not in lex.companions or not m.group("colon"):
+                continue
+            line = _widest_line(flow, i, lex.max_line)
+            if line is None:
+                continue
+            whole = _line_text(flow, line)
+            printed, day = find_date(whole)
+            if day and _has_time(whole, printed):
+                at = whole.find(printed) + len(printed)
+                time = _TIME_AFTER.match(whole, at)
+                printed = printed + whole[at:time.end()] if time else printed   # "2024年06月15日08:18"
+                found.append(Located(lex.byline_field, "", printed.strip(), "byline", whole))
+                return found
+    return found
+
+
+def _widest_line(flow: TextFlow, atom: int, max_line: int) -> tuple[int, int] | None:
+    """The largest element around atom whose printed text stays a short line (date and 来源 side by side
+    in sibling spans or divs)."""
+    el = flow.owners[atom]
+    best = None
+    while el is not None:
+        span = flow.spans.get(el)
+        if span is not None:
+            if flow.sizes[span[1]] - flow.sizes[span[0]] > max_line:
+                break
+            best = span
+        el = el.getparent()
+    return best
+
+
+def script_date(scripts: list[str], lex: FieldLexicon | None = None) -> Located | None:
+    """A publication date held by an inline script literal: `var pubdate = "2023-05-01"`,
+    `"published_at":"2023-05-01 10:00"` in a JSON config, or `document.write("发布日期：2023-05-01")`."""
+    lex = lex or load_fields()
+    for script in scripts:
+        for m in lex.script_key_re.finditer(script):
+            printed, day = find_date(m.group("value"))
+            if day:
+                return Located(lex.byline_field, m.group(0).split(":")[0].split("=")[0].strip(" \"'"),
+                               printed, "script", " ".join(m.group(0).split())[:120])
+        for m in _WRITE_RE.finditer(script):
+            text = re.sub(r"<[^>]+>", " ", m.group("text"))
+            label = lex.byline_re.search(text)
+            if label:
+                printed, day = find_date(text[label.end():])
+                if day:
+                    return Located(lex.byline_field, _WS.sub("", label.group(0)).strip(":："), printed, "script",
+                                   " ".join(m.group(0).split())[:120])
+    return None
+
+
+def read_metadata(tree, flow: TextFlow | None = None) -> MetadataRead:
+    """The page's metadata block, its layout, and the byline date outside it. Never raises on odd HTML."""
     lex = load_fields()
     if flow is None:
         body = tree.find("body") if hasattr(tree, "find") else None
@@ -362,28 +613,45 @@ def extract_metadata(tree, flow: TextFlow | None = None) -> list[MetaField]:
     found = _drop_false_labels(_scan_known(flow, lex), flow)
     known = [t for t in found if t.field]
     others = [t for t in found if not t.field]
-    if not known:
-        return []
+    read = MetadataRead([])
     # The block is the run of labels with the most distinct fields (the first on a tie); a run needs
     # two fields, so one "来源：" in a page footer is not a block.
     best, best_size = None, 1
-    for cluster in _clusters(known, flow):
+    for cluster in _clusters(known, flow) if known else []:
         size = len({t.field for t in cluster})
         if size > best_size:
             best, best_size = cluster, size
+    span = (0, 0)
     if best is not None:
         region = _common_ancestor([flow.owners[t.atom] for t in best])
         block = _block_of(region)
         region = block if block is not None else region
-        return _read_block(flow, best, others, flow.spans.get(region, (0, len(flow.kinds)))[1])
-    # No block: accept a lone "发布时间：2023-12-20 17:40" line under the title, bounded by its block.
-    for t in known:
-        if not t.explicit:
-            continue
-        block = _block_of(flow.owners[t.atom])
-        span = flow.spans.get(block)
-        if span is None or flow.sizes[span[1]] - flow.sizes[span[0]] > MAX_LONE_BLOCK:
-            continue
-        in_block = [k for k in known if span[0] <= k.atom < span[1] and k.explicit]
-        return _read_block(flow, in_block, others, span[1])
-    return []
+        span = (best[0].atom, flow.spans.get(region, (0, len(flow.kinds)))[1])
+        read.block, read.scripted = _read_block(flow, best, others, span[1], lex)
+        read.layout = _layout(read.block, lex)
+    else:
+        # No block: accept a lone "发布时间：2023-12-20 17:40" line under the title, bounded by its block.
+        for t in known:
+            if not t.explicit:
+                continue
+            block = _block_of(flow.owners[t.atom])
+            line = flow.spans.get(block)
+            if line is None or flow.sizes[line[1]] - flow.sizes[line[0]] > MAX_LONE_BLOCK:
+                continue
+            in_block = [k for k in known if line[0] <= k.atom < line[1] and k.explicit]
+            read.block, read.scripted = _read_block(flow, in_block, others, line[1], lex)
+            read.layout = "line"     # the byline may share this line ("来源：… 时间：…"): not skipped
+            break
+    byline_fields = {lex.byline_field} | {lex.synonyms[c] for c in lex.companions if c in lex.synonyms}
+    if read.block and {m.field for m in read.block if m.field} <= byline_fields:
+        read.layout = "byline"   # "发布日期：… 来源：…" under the headline: not a 信息公开要素 block
+    if read.block:
+        read.context = "；".join(f"{m.label}：{m.value}" for m in read.block)[:300]
+    if not any(m.field == lex.byline_field and m.value for m in read.block) and lex.byline_field not in read.scripted:
+        read.byline = _bylines(flow, lex, span)
+    return read
+
+
+def extract_metadata(tree, flow: TextFlow | None = None) -> list[MetaField]:
+    """The page's metadata block in printed order; [] when the page prints none. Never raises on odd HTML."""
+    return read_metadata(tree, flow).block

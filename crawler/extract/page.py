@@ -12,16 +12,17 @@ from crawler.extract.columns import extract_nav
 from crawler.extract.dates import parse_date
 from crawler.extract.links import extract_links
 from crawler.extract.listing import detect_script_list, extract_empty_note, extract_entries, extract_pagination
-from crawler.extract.metadata import extract_meta_tags, extract_metadata, load_fields
+from crawler.extract.metadata import extract_meta_tags, load_fields, read_metadata, script_date
 from crawler.extract.textflow import build_flow
 from zwgk.core.records import PageExtract
 
+_STRIP = re.compile("[\\s\u200b\u3000:：\\[\\]【】［］]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _BREADCRUMB_RE = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|path|(?:^|[\s_-])wz(?:$|[\s_-])", re.I)
 _BREADCRUMB_LEAD = re.compile(r"^.{0,8}?(?:当前位置|您的位置|你的位置|您现在的位置|您现在所在的位置|所在位置|当前所在位置|现在位置)"
                               r"\s*[:：]?\s*")
 _BREADCRUMB_SPLIT = re.compile(r"\s*(?:>>|>|»|›|＞|→|/|\\|＼|－>|-->)\s*")
-_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|——| - | – |－)\s*")
+_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|——|-|–|—|－)\s*")
 _ARTICLE_RE = re.compile(r"TRS_Editor|TRS_UEDITOR|zoom|article|content|detail|wzzw|zhengwen|(?:^|[\s_-])zw(?:$|[\s_-])|"
                          r"text|pages_content", re.I)
 _MASTHEAD_RE = re.compile(r"logo|header|banner|masthead|(?:^|[\s_-])top(?:$|[\s_-])", re.I)
@@ -49,7 +50,25 @@ def _empty(url: str) -> PageExtract:
                        pagination=[], breadcrumb=[], nav=[], text_len=0, body_hash=hashlib.sha1(b"").hexdigest())
 
 
-def _title(tree, meta_tags: dict, fields: dict) -> str:
+def _block_fields(metadata: list) -> tuple[dict[str, str], dict[str, str]]:
+    """Canonical field -> value of the block: the first occurrence, except that a label naming the field
+    itself wins over a synonym printed before it (主题分类 over 组配分类)."""
+    fields: dict[str, str] = {}
+    exact: set[str] = set()
+    for item in metadata:
+        if not item.field:
+            continue
+        is_exact = _STRIP.sub("", item.label) == item.field
+        if item.field not in fields or (is_exact and item.field not in exact):
+            if item.field in fields and not item.value:
+                continue
+            fields[item.field] = item.value
+        if is_exact:
+            exact.add(item.field)
+    return fields, dict.fromkeys(fields, "block")
+
+
+def _title(tree, meta_tags: dict, fields: dict, visible: str) -> str:
     article_title = meta_tags.get("ArticleTitle", "")
     if article_title and not article_title.isdigit():
         return article_title
@@ -65,7 +84,38 @@ def _title(tree, meta_tags: dict, fields: dict) -> str:
         return fields["标题"]
     title_el = tree.find(".//title")
     text = " ".join(title_el.text_content().split()) if title_el is not None else ""
-    # "通知公告_重庆市梁平区人民政府" -> the part before the site-name suffix.
+    # "示例省人民政府 政策文件 <title of the document>": a printed heading the <title> holds is the title
+    squashed = "".join(text.split()) if not _TITLE_SPLIT.search(text) else ""
+    headings = () if not squashed else ("".join(el.text_content().split()) for el in tree.iter("h1", "h2", "h3", "p", "div", "span")
+                if el.tag in ("h1", "h2", "h3") or "title" in (el.get("class") or "").lower())
+    held = [h for h in headings if 6 <= len(h) <= 200 and h in squashed and h != meta_tags.get("SiteName")]
+    if held:
+        best = max(held, key=len)
+        return best if best == squashed else _spaced(text, best)
+    return _head_title(text, visible)
+
+
+def _spaced(text: str, squashed: str) -> str:
+    """The part of text that reads `squashed` once spaces are dropped, with its spaces as printed."""
+    chars = [i for i, c in enumerate(text) if not c.isspace()]
+    joined = "".join(text[i] for i in chars)
+    at = joined.find(squashed)
+    return text[chars[at]:chars[at + len(squashed) - 1] + 1]
+
+
+def _head_title(text: str, visible: str) -> str:
+    """The document's title in a <title> that appends site or column names after -, _, | ...
+
+    The longest part before a separator that the page also prints is the title, so a title that itself
+    holds ｜, ：or a hyphen ("新华视界｜示例：…", "2023-2025年…") is not cut; when the page prints none of
+    them, the part before the first separator ("通知公告_示例市人民政府" -> "通知公告").
+    """
+    printed = "".join(visible.split())
+    cuts = [m.start() for m in _TITLE_SPLIT.finditer(text) if m.start() > 0]
+    for cut in reversed(cuts):
+        head = text[:cut].strip()
+        if len("".join(head.split())) >= 4 and "".join(head.split()) in printed:
+            return head
     parts = [p for p in _TITLE_SPLIT.split(text) if p]
     return parts[0] if parts else text
 
@@ -146,18 +196,32 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
     flow = build_flow(body if body is not None else tree)
 
     meta_tags = extract_meta_tags(tree)
-    metadata = extract_metadata(tree, flow=flow)
-    fields: dict[str, str] = {}
-    for item in metadata:
-        if item.field and item.field not in fields:
-            fields[item.field] = item.value
-    sources = dict.fromkeys(fields, "block")
+    read = read_metadata(tree, flow=flow)
+    metadata = read.block
+    fields, sources = _block_fields(metadata)
+    if read.layout == "byline":
+        sources = dict.fromkeys(sources, "byline")
+    lex = load_fields()
+    for name, how in read.scripted.items():
+        sources[name] = how
+        if how == "script-unknown":
+            fields.pop(name, None)   # unknown, not empty: the page shows what the script writes
+    for found in read.byline:
+        if found.field not in fields and found.field not in sources:
+            sources[found.field] = found.source
+            if found.value:
+                fields[found.field] = found.value
+    if lex.byline_field not in sources:
+        found = script_date([el.text or "" for el in tree.iter("script") if not el.get("src")], lex)
+        if found:
+            fields[found.field], sources[found.field] = found.value, "script"
     dates: dict[str, str] = {}
-    for name in load_fields().date_fields:
+    for name in lex.date_fields:
         parsed = parse_date(fields.get(name, ""))
         if parsed:
             dates[name] = parsed.isoformat()
-    if not fields.get("发布日期") and meta_tags.get("PubDate"):
+    if "发布日期" not in sources and meta_tags.get("PubDate"):
+        # a hint, not a printed value: rules never deduct on it (sources says "meta")
         parsed = parse_date(meta_tags["PubDate"])
         if parsed:
             dates["发布日期"] = parsed.isoformat()
@@ -183,7 +247,7 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         kind_hint = ""
 
     return PageExtract(
-        title=_title(tree, meta_tags, fields),
+        title=_title(tree, meta_tags, fields, visible),
         meta_tags=meta_tags,
         metadata=metadata,
         fields=fields,
@@ -199,4 +263,5 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         empty_note="" if entries or not listing else extract_empty_note(tree),
         kind_hint=kind_hint,
         sources=sources,
+        layout=read.layout,
     )

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-TEXT, SOFT, HARD, CONTROL, HEADING = range(5)
+TEXT, SOFT, HARD, CONTROL, HEADING, SCRIPT = range(6)
 
 # Never visible, or form widgets whose option texts are not page text.
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "select", "textarea",
@@ -58,7 +58,11 @@ def build_flow(root) -> TextFlow:
     def walk(el, link: bool, depth: int) -> None:
         tag = el.tag
         if not isinstance(tag, str) or tag in SKIP_TAGS or depth > 400 or _hidden(el):
-            if tag in _CONTROL_TAGS:
+            if tag == "script" and el.text and not el.get("src") and not _hidden(el):
+                # kept invisible, so that a label followed by a script that writes its value is told apart
+                # from a label printed empty
+                k_add(SCRIPT); t_add(el.text); o_add(el); tail_add(False); l_add(link)
+            elif tag in _CONTROL_TAGS:
                 k_add(CONTROL); t_add(""); o_add(el); tail_add(False); l_add(link)
             return
         first = len(kinds)
@@ -89,5 +93,5 @@ def build_flow(root) -> TextFlow:
 
     if root is not None:
         walk(root, False, 0)
-    flow.sizes = [0, *accumulate(len(t.strip()) if t else 0 for t in texts)]
+    flow.sizes = [0, *accumulate(len(t.strip()) if t and k == TEXT else 0 for t, k in zip(texts, kinds))]
     return flow

@@ -194,11 +194,12 @@ class GovSiteSpider(scrapy.Spider):
             content_type=header(response, "Content-Type"), fetched_at=now_iso(),
             elapsed_ms=latency_ms(response), kind=kind, column_id=column.get("id", ""),
             parent_url=ctx.get("parent", ""), depth=ctx.get("depth", 0), encoding=encoding, error=error,
-            title="", body_hash="", text_len=0, meta_tags={}, fields={}, dates={},
+            title="", body_hash="", text_len=0, meta_tags={}, fields={}, dates={}, sources={}, layout="",
         )
         if page is not None:
             row.update(title=page.title, body_hash=page.body_hash, text_len=page.text_len,
-                       meta_tags=page.meta_tags, fields=page.fields, dates=page.dates)
+                       meta_tags=page.meta_tags, fields=page.fields, dates=page.dates, sources=page.sources,
+                       layout=page.layout)
         return StoreRows("pages", [row])
 
     # ---- discovery -----------------------------------------------------------------------------------

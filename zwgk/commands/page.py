@@ -23,6 +23,12 @@ _LINK_KINDS = (("link", "超链接"), ("attachment", "附件"), ("image", "图�
                ("audio", "音频"), ("embed", "嵌入播放器"))
 
 
+_SOURCE_NAMES = {"block": "要素区块", "byline": "标题下方的日期行", "script": "页面脚本中的取值",
+                 "script-unknown": "由脚本写入，无法读取", "meta": "仅见于<meta>标签", "url": "网址"}
+_LAYOUT_NAMES = {"block": "已识别", "line": "单行标注", "byline": "仅有发布日期/来源行（不是要素区块）",
+                 "unrecognised": "版式未能识别（取值不作扣分依据）"}
+
+
 class _SourceError(Exception):
     """A page that could not be read; the message is shown to the user as is."""
 
@@ -90,8 +96,14 @@ def _as_text(page: PageExtract, url: str, encoding: str) -> str:
             lines.append(f"  {field}\t［{item.label}］\t{value}")
     else:
         lines.append("信息公开要素：未发现要素区块")
+    if page.metadata and page.layout in _LAYOUT_NAMES:
+        lines.append(f"要素区块：{_LAYOUT_NAMES[page.layout]}")
     if page.dates:
-        lines.append("日期：" + "；".join(f"{k} {v}" for k, v in page.dates.items()))
+        lines.append("日期：" + "；".join(f"{k} {v}（{_SOURCE_NAMES.get(page.sources.get(k, ''), '要素区块')}）"
+                                        for k, v in page.dates.items()))
+    unknown = [k for k, v in page.sources.items() if v == "script-unknown"]
+    if unknown:
+        lines.append("由脚本写入、无法读取（不视为空）：" + "、".join(unknown))
 
     if page.entries:
         lines.append("")

@@ -88,6 +88,9 @@ CREATE TABLE IF NOT EXISTS pages (
     meta_tags     TEXT DEFAULT '{}',      -- JSON of <meta name> hints
     fields        TEXT DEFAULT '{}',      -- JSON canonical field -> value
     dates         TEXT DEFAULT '{}',      -- JSON canonical date field -> ISO date
+    sources       TEXT DEFAULT '{}',      -- JSON field -> where it was read: block | byline | script |
+                                          --   script-unknown (label printed, value written by a script) | meta | url
+    layout        TEXT DEFAULT '',        -- metadata block as read: '' none | block | line | byline | unrecognised
     error         TEXT DEFAULT '',
     PRIMARY KEY (run_id, site_id, url)
 );
@@ -347,12 +350,15 @@ class Store:
         rows = list(rows)
         if not rows:
             return 0
-        cols = list(rows[0].keys())
+        # rows naming fewer columns (a page that could not be fetched has no sources) get the defaults
+        shapes: dict[tuple, list[dict]] = {}
+        for r in rows:
+            shapes.setdefault(tuple(r.keys()), []).append(r)
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
-        sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})".replace(
-            "INSERT", verb, 1)
         with self.transaction() as db:
-            db.executemany(sql, [tuple(_cell(r[c]) for c in cols) for r in rows])
+            for cols, group in shapes.items():
+                sql = f"{verb} INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+                db.executemany(sql, [tuple(_cell(r[c]) for c in cols) for r in group])
         return len(rows)
 
     def log_event(self, run_id: int, site_id: str, level: str, message: str, url: str = "") -> None:

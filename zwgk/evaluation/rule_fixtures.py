@@ -65,7 +65,8 @@ def _html_page_builder(base: Path):
                     final_url=p.get("final_url", p["url"]), column_id=p.get("column_id", ""),
                     parent_url=p.get("parent_url", ""), title=ex.title, fields=MappingProxyType(dict(ex.fields)),
                     dates=MappingProxyType(dict(ex.dates)), metadata=tuple(ex.metadata), links=links,
-                    text_len=ex.text_len, body_hash=ex.body_hash)
+                    text_len=ex.text_len, body_hash=ex.body_hash, sources=MappingProxyType(dict(ex.sources)),
+                    layout=ex.layout)
     return build
 
 
@@ -160,7 +161,8 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
             status=p.get("status", 200), content_type="text/html", fetched_at=as_of, kind=p.get("kind", "article"),
             column_id=p.get("column_id", ""), parent_url=p.get("parent_url", ""), depth=p.get("depth", 1),
             title=p.get("title", ""), body_hash=p.get("body_hash", ""), text_len=p.get("text_len", 1000),
-            fields=fields, dates=dict(p.get("dates") or {}), error=p.get("error", "")))
+            fields=fields, dates=dict(p.get("dates") or {}), error=p.get("error", ""),
+            sources=dict(p.get("sources") or {}), layout=p.get("layout", "")))
         for lk in p.get("links") or []:
             links.append(dict(run_id=run_id, site_id=site_id, page_url=p["url"], url=lk.get("url", ""),
                               kind=lk.get("kind", "link"), text=lk.get("text", ""), tag=lk.get("tag", ""),
@@ -174,7 +176,7 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
                 content_type="text/html", fetched_at=as_of,
                 kind="article" if c.get("shows_article") else "column", column_id=c.get("id", ""),
                 parent_url="", depth=1, title=c.get("name", ""), body_hash="", text_len=1000, fields={}, dates={},
-                error=""))
+                error="", sources={}, layout=""))
     store.write_rows("pages", pages)
     store.write_rows("metadata", metadata)
     store.write_rows("links", links)
