@@ -36,7 +36,7 @@ KEYS = {
 # 公开路径 separators: `>` and its look-alikes split a path; when a path has none of them, `/` and dashes
 # do (`政府网站/政府信息公开/…`), so that `预算/决算` inside a `>` path stays one name with alternatives.
 _PATH_SPLIT = re.compile(r"\s*[>＞›»→]\s*")
-_PATH_SPLIT_WEAK = re.compile(r"\s*(?:[/／]|—+|–|(?<!\d)[-－](?!\d))\s*")
+_PATH_SPLIT_WEAK = re.compile(r"\s*(?:[/／]|—+|–|(?<!\d)[-－]|[-－](?!\d))\s*")   # 2021-2025 stays whole
 _PATH_IN_TEXT = re.compile(r"政府网站\s*(?:[>＞›»→/／—–－]|-(?!\d))[^，,。；;\]】〕\n]*")
 _NUMBERING = re.compile(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）]\s*")
 _PUNCT = re.compile(r"[\s\"'“”‘’《》「」『』()（）\[\]【】〔〕]+")

@@ -180,10 +180,11 @@ def read_tables(path: str | Path, fields: Mapping[str, tuple[str, ...]], require
                 table.rows.append(Row(n, values))
         tables.append(table)
     if not tables:
-        wanted = "、".join(fields[f][0] for f in required)
+        label = {f: next((n for n in names if not n.isascii()), names[0]) for f, names in fields.items()}
+        wanted = "、".join(label[f] for f in required)
         if best[0]:
             sheet = f" 工作表“{best[1]}”" if best[1] else ""
-            lacking = "、".join(fields[f][0] for f in best[3])
+            lacking = "、".join(label[f] for f in best[3])
             raise ConfigError(f"{path}{sheet} 第 {best[2]} 行：表头缺少列 {lacking}（{what}的表头应包含 {wanted}）")
         raise ConfigError(f"{path}：前 {HEADER_SEARCH_ROWS} 行中找不到表头（{what}的表头应包含 {wanted}）")
     return tables
