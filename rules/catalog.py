@@ -270,11 +270,10 @@ def import_table(path: str | Path) -> Catalog:
     """
     path = Path(path)
     try:
-        tables = read_tables(path, KEYS, ("path",), "公开目录")
+        tables, notes = read_tables(path, KEYS, ("path",), "公开目录")
     except ConfigError as exc:
         raise CatalogError(str(exc)) from exc
     items: list[CatalogItem] = []
-    notes: list[str] = []
     for table in tables:
         notes += table.notes()
         for row in table.rows:

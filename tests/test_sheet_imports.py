@@ -272,3 +272,37 @@ def test_item_named_apart_from_its_path_matches_the_path_segment():
         _col("zx", "专项规划", "首页>政务公开>规划信息>专项规划")]})
     item = CatalogItem("规划公开", f"{BASE}>规划信息>专项规划")
     assert match_catalog(snap, Catalog("t", "t", (item,)), load_thresholds())[0].column.column_id == "zx"
+
+
+def test_sheets_without_a_header_are_noted_and_repeated_homepages_named(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "填表说明"
+    wb.active["A1"] = "请按下表填写，标识码见全国政府网站信息报送系统"
+    ws = wb.create_sheet("清单")
+    ws.append(["网站名称", "主办单位", "网站标识码", "首页网址"])
+    ws.append(["示例市政府", "示例市政府办", "无", "http://www.example.gov.cn/"])       # no code: id from homepage
+    ws.append(["示例市政府（重复）", "示例市政府办", "待补", "http://www.example.gov.cn/"])
+    ws.append(["示例市政府网", "示例市政府办", "4499000001", "http://WWW.example.gov.cn"])
+    src = tmp_path / "清单.xlsx"
+    wb.save(src)
+    sites, notes = read_site_list(src)
+    assert [s["name"] for s in sites] == ["示例市政府", "示例市政府网"]
+    assert notes[0] == f"{src} 工作表“填表说明”：找不到含 网站名称、主办单位、网站标识码、首页网址 的表头，未读取该工作表"
+    assert notes[1].startswith(f"{src} 工作表“清单” 第 3 行 “首页网址”列：站点 id site-")
+    assert notes[1].endswith(f"与{src} 工作表“清单” 第 2 行重复，已跳过该行")
+    assert notes[2] == f"{src} 工作表“清单” 第 4 行 “首页网址”列：首页网址与{src} 工作表“清单” 第 2 行相同，请核对（仍已导入）"
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("坏.xls", b"\xd0\xcf\x11\xe0 garbage", "坏.xls：无法读取 xls 文件"),
+    ("坏.csv", b"\xff\xfe\xff\x80\x80", "坏.csv：既不是 UTF-8 也不是 GBK 编码的 CSV 文件"),
+    ("空.csv", b"", "空.csv：前 30 行中找不到表头（网站清单的表头应包含 网站名称、主办单位、网站标识码、首页网址）"),
+    ("清单.txt", b"x", "清单.txt：网站清单应为 .xlsx、.xls 或 .csv 文件"),
+])
+def test_malformed_spreadsheets_are_a_message_naming_the_file(tmp_path, name, content, message):
+    src = tmp_path / name
+    src.write_bytes(content)
+    out = tmp_path / "sites.yaml"
+    result = cli("sites", "import", str(src), "-o", str(out))
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()

@@ -18,7 +18,7 @@ HEADERS = {
     "name": ("网站名称", "名称", "站点名称", "name"),
     "office": ("主办单位", "主管单位", "开办单位", "office"),
     "site_code": ("网站标识码", "标识码", "site_code", "siteidcode"),
-    "homepage": ("首页网址", "网址", "首页地址", "网站地址", "网站网址", "url", "homepage"),
+    "homepage": ("首页网址", "网址", "首页地址", "网站地址", "网站网址", "网站域名", "域名", "url", "homepage"),
     "kind": ("网站类型", "类型", "kind"),
 }
 REQUIRED = ("name", "office", "site_code", "homepage")
@@ -26,8 +26,9 @@ REQUIRED = ("name", "office", "site_code", "homepage")
 
 def read_site_list(path: Path) -> tuple[list[dict], list[str]]:
     """Profiles from the list's rows, and one note per row skipped or column ignored (file, sheet, row, column)."""
-    sites, notes, first_row = [], [], {}
-    for table in read_tables(path, HEADERS, REQUIRED, "网站清单"):
+    sites, first_row, first_homepage = [], {}, {}
+    tables, notes = read_tables(path, HEADERS, REQUIRED, "网站清单")
+    for table in tables:
         notes += table.notes()
         for row in table.rows:
             get = row.values.get
@@ -44,10 +45,15 @@ def read_site_list(path: Path) -> tuple[list[dict], list[str]]:
                 continue
             site_id = site_id_for(get("site_code"), homepage)
             if site_id in first_row:
-                notes.append(f"{table.where(row.number, 'site_code')}：站点 id {site_id} 与{first_row[site_id]}"
+                # the id comes from the 网站标识码, or from the 首页网址 when the 标识码 is not a code
+                by = "site_code" if site_id == get("site_code").lower() else "homepage"
+                notes.append(f"{table.where(row.number, by)}：站点 id {site_id} 与{first_row[site_id]}"
                              "重复，已跳过该行")
                 continue
             first_row[site_id] = table.where(row.number)
+            same_home = first_homepage.setdefault(homepage.rstrip("/").lower(), table.where(row.number))
+            if same_home != table.where(row.number):
+                notes.append(f"{table.where(row.number, 'homepage')}：首页网址与{same_home}相同，请核对（仍已导入）")
             kind = "department" if "部门" in (get("kind") or "") else "portal"
             sites.append(dict(id=site_id, name=get("name"), office=get("office"), site_code=get("site_code"),
                               kind=kind, homepage=homepage, allowed_domains=[parts.netloc.lower()]))

@@ -145,8 +145,9 @@ def _match_header(cells: list[str], fields: Mapping[str, tuple[str, ...]]) -> tu
 
 
 def read_tables(path: str | Path, fields: Mapping[str, tuple[str, ...]], required: tuple[str, ...],
-                what: str) -> list[Table]:
-    """Every sheet whose header (within its first rows) names all `required` fields; raises when none does.
+                what: str) -> tuple[list[Table], list[str]]:
+    """Every sheet whose header (within its first rows) names all `required` fields, and a note per sheet
+    with content but no such header; raises when no sheet has one.
 
     `fields` maps a field to the header names it is known by; `what` names the document in messages (网站清单).
     """
@@ -160,7 +161,8 @@ def read_tables(path: str | Path, fields: Mapping[str, tuple[str, ...]], require
         sheets = _csv_sheets(path)
     else:
         raise ConfigError(f"{path}：{what}应为 .xlsx、.xls 或 .csv 文件")
-    tables, best = [], (0, "", 0, [])          # best partial header, for the message when none is complete
+    tables, skipped, best = [], [], (0, "", 0, [])   # best partial header, for the message when none is complete
+    label = {f: next((n for n in names if not n.isascii()), names[0]) for f, names in fields.items()}
     for name, grid in sheets:
         chosen = None
         for r, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
@@ -171,6 +173,8 @@ def read_tables(path: str | Path, fields: Mapping[str, tuple[str, ...]], require
             elif len(found) > best[0]:
                 best = (len(found), name, r + 1, [f for f in required if f not in found])
         if chosen is None:
+            if any(any(cells) for cells in grid):
+                skipped.append(name)
             continue
         r, found, unknown, cells = chosen
         table = Table(str(path), name, r + 1, {f: cells[c].strip() for f, c in found.items()}, ignored=unknown)
@@ -180,14 +184,14 @@ def read_tables(path: str | Path, fields: Mapping[str, tuple[str, ...]], require
                 table.rows.append(Row(n, values))
         tables.append(table)
     if not tables:
-        label = {f: next((n for n in names if not n.isascii()), names[0]) for f, names in fields.items()}
         wanted = "、".join(label[f] for f in required)
         if best[0]:
             sheet = f" 工作表“{best[1]}”" if best[1] else ""
             lacking = "、".join(label[f] for f in best[3])
             raise ConfigError(f"{path}{sheet} 第 {best[2]} 行：表头缺少列 {lacking}（{what}的表头应包含 {wanted}）")
         raise ConfigError(f"{path}：前 {HEADER_SEARCH_ROWS} 行中找不到表头（{what}的表头应包含 {wanted}）")
-    return tables
+    wanted = "、".join(label[f] for f in required)
+    return tables, [f"{path} 工作表“{name}”：找不到含 {wanted} 的表头，未读取该工作表" for name in skipped]
 
 
 def write_atomically(path: str | Path, text: str, check: Callable[[Path], object] | None = None) -> None:
