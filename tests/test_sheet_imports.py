@@ -181,8 +181,7 @@ def test_site_list_rows_numbered_as_shown_bad_rows_and_duplicates_skipped(tmp_pa
     assert [(s["id"], s["kind"]) for s in sites] == [("4499000001", "portal"), ("4499000014", "department")]
     assert notes[0] == f"{src} 工作表“清单” 第 4 行：已忽略未知列 序号"
     assert notes[1].startswith(f"{src} 工作表“清单” 第 6 行 “首页网址”列：网址无效")
-    assert notes[2] == (f"{src} 工作表“清单” 第 9 行 “网站标识码”列：站点 id 4499000014 与{src} 工作表“清单” "
-                        "第 8 行重复，已跳过该行")
+    assert notes[2] == f"{src} 工作表“清单” 第 9 行 “网站标识码”列：站点 id 4499000014 与第 8 行重复，已跳过该行"
     assert notes[3] == f"{src} 工作表“清单” 第 10 行 “主办单位”列：为空，已跳过该行"
     assert len(notes) == 4
 
@@ -194,7 +193,7 @@ def test_sites_import_command_writes_the_good_rows(tmp_path):
     result = cli("sites", "import", str(src), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "已写出 2 个站点配置" in result.stdout and "跳过 3 行" in result.stdout
-    assert "第 9 行" in result.stderr and "第 8 行重复" in result.stderr
+    assert "第 9 行 “网站标识码”列：站点 id 4499000014 与第 8 行重复" in result.stderr
     assert [p.id for p in load_profiles([out])] == ["4499000001", "4499000014"]
 
 
@@ -283,14 +282,17 @@ def test_sheets_without_a_header_are_noted_and_repeated_homepages_named(tmp_path
     ws.append(["示例市政府", "示例市政府办", "无", "http://www.example.gov.cn/"])       # no code: id from homepage
     ws.append(["示例市政府（重复）", "示例市政府办", "待补", "http://www.example.gov.cn/"])
     ws.append(["示例市政府网", "示例市政府办", "4499000001", "http://WWW.example.gov.cn"])
+    ws.append(["示例市教育局", "示例市教育局", "4499000013", "htp//jyj example"])          # row 5: not a URL
+    ws.append(["示例市政务网", "示例市政府办", "4499000002", "http://示例市.政务"])          # 中文域名
     src = tmp_path / "清单.xlsx"
     wb.save(src)
     sites, notes = read_site_list(src)
-    assert [s["name"] for s in sites] == ["示例市政府", "示例市政府网"]
+    assert [s["name"] for s in sites] == ["示例市政府", "示例市政府网", "示例市政务网"]
+    assert notes[3].startswith(f"{src} 工作表“清单” 第 5 行 “首页网址”列：网址无效")
     assert notes[0] == f"{src} 工作表“填表说明”：找不到含 网站名称、主办单位、网站标识码、首页网址 的表头，未读取该工作表"
     assert notes[1].startswith(f"{src} 工作表“清单” 第 3 行 “首页网址”列：站点 id site-")
-    assert notes[1].endswith(f"与{src} 工作表“清单” 第 2 行重复，已跳过该行")
-    assert notes[2] == f"{src} 工作表“清单” 第 4 行 “首页网址”列：首页网址与{src} 工作表“清单” 第 2 行相同，请核对（仍已导入）"
+    assert notes[1].endswith("与第 2 行重复，已跳过该行")
+    assert notes[2] == f"{src} 工作表“清单” 第 4 行 “首页网址”列：首页网址与第 2 行相同，请核对（仍已导入）"
 
 
 @pytest.mark.parametrize("name,content,message", [
@@ -306,3 +308,29 @@ def test_malformed_spreadsheets_are_a_message_naming_the_file(tmp_path, name, co
     result = cli("sites", "import", str(src), "-o", str(out))
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_catalog_with_a_two_row_merged_header_and_an_instructions_sheet(tmp_path):
+    """The common 标准目录 layout: 公开事项 merged over 一级事项/二级事项, the other headers merged down two rows."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "填表说明"
+    wb.active["A1"] = "填表说明：公开路径用“>”分隔，一级事项可以合并单元格，序号列不必填写。"
+    ws = wb.create_sheet("目录")
+    ws["A1"] = "示例县政务公开标准目录"
+    for c, v in enumerate(["序号", "公开事项", None, "公开内容（要素）", "公开时限", "公开主体", "公开路径"], 1):
+        ws.cell(2, c, v)
+    ws.cell(3, 2, "一级事项")
+    ws.cell(3, 3, "二级事项")
+    ws.merge_cells("B2:C2")
+    for col in "ADEFG":
+        ws.merge_cells(f"{col}2:{col}3")
+    ws.append([1, "机构信息", "机构职能", "职能、内设机构", "20个工作日", "县政府办", f"{BASE}>机构职能"])
+    ws.append([2, None, "领导信息", "姓名、分工", "20个工作日", "县政府办", f"{BASE}>领导信息"])
+    ws.merge_cells("B4:B5")
+    src = tmp_path / "目录.xlsx"
+    wb.save(src)
+    catalog = load_catalog(src)
+    assert [(i.group, i.name, i.owner, i.where.split(" ", 1)[1]) for i in catalog.items] == [
+        ("机构信息", "机构职能", "县政府办", "工作表“目录” 第 4 行"), ("机构信息", "领导信息", "县政府办", "工作表“目录” 第 5 行")]
+    assert catalog.notes == (f"{src} 工作表“填表说明”：找不到含 公开路径 的表头，未读取该工作表",
+                             f"{src} 工作表“目录” 第 3 行：已忽略未知列 序号、公开内容（要素）")

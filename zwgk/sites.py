@@ -11,7 +11,7 @@ import click
 import yaml
 
 from zwgk.core.config import ConfigError, load_profile_file
-from zwgk.core.sheets import read_tables, write_atomically
+from zwgk.core.sheets import Table, read_tables, write_atomically
 
 # Header names seen in 网站清单 spreadsheets, per profile field.
 HEADERS = {
@@ -40,24 +40,43 @@ def read_site_list(path: Path) -> tuple[list[dict], list[str]]:
             if "://" not in homepage:
                 homepage = "http://" + homepage
             parts = urlsplit(homepage)
-            if parts.scheme not in ("http", "https") or not parts.netloc or " " in parts.netloc:
+            if not _valid_homepage(homepage):
                 notes.append(f"{table.where(row.number, 'homepage')}：网址无效（{get('homepage')!r}），已跳过该行")
                 continue
             site_id = site_id_for(get("site_code"), homepage)
             if site_id in first_row:
                 # the id comes from the 网站标识码, or from the 首页网址 when the 标识码 is not a code
                 by = "site_code" if site_id == get("site_code").lower() else "homepage"
-                notes.append(f"{table.where(row.number, by)}：站点 id {site_id} 与{first_row[site_id]}"
+                notes.append(f"{table.where(row.number, by)}：站点 id {site_id} 与{_other(table, *first_row[site_id])}"
                              "重复，已跳过该行")
                 continue
-            first_row[site_id] = table.where(row.number)
-            same_home = first_homepage.setdefault(homepage.rstrip("/").lower(), table.where(row.number))
-            if same_home != table.where(row.number):
-                notes.append(f"{table.where(row.number, 'homepage')}：首页网址与{same_home}相同，请核对（仍已导入）")
+            first_row[site_id] = (table, row.number)
+            same_home = first_homepage.setdefault(homepage.rstrip("/").lower(), (table, row.number))
+            if same_home != (table, row.number):
+                notes.append(f"{table.where(row.number, 'homepage')}：首页网址与{_other(table, *same_home)}相同，"
+                             "请核对（仍已导入）")
             kind = "department" if "部门" in (get("kind") or "") else "portal"
             sites.append(dict(id=site_id, name=get("name"), office=get("office"), site_code=get("site_code"),
                               kind=kind, homepage=homepage, allowed_domains=[parts.netloc.lower()]))
     return sites, notes
+
+
+def _other(table: Table, other: Table, number: int) -> str:
+    """Another row, named briefly when it is on the same sheet."""
+    return f"第 {number} 行" if other is table else other.where(number)
+
+
+def _valid_homepage(url: str) -> bool:
+    """An http(s) URL whose host is a domain name (中文域名 too), an IPv4 address or localhost."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or re.search(r"\s", url):
+        return False
+    try:
+        host, _ = parts.hostname, parts.port
+    except ValueError:          # a port that is not a number
+        return False
+    labels = (host or "").split(".")
+    return host == "localhost" or (len(labels) >= 2 and all(re.fullmatch(r"[\w-]+", x) for x in labels))
 
 
 def site_id_for(site_code: str, homepage: str) -> str:

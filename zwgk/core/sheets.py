@@ -14,6 +14,7 @@ from typing import Callable, Mapping
 from zwgk.core.config import ConfigError
 
 HEADER_SEARCH_ROWS = 30          # title rows above the header: the header is looked for this far down
+HEADER_MAX_CHARS = 12            # a header cell longer than this is read only when it equals a known name
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _NOTE_IN_HEADER = re.compile(r"[(（][^)）]*[)）]$")   # 首页网址（必填） -> 首页网址
 
@@ -133,7 +134,7 @@ def _match_header(cells: list[str], fields: Mapping[str, tuple[str, ...]]) -> tu
         if not key:
             continue
         pick = next((f for f, names in fields.items() if f not in found and key in (n.lower() for n in names)), None)
-        if pick is None:
+        if pick is None and len(key) <= HEADER_MAX_CHARS:     # a sentence naming 公开路径 is not a header
             contained = [(len(n), f) for f, names in fields.items() if f not in found
                          for n in names if len(n) > 2 and n.lower() in key]
             pick = max(contained)[1] if contained else None
