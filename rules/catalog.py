@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 import yaml
 
 from rules.snapshot import Column, Snapshot
-from rules.thresholds import CatalogLexicon, Thresholds, Window
+from rules.thresholds import CatalogLexicon, Thresholds, Window, load_thresholds
 from zwgk.core.config import ConfigError
 from zwgk.core.sheets import SUFFIXES as SHEET_SUFFIXES, read_tables, write_atomically
 
@@ -249,7 +249,7 @@ def default_catalog() -> Catalog:
     return load_catalog(DEFAULT_CATALOG)
 
 
-def _paths_in_cell(cell: str) -> list[str]:
+def _paths_in_cell(cell: str, roots: Iterable[str]) -> list[str]:
     """The site paths a 公开路径 cell names: every `政府网站>…` in it, else the cell itself when it has segments.
 
     `1.政府网站>…>A，2.其他渠道` gives one path; `其他渠道` or `公告栏` alone gives none.
@@ -257,7 +257,10 @@ def _paths_in_cell(cell: str) -> list[str]:
     paths = [_balanced(p) for p in _PATH_IN_TEXT.findall(cell)]
     if not paths:
         bare = _NUMBERING.sub("", cell.strip())
-        if len(split_path(bare)) >= 2 and not re.search(r"[，,。；;\n]", bare):
+        segments = split_path(bare)
+        # `/` and dashes also join channel names (`政务新媒体/公告栏`): such a path must start at the site
+        sited = _PATH_SPLIT.search(bare) or (segments and (segments[0] in roots or "公开" in segments[0]))
+        if len(segments) >= 2 and sited and not re.search(r"[，,。；;\n]", bare):
             paths = [_balanced(bare)]
     return [normalise_path(p) for p in paths if len(split_path(p)) >= 2]
 
@@ -273,13 +276,14 @@ def import_table(path: str | Path) -> Catalog:
         tables, notes = read_tables(path, KEYS, ("path",), "公开目录")
     except ConfigError as exc:
         raise CatalogError(str(exc)) from exc
+    roots = set(load_thresholds().catalog.root_segments)
     items: list[CatalogItem] = []
     for table in tables:
         notes += table.notes()
         for row in table.rows:
             get = lambda key: (row.values.get(key) or "").strip()  # noqa: E731
             cell = get("path")
-            paths = _paths_in_cell(cell)
+            paths = _paths_in_cell(cell, roots)
             if not paths:
                 why = "为空" if not cell else f"“{cell[:40]}”不是网站栏目路径（应如 政府网站>政府信息公开>…）"
                 notes.append(f"{table.where(row.number, 'path')}：{why}，已跳过该行")
@@ -389,7 +393,9 @@ def match_catalog(snapshot: Snapshot, catalog: Catalog, thresholds: Thresholds) 
     lex = thresholds.catalog
     names = Names(lex)
     site_name = snapshot.site.name
-    col_segments = {c.column_id: names.trim_roots(split_path(c.path), site_name) for c in snapshot.columns}
+    # stored breadcrumbs are joined with '>' by the crawler: a '/' in one is part of a column name
+    col_segments = {c.column_id: names.trim_roots([x.strip() for x in _PATH_SPLIT.split(c.path) if x.strip()],
+                                                  site_name) for c in snapshot.columns}
     children: dict[str, list[Column]] = {}
     for c in snapshot.columns:
         if c.parent_id:

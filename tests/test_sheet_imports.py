@@ -42,7 +42,7 @@ def catalog_xlsx(path: Path) -> None:
         (3, None, "国土规划", "政府网站/政府信息公开/法定主动公开内容/规划信息/国土规划", "县自然资源局", "常态", ""),
         (None, None, None, None, None, None, None),                                                   # 7: empty
         (4, "财政信息", "预决算", "政府网站→政府信息公开→法定主动公开内容→财政预决算", "县财政局", "20个工作日", ""),
-        (5, "财政信息", "收费项目", "（公告栏张贴）", "县财政局", "常态", ""),                       # 9: malformed
+        (5, "财政信息", "收费项目", "政务新媒体/公告栏", "县财政局", "常态", ""),                    # 9: malformed
         (6, "政策文件", "规范性文件", "政府网站-政府信息公开-法定主动公开内容-规范性文件", "县司法局", "常态", ""),
         (7, "政策文件", "政策解读", "政府网站—政府信息公开—法定主动公开内容—政策解读", "县政府办", "常态", ""),
         (8, "工作动态", "通知公告", "政府网站 > 政府信息公开 > 法定主动公开内容 > 通知公告", "县政府办", "常态", ""),
@@ -67,7 +67,7 @@ def test_catalog_xlsx_with_title_rows_unknown_columns_merged_cells_and_every_sep
     assert catalog.items[3].where.endswith("第 8 行")                      # rows as the spreadsheet shows them
     notes = "\n".join(catalog.notes)
     assert "工作表“目录” 第 3 行：已忽略未知列 序号、联系人" in notes
-    assert "工作表“目录” 第 9 行 “公开路径”列：“（公告栏张贴）”不是网站栏目路径" in notes
+    assert "工作表“目录” 第 9 行 “公开路径”列：“政务新媒体/公告栏”不是网站栏目路径" in notes
     assert len(catalog.notes) == 2
 
 
@@ -126,6 +126,14 @@ def test_catalog_without_a_path_column_or_any_path_is_refused_and_the_output_lef
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xlsx", "b.xlsx", "catalog.yaml"]
 
 
+def test_catalog_import_writes_yaml_only(tmp_path):
+    src = tmp_path / "目录.xlsx"
+    catalog_xlsx(src)
+    result = cli("catalog", "import", str(src), "-o", str(tmp_path / "目录.txt"))
+    assert result.returncode == 1 and "请用 .yaml 或 .yml 作文件名" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["目录.xlsx"]
+
+
 def test_a_broken_xlsx_is_a_message_naming_the_file(tmp_path):
     bad = tmp_path / "坏.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really a workbook")
@@ -140,9 +148,9 @@ def test_write_atomically_leaves_the_old_file_when_the_check_fails(tmp_path):
 
     def refuse(path: Path) -> None:
         assert path != out and path.read_text(encoding="utf-8") == "new\n"
-        raise ConfigError("bad")
+        raise ConfigError(f"{path}: field 'sites[0].id': bad")
 
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=f"^{out}: field"):     # the message names the file asked for
         write_atomically(out, "new\n", check=refuse)
     assert out.read_text(encoding="utf-8") == "old\n" and [p.name for p in tmp_path.iterdir()] == ["sites.yaml"]
     write_atomically(out, "new\n", check=lambda p: None)
@@ -247,7 +255,7 @@ def test_items_match_whatever_separator_or_synonym_and_unrelated_columns_stay_mi
                                "columns": [
         _col("gk", "政务公开", "首页>政务公开"),
         _col("zx", "专项规划信息", "首页>政务公开>规划计划>专项规划信息", parent_id="gk"),
-        _col("qy", "列表页", "首页 / 政务公开 / 规划计划 / 区域规划"),          # named by its breadcrumb only
+        _col("qy", "列表页", "首页>政务公开>规划计划>区域规划"),                  # named by its breadcrumb only
         _col("ys", "预决算", "首页>政务公开>预决算"),                                     # synonym of 财政预决算
         _col("gf", "规范性文件", "首页>政务公开>规范性文件"),
         _col("jd", "解读回应", "首页>政务公开>解读回应"),                                 # not a synonym: no match

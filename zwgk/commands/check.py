@@ -201,6 +201,8 @@ def catalog_import(source: str, output: str) -> None:
     from rules.catalog import catalog_warnings, load_catalog, write_catalog_yaml
     from rules.thresholds import load_thresholds
 
+    if Path(output).suffix.lower() not in (".yaml", ".yml"):
+        raise click.ClickException(f"{output}：导入的目录写为 YAML 文件，请用 .yaml 或 .yml 作文件名")
     try:
         catalog = load_catalog(source)
         for line in catalog.notes:

@@ -207,7 +207,10 @@ def write_atomically(path: str | Path, text: str, check: Callable[[Path], object
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         if check is not None:
-            check(Path(tmp))
+            try:
+                check(Path(tmp))
+            except ConfigError as exc:   # name the file the user asked for, not the temporary one
+                raise ConfigError(str(exc).replace(tmp, str(path))) from exc
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
