@@ -342,3 +342,13 @@ def test_catalog_with_a_two_row_merged_header_and_an_instructions_sheet(tmp_path
         ("机构信息", "机构职能", "县政府办", "工作表“目录” 第 4 行"), ("机构信息", "领导信息", "县政府办", "工作表“目录” 第 5 行")]
     assert catalog.notes == (f"{src} 工作表“填表说明”：找不到含 公开路径 的表头，未读取该工作表",
                              f"{src} 工作表“目录” 第 3 行：已忽略未知列 序号、公开内容（要素）")
+
+
+def test_a_workbook_is_read_by_its_content_whatever_its_name(tmp_path):
+    xls_named_xlsx = tmp_path / "清单.xlsx"
+    xls_named_xlsx.write_bytes((DATA / "网站清单.xls").read_bytes())
+    assert [s["id"] for s in read_site_list(xls_named_xlsx)[0]] == ["4499000001", "4499000013"]
+    xlsx_named_xls = tmp_path / "清单.xls"
+    site_list_xlsx(tmp_path / "src.xlsx")
+    xlsx_named_xls.write_bytes((tmp_path / "src.xlsx").read_bytes())
+    assert [s["id"] for s in read_site_list(xlsx_named_xls)[0]] == ["4499000001", "4499000014"]

@@ -75,7 +75,8 @@ def _xlsx_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)   # not read-only: merged cells need the full sheet
+        with open(path, "rb") as f:     # a file object: openpyxl then reads the content whatever the name
+            wb = openpyxl.load_workbook(f, data_only=True)   # not read-only: merged cells need the full sheet
     except Exception as exc:  # openpyxl raises many types for a bad file
         raise ConfigError(f"{path}：无法读取 xlsx 文件（{exc.__class__.__name__}: {exc}）") from exc
     out = []
@@ -91,7 +92,8 @@ def _xls_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        with open(path, "rb") as f:     # a file object: calamine then sniffs the format, not the name
+            wb = CalamineWorkbook.from_filelike(f)
         out = []
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
@@ -154,14 +156,19 @@ def read_tables(path: str | Path, fields: Mapping[str, tuple[str, ...]], require
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix not in SUFFIXES:
+        raise ConfigError(f"{path}：{what}应为 .xlsx、.xls 或 .csv 文件")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    # by content, not name: a workbook saved as .xls but named .xlsx (or the reverse) is common
+    if magic == b"PK\x03\x04":
         sheets = _xlsx_sheets(path)
-    elif suffix == ".xls":
+    elif magic == b"\xd0\xcf\x11\xe0" or suffix == ".xls":
         sheets = _xls_sheets(path)
     elif suffix == ".csv":
         sheets = _csv_sheets(path)
     else:
-        raise ConfigError(f"{path}：{what}应为 .xlsx、.xls 或 .csv 文件")
+        sheets = _xlsx_sheets(path)
     tables, skipped, best = [], [], (0, "", 0, [])   # best partial header, for the message when none is complete
     label = {f: next((n for n in names if not n.isascii()), names[0]) for f, names in fields.items()}
     for name, grid in sheets:
