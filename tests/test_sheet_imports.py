@@ -352,3 +352,29 @@ def test_a_workbook_is_read_by_its_content_whatever_its_name(tmp_path):
     site_list_xlsx(tmp_path / "src.xlsx")
     xlsx_named_xls.write_bytes((tmp_path / "src.xlsx").read_bytes())
     assert [s["id"] for s in read_site_list(xlsx_named_xls)[0]] == ["4499000001", "4499000014"]
+
+
+def test_a_spreadsheet_catalog_with_a_bad_row_is_still_assessed(tmp_path):
+    """The profile names the xlsx itself: the bad row is skipped, every other item is checked (CAT001)."""
+    from datetime import date
+
+    from rules.engine import check_snapshot, make_context
+    from rules.registry import select_rules
+
+    src = tmp_path / "目录.xlsx"
+    catalog_xlsx(src)
+    cols = [_col("gk", "政府信息公开", "首页>政府信息公开"),
+            _col("zn", "政府信息公开指南", "首页>政府信息公开>政府信息公开指南", parent_id="gk"),
+            _col("zx", "专项规划", "首页>政府信息公开>规划信息>专项规划", parent_id="gk"),
+            _col("ld", "领导之窗", "首页>政府信息公开>领导之窗", parent_id="gk")]
+    snap = snapshot_from_dict({"site": {"id": "s", "office": "县政府办", "homepage": "http://site.test/",
+                                        "profile": {"catalog": str(src)}}, "columns": cols})
+    findings, outcomes = check_snapshot(snap, make_context(snap, date(2026, 6, 1), load_thresholds()),
+                                        select_rules("CAT001"))
+    assert {o.status for o in outcomes} != {"not_assessed"}
+    missing = {f.evidence["item"] for f in findings}
+    assert {"区域规划", "国土规划", "预决算", "规范性文件", "政策解读", "通知公告"} <= missing
+    assert "专项规划" not in missing and "收费项目" not in missing      # matched; skipped row never assessed
+    leaders = match_catalog(snap, Catalog("t", "t", (CatalogItem("领导信息", f"{BASE}>领导信息"),)),
+                            load_thresholds())
+    assert leaders[0].column.column_id == "ld"                           # synonym group in thresholds.yaml
