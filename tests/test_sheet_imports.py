@@ -175,10 +175,13 @@ def site_list_xlsx(path: Path) -> None:
         (3, "示例市财政局", "示例市财政局", "4499000014", "https://czj.example.gov.cn/", "部门网站"),        # 8
         (4, "示例市财政局（旧版）", "示例市财政局", "4499000014", "http://old.czj.example.gov.cn/", "部门网站"),
         (5, "示例市卫健委", "", "4499000015", "http://wjw.example.gov.cn/", "部门网站"),                  # 10
+        ("二、区县网站",),                                                                                 # 11
+        (6, "示例区人民政府", "示例区人民政府办公室", "4499000101", "http://www.shiliqu.gov.cn", "政府门户网站"),
     ]
     for r, row in enumerate(rows, start=5):
         for c, v in enumerate(row, start=1):
             ws.cell(r, c, v)
+    ws.merge_cells("A11:F11")                  # a section title across the table: not a site
     wb.save(path)
 
 
@@ -186,7 +189,8 @@ def test_site_list_rows_numbered_as_shown_bad_rows_and_duplicates_skipped(tmp_pa
     src = tmp_path / "网站清单.xlsx"
     site_list_xlsx(src)
     sites, notes = read_site_list(src)
-    assert [(s["id"], s["kind"]) for s in sites] == [("4499000001", "portal"), ("4499000014", "department")]
+    assert [(s["id"], s["kind"]) for s in sites] == [("4499000001", "portal"), ("4499000014", "department"),
+                                                     ("4499000101", "portal")]
     assert notes[0] == f"{src} 工作表“清单” 第 4 行：已忽略未知列 序号"
     assert notes[1].startswith(f"{src} 工作表“清单” 第 6 行 “首页网址”列：网址无效")
     assert notes[2] == f"{src} 工作表“清单” 第 9 行 “网站标识码”列：站点 id 4499000014 与第 8 行重复，已跳过该行"
@@ -200,9 +204,9 @@ def test_sites_import_command_writes_the_good_rows(tmp_path):
     out = tmp_path / "sites.yaml"
     result = cli("sites", "import", str(src), "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert "已写出 2 个站点配置" in result.stdout and "跳过 3 行" in result.stdout
+    assert "已写出 3 个站点配置" in result.stdout and "跳过 3 行" in result.stdout
     assert "第 9 行 “网站标识码”列：站点 id 4499000014 与第 8 行重复" in result.stderr
-    assert [p.id for p in load_profiles([out])] == ["4499000001", "4499000014"]
+    assert [p.id for p in load_profiles([out])] == ["4499000001", "4499000014", "4499000101"]
 
 
 def test_sites_import_with_nothing_to_import_leaves_the_output_untouched(tmp_path):
@@ -351,7 +355,7 @@ def test_a_workbook_is_read_by_its_content_whatever_its_name(tmp_path):
     xlsx_named_xls = tmp_path / "清单.xls"
     site_list_xlsx(tmp_path / "src.xlsx")
     xlsx_named_xls.write_bytes((tmp_path / "src.xlsx").read_bytes())
-    assert [s["id"] for s in read_site_list(xlsx_named_xls)[0]] == ["4499000001", "4499000014"]
+    assert [s["id"] for s in read_site_list(xlsx_named_xls)[0]] == ["4499000001", "4499000014", "4499000101"]
 
 
 def test_a_spreadsheet_catalog_with_a_bad_row_is_still_assessed(tmp_path):

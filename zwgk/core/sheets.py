@@ -188,7 +188,10 @@ def read_tables(path: str | Path, fields: Mapping[str, tuple[str, ...]], require
         table = Table(str(path), name, r + 1, {f: cells[c].strip() for f, c in found.items()}, ignored=unknown)
         for n, cells in enumerate(grid[r + 1:], start=r + 2):
             values = {f: (cells[c] if c < len(cells) else "") for f, c in found.items()}
-            if any(values.values()):
+            filled = [v for v in values.values() if v]
+            if len(filled) >= 2 and len(set(filled)) == 1:
+                continue                # a section title merged across the table (一、市政府部门网站)
+            if filled:
                 table.rows.append(Row(n, values))
         tables.append(table)
     if not tables:
