@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -382,3 +383,27 @@ def test_a_spreadsheet_catalog_with_a_bad_row_is_still_assessed(tmp_path):
     leaders = match_catalog(snap, Catalog("t", "t", (CatalogItem("领导信息", f"{BASE}>领导信息"),)),
                             load_thresholds())
     assert leaders[0].column.column_id == "ld"                           # synonym group in thresholds.yaml
+
+
+def test_dates_times_and_a_merge_over_the_whole_sheet_are_read(tmp_path):
+    from datetime import datetime, time
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["网站名称", "主办单位", "网站标识码", "首页网址", "更新时间", "值班时间"])
+    ws.append(["示例市政府", "示例市政府办", "4499000001", "http://www.example.gov.cn/", datetime(2026, 3, 1),
+               time(9, 30)])
+    ws.merge_cells("A3:B3")
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    src = tmp_path / "清单.xlsx"             # hostile: one more merge declared over 3 billion cells, all empty
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(src, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<mergeCell ref="A3:B3"/>', b'<mergeCell ref="A3:B3"/><mergeCell ref="G1:XFD200000"/>')
+                assert b"XFD200000" in data
+            zout.writestr(item, data)
+    sites, notes = read_site_list(src)
+    assert [s["name"] for s in sites] == ["示例市政府"]
+    assert notes == [f"{src} 工作表“Sheet” 第 1 行：已忽略未知列 更新时间、值班时间"]

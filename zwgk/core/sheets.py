@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -55,15 +56,19 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))          # 4499000001 typed as a number, not 4499000001.0
-    if hasattr(value, "isoformat"):
-        return value.isoformat()[:10] if getattr(value, "hour", 0) == 0 else value.isoformat(sep=" ")
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
     return str(value).strip()
 
 
 def _fill_merged(grid: list[list[str]], ranges) -> None:
     """A merged cell's value in every cell it covers (ranges: 0-based inclusive (r1, c1, r2, c2))."""
+    width = max((len(row) for row in grid), default=0)
     for r1, c1, r2, c2 in ranges:
         top = grid[r1][c1] if r1 < len(grid) and c1 < len(grid[r1]) else ""
+        c2 = min(c2, width - 1)         # a range declared over the whole sheet covers only what holds data
         for r in range(r1, min(r2, len(grid) - 1) + 1):
             row = grid[r]
             row.extend([""] * (c2 + 1 - len(row)))
@@ -71,28 +76,16 @@ def _fill_merged(grid: list[list[str]], ranges) -> None:
                 row[c] = top
 
 
-def _xlsx_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
-    import openpyxl
+def _workbook_sheets(path: Path, kind: str) -> list[tuple[str, list[list[str]]]]:
+    """Every sheet of an xlsx or xls workbook as a grid of cell texts, merged cells filled in.
 
-    try:
-        with open(path, "rb") as f:     # a file object: openpyxl then reads the content whatever the name
-            wb = openpyxl.load_workbook(f, data_only=True)   # not read-only: merged cells need the full sheet
-    except Exception as exc:  # openpyxl raises many types for a bad file
-        raise ConfigError(f"{path}：无法读取 xlsx 文件（{exc.__class__.__name__}: {exc}）") from exc
-    out = []
-    for ws in wb.worksheets:
-        grid = [[_text(v) for v in row] for row in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
-        _fill_merged(grid, [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
-                            for m in ws.merged_cells.ranges])
-        out.append((ws.title, grid))
-    return out
-
-
-def _xls_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
+    calamine, not openpyxl: openpyxl makes an object per cell of a merged range, so one merge declared over
+    the whole sheet takes minutes and gigabytes; calamine gives the ranges and the used area only.
+    """
     from python_calamine import CalamineWorkbook
 
     try:
-        with open(path, "rb") as f:     # a file object: calamine then sniffs the format, not the name
+        with open(path, "rb") as f:     # a file object: calamine then reads the content whatever the name
             wb = CalamineWorkbook.from_filelike(f)
         out = []
         for name in wb.sheet_names:
@@ -101,7 +94,7 @@ def _xls_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
             _fill_merged(grid, [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])])
             out.append((name, grid))
     except Exception as exc:  # calamine raises its own error types for a bad file
-        raise ConfigError(f"{path}：无法读取 xls 文件（{exc.__class__.__name__}: {exc}）") from exc
+        raise ConfigError(f"{path}：无法读取 {kind} 文件（{exc.__class__.__name__}: {exc}）") from exc
     return out
 
 
@@ -162,13 +155,13 @@ def read_tables(path: str | Path, fields: Mapping[str, tuple[str, ...]], require
         magic = f.read(4)
     # by content, not name: a workbook saved as .xls but named .xlsx (or the reverse) is common
     if magic == b"PK\x03\x04":
-        sheets = _xlsx_sheets(path)
+        sheets = _workbook_sheets(path, "xlsx")
     elif magic == b"\xd0\xcf\x11\xe0" or suffix == ".xls":
-        sheets = _xls_sheets(path)
+        sheets = _workbook_sheets(path, "xls")
     elif suffix == ".csv":
         sheets = _csv_sheets(path)
     else:
-        sheets = _xlsx_sheets(path)
+        sheets = _workbook_sheets(path, "xlsx")
     tables, skipped, best = [], [], (0, "", 0, [])   # best partial header, for the message when none is complete
     label = {f: next((n for n in names if not n.isascii()), names[0]) for f, names in fields.items()}
     for name, grid in sheets:
