@@ -7,7 +7,6 @@ by name with synonyms (RULEBOOK §7).
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,8 +16,9 @@ from typing import Iterable, Mapping
 import yaml
 
 from rules.snapshot import Column, Snapshot
-from rules.thresholds import CatalogLexicon, Thresholds, Window
+from rules.thresholds import CatalogLexicon, Thresholds, Window, load_thresholds
 from zwgk.core.config import ConfigError
+from zwgk.core.sheets import SUFFIXES as SHEET_SUFFIXES, read_tables, write_atomically
 
 DEFAULT_CATALOG = Path(__file__).with_name("default_catalog.yaml")
 SITE_KINDS = ("portal", "department")
@@ -31,9 +31,14 @@ KEYS = {
     "deadline": ("deadline", "公开时限", "时限", "更新时限"),
     "synonyms": ("synonyms", "同义词", "别名"),
     "note": ("note", "备注", "说明"),
+    "group": ("group", "一级事项", "一级目录", "事项类别"),
 }
+# 公开路径 separators: `>` and its look-alikes split a path; when a path has none of them, `/` and dashes
+# do (`政府网站/政府信息公开/…`), so that `预算/决算` inside a `>` path stays one name with alternatives.
 _PATH_SPLIT = re.compile(r"\s*[>＞›»→]\s*")
-_PATH_IN_TEXT = re.compile(r"政府网站\s*[>＞][^，,。；;\]】〕\n]*")
+_PATH_SPLIT_WEAK = re.compile(r"\s*(?:[/／]|—+|–|(?<!\d)[-－]|[-－](?!\d))\s*")   # 2021-2025 stays whole
+_PATH_IN_TEXT = re.compile(r"政府网站\s*(?:[>＞›»→/／—–－]|-(?!\d))[^，,。；;\]】〕\n]*")
+_NUMBERING = re.compile(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）]\s*")
 _PUNCT = re.compile(r"[\s\"'“”‘’《》「」『』()（）\[\]【】〔〕]+")
 
 
@@ -124,6 +129,7 @@ class CatalogItem:
     deadline_by_kind: Mapping[str, str] = field(default_factory=dict)   # per site kind (portal/department)
     synonyms: tuple[str, ...] = ()
     note: str = ""
+    group: str = ""                                      # 一级事项 of a 标准目录 row, as written
     where: str = ""                                      # file and item position, for messages
 
     def deadline_for(self, site_kind: str) -> str:
@@ -139,6 +145,7 @@ class Catalog:
     name: str
     source: str
     items: tuple[CatalogItem, ...]
+    notes: tuple[str, ...] = ()                          # rows skipped and columns ignored when importing
 
     def merged_with(self, other: "Catalog") -> "Catalog":
         """This catalog plus the items of `other` whose path it does not already list."""
@@ -156,7 +163,15 @@ def _balanced(path: str) -> str:
 
 
 def split_path(path: str) -> list[str]:
-    return [s.strip() for s in _PATH_SPLIT.split(path or "") if s.strip()]
+    """Segments of a 公开路径 or breadcrumb written with any of the separators evaluators use."""
+    path = path or ""
+    parts = _PATH_SPLIT.split(path) if _PATH_SPLIT.search(path) else _PATH_SPLIT_WEAK.split(path)
+    return [s.strip() for s in parts if s.strip()]
+
+
+def normalise_path(path: str) -> str:
+    """A 公开路径 with its segments joined by `>`, whatever separator it was written with."""
+    return ">".join(split_path(path))
 
 
 def _pick(row: Mapping, key: str):
@@ -188,46 +203,35 @@ def _item_from_mapping(row: Mapping, where: str) -> CatalogItem:
         synonyms = tuple(s.strip() for s in re.split(r"[、,，;；|]", synonyms) if s.strip())
     elif not isinstance(synonyms, (list, tuple)):
         raise CatalogError(f"{where}: field 'synonyms' must be a list of names")
-    return CatalogItem(name=str(name).strip(), path=str(path).strip(), owner=str(_pick(row, "owner") or "").strip(),
+    return CatalogItem(name=str(name).strip(), path=normalise_path(str(path)), owner=str(_pick(row, "owner") or "").strip(),
                        deadline=str(deadline if deadline is not None else "").strip(), deadline_by_kind=by_kind,
-                       synonyms=tuple(str(s) for s in synonyms), note=str(_pick(row, "note") or ""), where=where)
+                       synonyms=tuple(str(s) for s in synonyms), note=str(_pick(row, "note") or ""),
+                       group=str(_pick(row, "group") or "").strip(), where=where)
 
 
 def load_catalog(path: str | Path) -> Catalog:
-    """A catalog from YAML (`items:` list), CSV (header row) or an xlsx 标准目录/任务清单."""
+    """A catalog from YAML (`items:` list) or a spreadsheet (csv, xlsx, xls 标准目录/任务清单)."""
     path = Path(path)
     if not path.exists():
         raise CatalogError(f"{path}: no such catalog file")
-    name = path.stem
-    if path.suffix.lower() == ".csv":
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise CatalogError(f"{path}: not UTF-8 text ({exc})") from exc
-        rows = list(csv.DictReader(text.splitlines()))
-        items = tuple(_item_from_mapping({k.strip(): (v or "").strip() for k, v in r.items() if k},
-                                         f"{path}: row {i + 2}") for i, r in enumerate(rows))
-    elif path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            raise CatalogError(f"{path}: expected a mapping with an 'items' list")
-        name = str(data.get("name") or name)
-        items = []
-        for i, row in enumerate(data["items"]):
-            if not isinstance(row, dict):
-                raise CatalogError(f"{path}: items[{i}]: expected a mapping (name, path, owner, deadline)")
-            items.append(_item_from_mapping(row, f"{path}: items[{i}]"))
-        items = tuple(items)
-    elif path.suffix.lower() == ".xlsx":
-        return import_xlsx(path)
-    else:
-        raise CatalogError(f"{path}: a catalog is .yaml, .yml, .csv or .xlsx")
+    if path.suffix.lower() in SHEET_SUFFIXES:
+        return import_table(path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise CatalogError(f"{path}: a catalog is .yaml, .yml, .csv, .xlsx or .xls")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise CatalogError(f"{path}: expected a mapping with an 'items' list")
+    items = []
+    for i, row in enumerate(data["items"]):
+        if not isinstance(row, dict):
+            raise CatalogError(f"{path}: items[{i}]: expected a mapping (name, path, owner, deadline)")
+        items.append(_item_from_mapping(row, f"{path}: items[{i}]"))
     if not items:
         raise CatalogError(f"{path}: the catalog lists no items")
-    return Catalog(name=name, source=str(path), items=items)
+    return Catalog(name=str(data.get("name") or path.stem), source=str(path), items=tuple(items))
 
 
 def catalog_warnings(catalog: Catalog, lexicon: CatalogLexicon) -> list[str]:
@@ -245,55 +249,56 @@ def default_catalog() -> Catalog:
     return load_catalog(DEFAULT_CATALOG)
 
 
-def import_xlsx(path: str | Path) -> Catalog:
-    """Items of an xlsx 标准目录/任务清单: the header row names 公开事项/公开路径/责任单位/公开时限 in any order.
+def _paths_in_cell(cell: str, roots: Iterable[str]) -> list[str]:
+    """The site paths a 公开路径 cell names: every `政府网站>…` in it, else the cell itself when it has segments.
 
-    A cell holding several 公开路径 (`1.政府网站>…>A，2.其他渠道`) gives one item per 政府网站 path; merged
-    cells (an owner spanning several rows) apply to every row they cover.
+    `1.政府网站>…>A，2.其他渠道` gives one path; `其他渠道` or `公告栏` alone gives none.
     """
-    import openpyxl
+    paths = [_balanced(p) for p in _PATH_IN_TEXT.findall(cell)]
+    if not paths:
+        bare = _NUMBERING.sub("", cell.strip())
+        segments = split_path(bare)
+        # `/` and dashes also join channel names (`政务新媒体/公告栏`): such a path must start at the site
+        sited = _PATH_SPLIT.search(bare) or (segments and (segments[0] in roots or "公开" in segments[0]))
+        if len(segments) >= 2 and sited and not re.search(r"[，,。；;\n]", bare):
+            paths = [_balanced(bare)]
+    return [normalise_path(p) for p in paths if len(split_path(p)) >= 2]
 
+
+def import_table(path: str | Path) -> Catalog:
+    """Items of a csv/xlsx/xls 标准目录/任务清单: the header row names 公开路径 and any of 公开事项/责任单位/公开时限.
+
+    Title rows above the header, unknown columns (序号 …), merged cells and empty rows are allowed; a row
+    whose 公开路径 is not a site path is skipped with a note naming the file, sheet, row and column.
+    """
     path = Path(path)
     try:
-        wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a bad file
-        raise CatalogError(f"{path}: not a readable xlsx file ({exc})") from exc
+        tables, notes = read_tables(path, KEYS, ("path",), "公开目录")
+    except ConfigError as exc:
+        raise CatalogError(str(exc)) from exc
+    roots = set(load_thresholds().catalog.root_segments)
     items: list[CatalogItem] = []
-    for ws in wb.worksheets:
-        merged = {}
-        for rng in ws.merged_cells.ranges:
-            top = ws.cell(rng.min_row, rng.min_col).value
-            for r in range(rng.min_row, rng.max_row + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    merged[(r, c)] = top
-        value = lambda r, c: merged.get((r, c), ws.cell(r, c).value)  # noqa: E731
-        header_row, cols = None, {}
-        for r in range(1, min(ws.max_row, 15) + 1):
-            found = {}
-            for c in range(1, ws.max_column + 1):
-                text = re.sub(r"\s+", "", str(value(r, c) or ""))
-                for key, names in KEYS.items():
-                    if key not in found and any(text == n or (len(n) > 2 and n in text) for n in names[1:]):
-                        found[key] = c
-            if "path" in found:
-                header_row, cols = r, found
-                break
-        if header_row is None:
-            continue
-        for r in range(header_row + 1, ws.max_row + 1):
-            cell = str(value(r, cols["path"]) or "")
-            paths = [_balanced(p) for p in _PATH_IN_TEXT.findall(cell)]
-            if not paths and "path" in cols and ">" in cell:
-                paths = [cell.strip()]
-            get = lambda key: str(value(r, cols[key]) or "").strip() if key in cols else ""  # noqa: E731
+    for table in tables:
+        notes += table.notes()
+        for row in table.rows:
+            get = lambda key: (row.values.get(key) or "").strip()  # noqa: E731
+            cell = get("path")
+            paths = _paths_in_cell(cell, roots)
+            if not paths:
+                why = "为空" if not cell else f"“{cell[:40]}”不是网站栏目路径（应如 政府网站>政府信息公开>…）"
+                notes.append(f"{table.where(row.number, 'path')}：{why}，已跳过该行")
+                continue
+            synonyms = tuple(s.strip() for s in re.split(r"[、,，;；|]", get("synonyms")) if s.strip())
             for p in paths:
                 label = get("name")
                 name = label if label and len(label) <= 30 and len(paths) == 1 else split_path(p)[-1]
                 items.append(CatalogItem(name=name, path=p, owner=get("owner"), deadline=get("deadline"),
-                                         where=f"{path}: sheet {ws.title!r} row {r}"))
+                                         synonyms=synonyms, note=get("note"), group=get("group"),
+                                         where=table.where(row.number)))
     if not items:
-        raise CatalogError(f"{path}: no header row with 公开路径 and no 政府网站>… paths found")
-    return Catalog(name=path.stem, source=str(path), items=tuple(items))
+        raise CatalogError(f"{path}：没有可导入的公开事项（没有一行写有 政府网站>… 这样的公开路径）"
+                           + "".join(f"\n  {n}" for n in notes[:10]))
+    return Catalog(name=path.stem, source=str(path), items=tuple(items), notes=tuple(notes))
 
 
 def write_catalog_yaml(catalog: Catalog, out: str | Path) -> None:
@@ -307,8 +312,10 @@ def write_catalog_yaml(catalog: Catalog, out: str | Path) -> None:
             row["synonyms"] = list(i.synonyms)
         if i.note:
             row["note"] = i.note
+        if i.group:
+            row["group"] = i.group
         data["items"].append(row)
-    Path(out).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_atomically(out, yaml.safe_dump(data, allow_unicode=True, sort_keys=False), check=load_catalog)
 
 
 def site_catalog(profile: Mapping) -> Catalog:
@@ -372,7 +379,9 @@ class ItemMatch:
 
 
 def item_names(item: CatalogItem) -> list[str]:
-    names = [item.name, *item.synonyms]
+    """The names a column may carry for the item: its name, synonyms, the path's last segment, `/` alternatives."""
+    last = item.segments[-1:] if item.segments else []
+    names = list(dict.fromkeys([item.name, *item.synonyms, *last]))
     for n in list(names):
         if "/" in n or "／" in n:
             names += [p for p in re.split(r"[/／]", n) if p.strip()]
@@ -384,7 +393,9 @@ def match_catalog(snapshot: Snapshot, catalog: Catalog, thresholds: Thresholds) 
     lex = thresholds.catalog
     names = Names(lex)
     site_name = snapshot.site.name
-    col_segments = {c.column_id: names.trim_roots(split_path(c.path), site_name) for c in snapshot.columns}
+    # stored breadcrumbs are joined with '>' by the crawler: a '/' in one is part of a column name
+    col_segments = {c.column_id: names.trim_roots([x.strip() for x in _PATH_SPLIT.split(c.path) if x.strip()],
+                                                  site_name) for c in snapshot.columns}
     children: dict[str, list[Column]] = {}
     for c in snapshot.columns:
         if c.parent_id:

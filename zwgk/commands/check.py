@@ -227,16 +227,21 @@ def catalog_group() -> None:
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="写出的目录文件（YAML）")
 def catalog_import(source: str, output: str) -> None:
-    """从 xlsx 标准目录/任务清单导入（表头含 公开事项/公开路径/责任单位/公开时限，顺序不限）。"""
+    """从标准目录/任务清单（xlsx、xls、csv；表头含 公开路径 及 公开事项/责任单位/公开时限，顺序不限）导入。"""
     from rules.catalog import catalog_warnings, load_catalog, write_catalog_yaml
     from rules.thresholds import load_thresholds
 
+    if Path(output).suffix.lower() not in (".yaml", ".yml"):
+        raise click.ClickException(f"{output}：导入的目录写为 YAML 文件，请用 .yaml 或 .yml 作文件名")
     try:
         catalog = load_catalog(source)
-    except ConfigError as exc:
+        for line in catalog.notes:
+            click.echo(f"提示：{line}", err=True)
+        write_catalog_yaml(catalog, output)   # through a temporary file: nothing partial on error
+    except (ConfigError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    write_catalog_yaml(catalog, output)
-    click.echo(f"已导入 {len(catalog.items)} 个公开事项 → {output}")
+    skipped = sum("已跳过该行" in n for n in catalog.notes)
+    click.echo(f"已导入 {len(catalog.items)} 个公开事项 → {output}" + (f"（跳过 {skipped} 行，见上方提示）" if skipped else ""))
     for line in catalog_warnings(catalog, load_thresholds().catalog):
         click.echo(f"提示：{line}", err=True)
 
@@ -244,7 +249,7 @@ def catalog_import(source: str, output: str) -> None:
 @catalog_group.command("show")
 @click.argument("source", type=click.Path(dir_okay=False, exists=True))
 def catalog_show(source: str) -> None:
-    """校验并列出一个目录文件（YAML、CSV 或 xlsx）。"""
+    """校验并列出一个目录文件（YAML、CSV、xlsx 或 xls）。"""
     from rules.catalog import catalog_warnings, load_catalog, parse_deadline
     from rules.thresholds import load_thresholds
 
@@ -253,6 +258,8 @@ def catalog_show(source: str) -> None:
         catalog = load_catalog(source)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    for line in catalog.notes:
+        click.echo(f"提示：{line}", err=True)
     kinds = {"continuous": "常态", "period": "周期", "annual": "每年定期", "event": "事后时限", "once": "一次性",
              "unknown": "无法识别"}
     _table(["公开事项", "公开路径", "责任单位", "公开时限", "时限类型"],
