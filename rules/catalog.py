@@ -19,6 +19,7 @@ from rules.snapshot import Column, Snapshot
 from rules.thresholds import CatalogLexicon, Thresholds, Window, load_thresholds
 from zwgk.core.config import ConfigError
 from zwgk.core.sheets import SUFFIXES as SHEET_SUFFIXES, read_tables, write_atomically
+from zwgk.core.safe_yaml import load_yaml
 
 DEFAULT_CATALOG = Path(__file__).with_name("default_catalog.yaml")
 SITE_KINDS = ("portal", "department")
@@ -219,7 +220,7 @@ def load_catalog(path: str | Path) -> Catalog:
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise CatalogError(f"{path}: a catalog is .yaml, .yml, .csv, .xlsx or .xls")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
