@@ -42,6 +42,8 @@ class ColumnLexicon:
     side_always: tuple[str, ...] = ()    # headings of side blocks that never hold a column's list
     side_beside: tuple[str, ...] = ()    # headings of side blocks beside a list (whole heading)
     pinned: tuple[str, ...] = ()         # 置顶 markers
+    not_columns: tuple[str, ...] = ()    # words of menu links that are site tools, not columns
+    not_columns_exact: frozenset = frozenset()   # short ones, only as the whole name
 
 
 @functools.lru_cache(maxsize=4)
@@ -83,10 +85,19 @@ def load_lexicon(path: str | Path = LEXICON_FILE) -> ColumnLexicon:
     pinned = data.get("pinned") or []
     if not isinstance(pinned, list) or not all(isinstance(w, str) and w.strip() for w in pinned):
         raise ConfigError(f"{path}: pinned: expected a list of words")
+    tools = data.get("not_columns") or {}
+    if not isinstance(tools, dict) or set(tools) - {"contains", "exact"}:
+        raise ConfigError(f"{path}: not_columns: expected a mapping with 'contains' and 'exact'")
+    for key in ("contains", "exact"):
+        words = tools.get(key) or []
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise ConfigError(f"{path}: not_columns.{key}: expected a list of words")
     return ColumnLexicon(tuple(names), urls, tuple(n.strip() for n in notes),
                          tuple(w.strip() for w in side.get("always") or []),
                          tuple(w.strip() for w in side.get("beside_a_list") or []),
-                         tuple(w.strip() for w in pinned))
+                         tuple(w.strip() for w in pinned),
+                         tuple(w.strip().lower() for w in tools.get("contains") or []),
+                         frozenset(w.strip().lower() for w in tools.get("exact") or []))
 
 
 def classify_column(name: str, url: str = "") -> str:
@@ -162,11 +173,16 @@ class _NavList:
         self.names: set[str] = set()
 
     def add(self, url: str | None, name: str, tag: str = "a@href") -> None:
+        if name and _not_a_column(name):
+            return
         if url:
             at = self.by_url.get(url)
             if at is not None:
                 if name and not self.links[at].text:    # a 更多 link first, its heading later
                     self.links[at] = LinkRef(url=url, text=name, kind="link", tag=tag)
+                    self.names.add(name)
+                elif name and name not in self.names:   # one column printed under two names
+                    self.links.append(LinkRef(url=url, text=name, kind="link", tag=tag))
                     self.names.add(name)
                 return
             self.by_url[url] = len(self.links)
@@ -201,16 +217,24 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
             if not any(a in chosen for a in el.iterancestors()):
                 containers.append(el)
                 chosen.add(el)
+    menu_urls: set[str] = set()
+    home = {resolve(base_url, base_url), resolve(base_url, "/"), resolve(base_url, "index.html")}
     for container in containers:
         if _in_footer(container):
             continue
         for a in container.iter("a"):
             name = _link_name(a)
             url = resolve(base, a.get("href"))
+            if url in home and (a.get("href") or "").strip().endswith("#"):
+                url = None      # href="http://site/#": a menu group printed without a page of its own
+                if name:
+                    nav.add(None, name)
+                continue
             if url and not name and MORE_RE.match(" ".join(a.text_content().split())):
                 nav.add(url, block_heading(a))
             elif name and url:
                 nav.add(url, name)
+                menu_urls.add(url)
             elif name and not url and _is_group_head(a):
                 nav.add(None, name)
     site = _site_of(base_url)
@@ -219,18 +243,19 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
             continue
         text = " ".join(a.text_content().split())
         url = resolve(base, a.get("href"))
+        if url in home and url not in menu_urls:
+            continue    # the homepage itself is a column only where a menu prints it
         if text and MORE_RE.match(text):
-            if url:
+            if url and _site_of(url) == site and not _ARTICLE_URL.search(url):
                 nav.add(url, _more_name(a, url, base))
             continue
         name = _link_name(a)
         if not name:
             continue
-        heading = _in_heading(a)
-        if heading:
-            if url:
+        if _in_heading(a):
+            if url and _site_of(url) == site and not _ARTICLE_URL.search(url):
                 nav.add(url, name)
-            elif _is_tab(a):
+            elif not url and _is_tab(a):
                 nav.add(None, name)
         elif url and len(name) <= MAX_LINK_COLUMN_NAME and _column_url(url, site) and not _in_dated_row(a):
             nav.add(url, name)
@@ -240,20 +265,31 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
             name = column_name(h.text_content())
             if name and len(name) <= MAX_NAV_TEXT:
                 nav.add(None, name)
-    home = {resolve(base_url, base_url), resolve(base_url, "/")}
-    return [link for link in nav.links if link.url not in home or not link.url]
+    # a link to another organisation's site (友情链接, 人大网, 政务服务平台) is not a column of this site
+    return [link for link in nav.links if not link.url or (
+        not site or _site_of(link.url) == site)]
 
 
 def _is_group_head(a) -> bool:
-    """An unlinked item of a menu tree whose own item holds a sub-menu (li.li1 > a + ul)."""
-    item = a.getparent()
-    while item is not None and item.tag not in ("li", "dt", "dl", "div", "td"):
-        item = item.getparent()
+    """An unlinked item of a menu tree whose own item holds a sub-menu (li.li1 > a + ul of links)."""
+    if a.get("onclick") or a.get("href") not in (None, "", "#") and not _is_tab(a):
+        return False
+    item = next((x for x in islice(a.iterancestors(), 3) if x.tag in ("li", "dt", "dl")), None)
     if item is None:
         return False
-    if item.tag == "dt":
-        return True
-    return any(x is not a and x.get("href") for x in item.iter("a"))
+    for sub in item.iter("ul", "ol", "dl", "dd"):
+        if sub is item or a in sub.iterancestors() or sub in a.iterancestors():
+            continue
+        if sum(1 for x in islice(sub.iter("a"), 3) if x.get("href")) >= 2:
+            return True
+    return False
+
+
+def _not_a_column(name: str) -> bool:
+    """Site tools printed in menus (登录, 简体/繁体, 无障碍, 搜索 …): never columns."""
+    lexicon = load_lexicon()
+    compact = "".join(name.split()).lower()
+    return compact in lexicon.not_columns_exact or any(w in compact for w in lexicon.not_columns)
 
 
 def _in_heading(a) -> bool:

@@ -417,6 +417,13 @@ _CREATE_PAGE = re.compile(
 _ASSIGN = r"\b{name}\s*=\s*['\"]?([\w.-]+)['\"]?"
 _COUNT_NAMES = ("countPage", "pageCount", "totalPage", "totalPages", "page_count", "pageTotal")
 MAX_SCRIPT_PAGES = 1000
+# TRS 集约化 lists announce a record count and a page size instead of a page count
+# (var pageChnlInfo = {recordCount:'3649', prepage:15, maxStaticIndex: 5}): only the static pages
+# (up to maxStaticIndex) are files to follow, the rest come from a search API.
+_RECORD_COUNT = re.compile(r"\b(?:recordCount|totalRecord|totalCount|recordTotal|countnum)\s*[:=]\s*['\"]?(\d+)")
+_PAGE_SIZE = re.compile(r"\b(?:prepage|pageSize|perPage|pagesize|page_size)\s*[:=]\s*['\"]?(\d+)")
+_STATIC_PAGES = re.compile(r"\bmaxStaticIndex\s*[:=]\s*['\"]?(\d+)")
+_SCRIPT_PAGER_HINTS = ("createPageHTML", "recordCount", "maxStaticIndex") + _COUNT_NAMES
 
 
 def _script_var(script: str, name: str) -> str | None:
@@ -433,8 +440,21 @@ def _script_value(script: str, token: str) -> str | None:
     return _script_var(script, token)
 
 
-def _script_pages(script: str, page_url: str) -> list[str]:
-    """Pages announced by TRS createPageHTML(total, current, "index", "html") or countPage variables."""
+def _record_pages(script: str) -> str | None:
+    """The page count from a record count and a page size, capped at the static pages when named."""
+    count, size = _RECORD_COUNT.search(script), _PAGE_SIZE.search(script)
+    if not count or not size or int(size.group(1)) == 0:
+        return None
+    pages = -(-int(count.group(1)) // int(size.group(1)))
+    static = _STATIC_PAGES.search(script)
+    if static and int(static.group(1)) > 0:
+        pages = min(pages, int(static.group(1)))
+    return str(pages)
+
+
+def _script_pages(script: str, page_url: str, default_ext: str = "html") -> list[str]:
+    """Pages announced by TRS createPageHTML(total, current, "index", "html"), countPage variables or a
+    record count with a page size (pageChnlInfo)."""
     total = prefix = ext = None
     match = _CREATE_PAGE.search(script)
     if match:
@@ -446,6 +466,8 @@ def _script_pages(script: str, page_url: str) -> list[str]:
             total = _script_var(script, name)
             if total:
                 break
+        if not total:
+            total = _record_pages(script)
     if not total or not total.isdigit() or int(total) < 2:
         return []
     last = urlsplit(page_url).path.rsplit("/", 1)[-1]
@@ -453,7 +475,7 @@ def _script_pages(script: str, page_url: str) -> list[str]:
     if not prefix:
         prefix = stem_match.group(1) if stem_match else "index"
     if not ext:
-        ext = stem_match.group(2) if stem_match else "html"
+        ext = stem_match.group(2) if stem_match else default_ext
     pages = [f"{prefix}.{ext}"] + [f"{prefix}_{n}.{ext}" for n in range(1, min(int(total), MAX_SCRIPT_PAGES))]
     return [urljoin(page_url, p) for p in pages]
 
@@ -493,15 +515,28 @@ def extract_pagination(tree, html: str, base_url: str) -> list[str]:
         if len(urls) >= 2 or parent in pager_parents:
             for url in urls:
                 add(url)
-    if html and ("createPageHTML" in html or any(name in html for name in _COUNT_NAMES)):
+    if html and any(name in html for name in _SCRIPT_PAGER_HINTS):
         # Only script text can hold the pager variables; searching it is much cheaper than the page.
         try:
             scripts = "\n".join(tree.xpath("//script/text()"))
         except (AttributeError, lxml.etree.XPathError):
             scripts = html
-        for url in _script_pages(scripts, base_url):
+        for url in _script_pages(scripts, base_url, _folder_ext(tree, base, base_url)):
             add(url)
     return pages
+
+
+def _folder_ext(tree, base: str, page_url: str) -> str:
+    """The file ending the list's own links use (".htm" on some TRS sites): list pages are published alike."""
+    folder = page_url.rsplit("/", 1)[0] + "/"
+    counts: dict[str, int] = {}
+    for a in islice(tree.iter("a"), 2000):
+        url = resolve(base, a.get("href"))
+        if url and url.startswith(folder):
+            match = re.search(r"\.(s?html?)$", urlsplit(url).path)
+            if match:
+                counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    return max(counts, key=counts.get) if counts else "html"
 
 
 _SCRIPT_LOADERS = re.compile(

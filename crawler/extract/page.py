@@ -199,4 +199,5 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         empty_note="" if entries or not listing else extract_empty_note(tree),
         kind_hint=kind_hint,
         sources=sources,
+        undated_list=bool(entries) and not any(e.date_text for e in entries),
     )
