@@ -73,8 +73,9 @@ def test_lexicon_errors_name_file_and_key(tmp_path, content, key):
 def test_nav_of_homepage():
     html = (PAGES / "homepage.html").read_text(encoding="utf-8")
     nav = extract_nav(lxml.html.document_fromstring(html), "http://www.cqlp.gov.cn/index.html")
-    assert [n.text for n in nav] == ["首页", "政府信息公开", "要闻动态", "办事服务", "互动交流", "专题专栏", "走进梁平"]
-    assert nav[1].url == "http://www.cqlp.gov.cn/zwgk/" and nav[1].kind == "link"
+    # 首页 is the site itself, not a column; block headings (<h2><a>通知公告</a></h2>) are columns
+    assert [n.text for n in nav] == ["政府信息公开", "要闻动态", "办事服务", "互动交流", "专题专栏", "走进梁平", "本地要闻", "通知公告"]
+    assert nav[0].url == "http://www.cqlp.gov.cn/zwgk/" and nav[0].kind == "link"
 
 
 def test_nav_includes_catalog_tree_and_skips_footer_and_long_texts():
@@ -87,4 +88,4 @@ def test_nav_includes_catalog_tree_and_skips_footer_and_long_texts():
     <div class="list"><ul><li><a href="/a/1.html">示例市召开政务公开工作会议</a><span>2024-01-01</span></li></ul></div>
     <div class="footer"><div class="nav-foot"><a href="/lxwm/">联系我们</a></div></div>"""
     nav = extract_nav(lxml.html.document_fromstring(html), "http://www.example.gov.cn/")
-    assert [n.text for n in nav] == ["首页", "政务公开", "政府信息公开指南", "法定主动公开内容", "规划信息"]
+    assert [n.text for n in nav] == ["政务公开", "政府信息公开指南", "法定主动公开内容", "规划信息"]

@@ -30,6 +30,10 @@ _CRUMB_RE = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|(?:^|[\s_-])
 _COLUMN_FILE = re.compile(r"^(?:index|default|list|more|column|channel)[\w-]*\.(?:s?html?|jsp|aspx?|php)$", re.I)
 _HANWEB_COL = re.compile(r"/col/col\d+/", re.I)
 _ARTICLE_URL = re.compile(r"/t\d{8}_\d+|/art/\d{4}/|content_\d+|/\d{4}-\d{2}(?:-\d{2})?/|/post_\d+|/\d{6,}/", re.I)
+_SEARCH_URL = re.compile(r"search|query|sousuo|jiansuo|/so/|login|register", re.I)
+_SEARCH_QUERY = re.compile(r"(?:^|&)(?:q|wd|kw|key|keyword|keywords|searchword|query)=", re.I)
+_COLUMN_QUERY = re.compile(r"(?:^|&)(?:channel_?id|chnl_?id|cat_?id|class_?id|column_?id|col_?id|type_?id|node_?id|"
+                           r"lm_?id|cid|tid|link|lm|col|cate(?:gory)?|channel)=", re.I)
 _ROW_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|(?<![\d])\d{1,2}-\d{1,2}(?![\d])")
 _SPLIT_URL = re.compile(r"[/_.\-]+")
 
@@ -148,10 +152,11 @@ def _column_url(url: str, site: str) -> bool:
     if site and _site_of(url) != site:
         return False
     last = parts.path.rsplit("/", 1)[-1]
-    if _ARTICLE_URL.search(parts.path):
+    if _ARTICLE_URL.search(parts.path) or _SEARCH_URL.search(parts.path):
         return False
-    return not last or bool(_COLUMN_FILE.match(last)) or bool(_HANWEB_COL.search(parts.path)) or (
-        bool(parts.query) and not re.search(r"\d{4,}", parts.query))
+    if parts.query:     # a list chosen by a channel id (?catid=12, ?link=ywdt); never a search or a document
+        return bool(_COLUMN_QUERY.search(parts.query)) and not _SEARCH_QUERY.search(parts.query)
+    return not last or bool(_COLUMN_FILE.match(last)) or bool(_HANWEB_COL.search(parts.path))
 
 
 def _site_of(url: str) -> str:
