@@ -25,9 +25,10 @@ NAV_RE = re.compile(r"nav|menu|daohang|gkml|xxgk|catalog|mulu|lanmu|sidebar|sub-
                     r"(?:^|[\s_-])(?:dh|lm|tree)(?:$|[\s_-])", re.I)
 FOOTER_RE = re.compile(r"foot|bottom|copyright|banquan", re.I)
 MAX_NAV_TEXT = 16
-MAX_LINK_COLUMN_NAME = 10    # a short link to a column URL outside menus is a column link when this short
+MAX_LINK_COLUMN_NAME = 10
+MIN_BAR_LINKS, MAX_BAR_LINKS, MAX_BAR_NAME = 4, 30, 8    # a bare run of short links reads as a menu    # a short link to a column URL outside menus is a column link when this short
 _CRUMB_RE = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|(?:^|[\s_-])(?:wz|mbx)(?:$|[\s_-])", re.I)
-_COLUMN_FILE = re.compile(r"^(?:index|default|list|more|column|channel)[\w-]*\.(?:s?html?|jsp|aspx?|php)$", re.I)
+_COLUMN_FILE = re.compile(r"^(?:index|default|list|more|column|channel)[\w-]*(?:\.(?:s?html?|jsp|aspx?|php))?$", re.I)
 _HANWEB_COL = re.compile(r"/col/col\d+/", re.I)
 _ARTICLE_URL = re.compile(r"/t\d{8}_\d+|/art/\d{4}/|content_\d+|/\d{4}-\d{2}(?:-\d{2})?/|/post_\d+|/\d{6,}/", re.I)
 _SEARCH_URL = re.compile(r"search|query|sousuo|jiansuo|/so/|login|register", re.I)
@@ -222,7 +223,8 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
             if not any(a in chosen for a in el.iterancestors()):
                 containers.append(el)
                 chosen.add(el)
-    menu_urls: set[str] = set()
+    menu_urls: set[str] = set()            # links printed in menus (the homepage counts there)
+    marked_menu_urls: set[str] = set()     # ... in menus the page marks as such (nav, menu, daohang …)
     home = {resolve(base_url, base_url), resolve(base_url, "/"), resolve(base_url, "index.html")}
     for container in containers:
         if _in_footer(container):
@@ -240,9 +242,17 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
             elif name and url:
                 nav.add(url, name)
                 menu_urls.add(url)
+                marked_menu_urls.add(url)
             elif name and not url and _is_group_head(a):
                 nav.add(None, name)
     site = _site_of(base_url)
+    for bar in _link_bars(root):
+        for a in bar.iter("a"):
+            url = resolve(base, a.get("href"))
+            path = urlsplit(url).path if url else ""
+            if url and url not in home and not _SEARCH_URL.search(path) and not _ARTICLE_URL.search(path):
+                nav.add(url, _link_name(a))
+                menu_urls.add(url)
     for a in root.iter("a"):
         if _in_footer(a):
             continue
@@ -270,9 +280,34 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
             name = column_name(h.text_content())
             if name and len(name) <= MAX_NAV_TEXT:
                 nav.add(None, name)
-    # a link to another organisation's site (友情链接, 人大网, 政务服务平台) is not a column of this site
-    return [link for link in nav.links if not link.url or (
-        not site or _site_of(link.url) == site)]
+    # a link to another organisation's site (友情链接, 人大网) is not a column of this site; a menu item
+    # with a column's name hosted elsewhere (县长信箱 on a letter system) is one the site shows
+    return [link for link in nav.links if not link.url or not site or _site_of(link.url) == site
+            or (link.url in marked_menu_urls and classify_column(link.text) != "unknown")]
+
+
+_BAR_SEPARATORS = re.compile(r"[\s|｜·•/、\-]+")
+
+
+def _link_bars(root) -> list:
+    """Menus printed without a menu class: a table row or cell (or a plain block) holding nothing but a
+    run of short links and separators (首页 | 政务公开 | 互动交流 …), outside the footer."""
+    bars = []
+    for el in root.iter("tr", "td", "p", "div"):
+        links = list(islice(el.iter("a"), MAX_BAR_LINKS + 1))
+        if not (MIN_BAR_LINKS <= len(links) <= MAX_BAR_LINKS) or any(b in el.iterancestors() for b in bars):
+            continue
+        names = [_link_name(a) for a in links]
+        if not all(names) or any(len(n) > MAX_BAR_NAME for n in names):
+            continue
+        text = "".join(el.text_content().split())
+        rest = text
+        for a in links:
+            rest = rest.replace("".join(a.text_content().split()), "", 1)
+        if _BAR_SEPARATORS.sub("", rest) or _in_footer(el):
+            continue
+        bars.append(el)
+    return bars
 
 
 def _is_group_head(a) -> bool:
@@ -334,7 +369,7 @@ def _heads_a_menu(h) -> bool:
 
 def _more_name(a, url: str, base: str) -> str:
     """A 更多 link's column name: the heading link of its block to the same URL, else the block's heading."""
-    for ancestor in islice(a.iterancestors(), 3):
+    for ancestor in islice(a.iterancestors(), 4):
         for other in ancestor.iter("a"):
             if other is not a and resolve(base, other.get("href")) == url:
                 name = _link_name(other)
@@ -378,10 +413,13 @@ def block_heading(el, levels: int = 3) -> str:
             if not text:
                 continue
             if len(text) <= MAX_NAV_TEXT + 6:
-                name = column_name(text)
+                # a tab strip (several links) names several blocks, not this one
+                name = column_name(text) if len(list(islice(sib.iter("a"), 2))) < 2 else ""
                 if name and len(name) <= MAX_NAV_TEXT:
                     return name
                 continue
+            if sib.tag in ("ul", "ol", "dl", "table") or next(sib.iter("li", "tr"), None) is not None:
+                continue    # another list of the block (a tab panel), not its heading
             for h in reversed(list(sib.iter(*HEADING_TAGS, "div", "span", "strong", "b", "p"))):
                 if h.tag in HEADING_TAGS or _HEADING_CLASS.search(f"{h.get('class') or ''} {h.get('id') or ''}"):
                     name = column_name(h.text_content())
