@@ -140,7 +140,9 @@ def _link_name(a) -> str:
     return name if len(name) <= MAX_NAV_TEXT else ""
 
 
-def _in_footer(el) -> bool:
+def _in_footer(el, footers: frozenset | None = None) -> bool:
+    if footers is not None:
+        return any(p in footers for p in (el, *el.iterancestors()))
     return any(p.tag == "footer" or _marked(p, FOOTER_RE) for p in (el, *el.iterancestors()))
 
 
@@ -214,9 +216,10 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
     root = body if body is not None else tree
     try:
         # Only elements that could be a container: the class/id test then runs on a few hundred at most.
-        elements = root.xpath(".//*[@class or @id or self::nav or self::header or self::menu]")
+        elements = root.xpath(".//*[@class or @id or self::nav or self::header or self::menu or self::footer]")
     except (AttributeError, TypeError, lxml.etree.XPathError):
         return []
+    footers = frozenset(el for el in elements if el.tag == "footer" or _marked(el, FOOTER_RE))
     containers, chosen = [], set()
     for el in elements:
         if el.tag in NAV_TAGS or _marked(el, NAV_RE) or _marked(el, _CRUMB_RE):
@@ -227,7 +230,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
     marked_menu_urls: set[str] = set()     # ... in menus the page marks as such (nav, menu, daohang …)
     home = {resolve(base_url, base_url), resolve(base_url, "/"), resolve(base_url, "index.html")}
     for container in containers:
-        if _in_footer(container):
+        if _in_footer(container, footers):
             continue
         for a in container.iter("a"):
             name = _link_name(a)
@@ -246,7 +249,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
             elif name and not url and _is_group_head(a):
                 nav.add(None, name)
     site = _site_of(base_url)
-    for bar in _link_bars(root):
+    for bar in _link_bars(root, footers):
         for a in bar.iter("a"):
             url = resolve(base, a.get("href"))
             path = urlsplit(url).path if url else ""
@@ -254,7 +257,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
                 nav.add(url, _link_name(a))
                 menu_urls.add(url)
     for a in root.iter("a"):
-        if _in_footer(a):
+        if _in_footer(a, footers):
             continue
         text = " ".join(a.text_content().split())
         url = resolve(base, a.get("href"))
@@ -289,7 +292,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
 _BAR_SEPARATORS = re.compile(r"[\s|｜·•/、\-]+")
 
 
-def _link_bars(root) -> list:
+def _link_bars(root, footers: frozenset) -> list:
     """Menus printed without a menu class: a table row or cell (or a plain block) holding nothing but a
     run of short links and separators (首页 | 政务公开 | 互动交流 …), outside the footer."""
     bars = []
@@ -304,7 +307,7 @@ def _link_bars(root) -> list:
         rest = text
         for a in links:
             rest = rest.replace("".join(a.text_content().split()), "", 1)
-        if _BAR_SEPARATORS.sub("", rest) or _in_footer(el):
+        if _BAR_SEPARATORS.sub("", rest) or _in_footer(el, footers):
             continue
         bars.append(el)
     return bars
