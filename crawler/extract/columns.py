@@ -27,7 +27,7 @@ FOOTER_RE = re.compile(r"foot|bottom|copyright|banquan", re.I)
 MAX_NAV_TEXT = 16
 MAX_LINK_COLUMN_NAME = 10
 MIN_BAR_LINKS, MAX_BAR_LINKS, MAX_BAR_NAME = 4, 30, 8    # a bare run of short links reads as a menu    # a short link to a column URL outside menus is a column link when this short
-_CRUMB_RE = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|(?:^|[\s_-])(?:wz|mbx)(?:$|[\s_-])", re.I)
+_CRUMB_RE = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|(?:^|[\s_-])(?:wz|mbx|pos)(?:$|[\s_-])", re.I)
 _COLUMN_FILE = re.compile(r"^(?:index|default|list|more|column|channel)[\w-]*(?:\.(?:s?html?|jsp|aspx?|php))?$", re.I)
 _HANWEB_COL = re.compile(r"/col/col\d+/", re.I)
 _ARTICLE_URL = re.compile(r"/t\d{8}_\d+|/art/\d{4}/|content_\d+|/\d{4}-\d{2}(?:-\d{2})?/|/post_\d+|/\d{6,}/", re.I)
@@ -270,14 +270,16 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
         name = _link_name(a)
         if not name:
             continue
-        if _in_heading(a):
+        if not url and _is_group_head(a):
+            nav.add(None, name)
+        elif _in_heading(a):
             if url and _site_of(url) == site and not _ARTICLE_URL.search(url):
                 nav.add(url, name)
             elif not url and _is_tab(a):
                 nav.add(None, name)
         elif url and len(name) <= MAX_LINK_COLUMN_NAME and _column_url(url, site) and not _in_dated_row(a):
             nav.add(url, name)
-    for h in root.iter(*HEADING_TAGS):
+    for h in root.iter(*HEADING_TAGS, "dt"):
         # an unlinked heading over a menu of sub-columns names their group (重点领域信息公开)
         if next(h.iter("a"), None) is None and _heads_a_menu(h):
             name = column_name(h.text_content())
@@ -363,11 +365,16 @@ def _in_dated_row(a) -> bool:
 
 def _heads_a_menu(h) -> bool:
     """A heading followed by a list of short links (the sub-columns of its column)."""
-    sib = next((s for s in h.itersiblings() if isinstance(s.tag, str)), None)
-    if sib is None or sib.tag not in ("ul", "ol", "dl", "div", "table"):
-        return False
-    links = list(islice(sib.iter("a"), 40))
-    return len(links) >= 2 and all(_link_name(x) for x in links) and not _ROW_DATE.search(sib.text_content())
+    if h.tag == "dt":   # <dl><dt>group</dt><dd><a>…</a></dd>…</dl>
+        dds = [d for d in h.itersiblings() if d.tag == "dd"]
+        links = [x for d in dds for x in d.iter("a")]
+        text = " ".join(d.text_content() for d in dds)
+    else:
+        sib = next((s for s in h.itersiblings() if isinstance(s.tag, str)), None)
+        if sib is None or sib.tag not in ("ul", "ol", "dl", "div", "table"):
+            return False
+        links, text = list(islice(sib.iter("a"), 40)), sib.text_content()
+    return 2 <= len(links) <= 40 and all(_link_name(x) for x in links) and not _ROW_DATE.search(text)
 
 
 def _more_name(a, url: str, base: str) -> str:

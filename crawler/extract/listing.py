@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 
-from crawler.extract.columns import block_heading, load_lexicon
+from crawler.extract.columns import block_heading, column_name, load_lexicon
 from crawler.extract.dates import find_date
 from crawler.extract.links import media_kind, page_base, resolve
 from zwgk.core.records import ListEntry
@@ -100,8 +100,8 @@ def _item_entry(item, base: str) -> ListEntry | None:
         titled = [(_title_of(a), a) for a in links]
         (title, link_text), main = max(titled, key=lambda pair: len(pair[0][0]))
     pinned, title = _pinned_marker(item, title)
-    if not title:
-        return None
+    if not column_name(title):
+        return None     # 更多>>, a bare date or number: a block's header row, not an entry
     url = resolve(base, main.get("href")) or ""
     date_text, date = "", None
     cell = _date_cell(item) if item.tag == "tr" else None
@@ -340,7 +340,7 @@ def _pager_element(tree):
                 return a.getparent()
     for script in tree.iter("script"):
         text = script.text or ""
-        if "createPageHTML" in text or "pageChnlInfo" in text:
+        if any(hint in text for hint in _SCRIPT_PAGER_HINTS):
             return script
     return None
 
@@ -356,7 +356,7 @@ def _mark_pinned(entries: list[ListEntry]) -> list[ListEntry]:
         while k > 0 and dated[k - 1][1] >= dated[k][1]:
             k -= 1
         head, body = dated[:k], dated[k:]
-        if head and len(head) <= MAX_PINNED_ROWS and len(body) >= max(MIN_ORDERED_ROWS, 2 * len(head)):
+        if head and len(head) <= MAX_PINNED_ROWS and len(body) >= max(MIN_ORDERED_ROWS, len(head) + 1):
             top = body[0][1]
             pinned |= {i for i, d in head if d < top}
     if not pinned:
