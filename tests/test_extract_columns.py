@@ -183,3 +183,10 @@ def test_off_site_links_only_when_a_menu_names_a_column():
     <a href="http://www.neighbour.gov.cn/">邻县人民政府</a><a href="/zwgk/">政务公开</a></div>"""
     nav = extract_nav(lxml.html.document_fromstring(html), "http://www.example.gov.cn/")
     assert [n.text for n in nav] == ["县长信箱", "政务公开"]
+
+
+def test_a_column_link_opened_by_script_is_kept_by_name():
+    html = """<ul class="cols"><li><div><a onclick="openGuide(2)" target="_blank">政府信息公开指南</a></div></li></ul>
+    <div class="tools"><a onclick="addFavorite()">加入收藏</a><a onclick="share()">分享到微信朋友圈</a></div>"""
+    nav = extract_nav(lxml.html.document_fromstring(html), "http://xxgk.example.gov.cn/")
+    assert [(n.text, n.url) for n in nav] == [("政府信息公开指南", "")]

@@ -270,7 +270,8 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
         name = _link_name(a)
         if not name:
             continue
-        if not url and _is_group_head(a):
+        if not url and (_is_group_head(a) or (a.get("onclick") and classify_column(name) != "unknown")):
+            # a tree group, or a link with a column's name that opens by script (onclick="guide(2)")
             nav.add(None, name)
         elif _in_heading(a):
             if url and _site_of(url) == site and not _ARTICLE_URL.search(url):
