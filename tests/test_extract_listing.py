@@ -356,3 +356,14 @@ def test_undated_list_is_flagged_for_dating_from_its_pages():
     html, _ = load("list_pinned.html")
     assert extract_page(html, "http://www.example.gov.cn/gzdt/").undated_list is False
     assert extract_page("<html><body><p>本栏目暂无信息</p></body></html>", "http://www.example.gov.cn/x/").undated_list is False
+
+
+def test_homepage_arrows_and_a_calendar_are_not_a_pager():
+    days = "".join(f"<a href='/rl/{d}.html'>{d}</a>" for d in range(1, 31))
+    html = f"""<div class="box"><div class="tit">工作动态<a href="/gzdt/">&gt;&gt;</a></div><ul>
+      <li><a href="/gzdt/1.html">示例县召开营商环境优化推进会</a><span>2024-05-06</span></li></ul></div>
+    <div class="box"><div class="tit">通知公告<a href="/tzgg/">&gt;&gt;</a></div><ul>
+      <li><a href="/tzgg/1.html">关于示例县五一假期安排的通知</a><span>2024-04-28</span></li></ul></div>
+    <div class="calendar">{days}</div>"""
+    entries = extract_entries(lxml.html.document_fromstring(html), "http://www.example.gov.cn/")
+    assert len(entries) == 2

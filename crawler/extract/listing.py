@@ -323,21 +323,27 @@ def _main_lists(lists: list[list], tree) -> list[list]:
     return own if len(own) == 1 else lists
 
 
+_PAGER_WORDS = ("下一页", "下页", "后页", "后一页", "尾页", "末页", "最后一页", "上一页", "next", "last")
+MAX_PAGER_NUMBERS = 12       # a run of more page numbers than this is a calendar or a counter, not a pager
+
+
 def _pager_element(tree):
-    """The first pager link (下一页, 尾页, a run of page numbers) or the script that writes a pager."""
+    """The pager a list page prints (下一页/尾页 in words, a short run of page numbers) or the script that
+    writes one. Bare arrows (>>) are left out: on a homepage they are a block's 更多 link."""
     try:
         anchors = tree.xpath("//a[string-length(normalize-space(.)) <= 8]")
     except (AttributeError, TypeError, lxml.etree.XPathError):
         return None
     numbers: dict = {}
     for a in anchors:
-        text = "".join(a.text_content().split())
-        if text.lower() in NEXT_TEXTS or text.startswith(("下一页", "尾页")):
+        text = "".join(a.text_content().split()).lower()
+        if text.startswith(_PAGER_WORDS):
             return a
         if _PAGE_NUMBER.match(text):
             numbers.setdefault(a.getparent(), []).append(a)
-            if len(numbers[a.getparent()]) >= 2:
-                return a.getparent()
+    for parent, run in numbers.items():
+        if 2 <= len(run) <= MAX_PAGER_NUMBERS:
+            return parent
     for script in tree.iter("script"):
         text = script.text or ""
         if any(hint in text for hint in _SCRIPT_PAGER_HINTS):
