@@ -25,8 +25,8 @@ NAV_RE = re.compile(r"nav|menu|daohang|gkml|xxgk|catalog|mulu|lanmu|sidebar|sub-
                     r"(?:^|[\s_-])(?:dh|lm|tree)(?:$|[\s_-])", re.I)
 FOOTER_RE = re.compile(r"foot|bottom|copyright|banquan", re.I)
 MAX_NAV_TEXT = 16
-MAX_LINK_COLUMN_NAME = 10
-MIN_BAR_LINKS, MAX_BAR_LINKS, MAX_BAR_NAME = 4, 30, 8    # a bare run of short links reads as a menu    # a short link to a column URL outside menus is a column link when this short
+MAX_LINK_COLUMN_NAME = 10   # a link to a column URL outside menus is a column link when its name is this short
+MIN_BAR_LINKS, MAX_BAR_LINKS, MAX_BAR_NAME = 4, 30, 8    # a bare run of short links reads as a menu
 _CRUMB_RE = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|(?:^|[\s_-])(?:wz|mbx|pos)(?:$|[\s_-])", re.I)
 _COLUMN_FILE = re.compile(r"^(?:index|default|list|more|column|channel)[\w-]*(?:\.(?:s?html?|jsp|aspx?|php))?$", re.I)
 _HANWEB_COL = re.compile(r"/col/col\d+/", re.I)
@@ -140,10 +140,8 @@ def _link_name(a) -> str:
     return name if len(name) <= MAX_NAV_TEXT else ""
 
 
-def _in_footer(el, footers: frozenset | None = None) -> bool:
-    if footers is not None:
-        return any(p in footers for p in (el, *el.iterancestors()))
-    return any(p.tag == "footer" or _marked(p, FOOTER_RE) for p in (el, *el.iterancestors()))
+def _in_footer(el, footers: frozenset) -> bool:
+    return any(p in footers for p in (el, *el.iterancestors()))
 
 
 def _column_url(url: str, site: str) -> bool:
@@ -152,7 +150,7 @@ def _column_url(url: str, site: str) -> bool:
         parts = urlsplit(url)
     except ValueError:
         return False
-    if site and _site_of(url) != site:
+    if site and site_key(url) != site:
         return False
     last = parts.path.rsplit("/", 1)[-1]
     if _ARTICLE_URL.search(parts.path) or _SEARCH_URL.search(parts.path):
@@ -162,7 +160,8 @@ def _column_url(url: str, site: str) -> bool:
     return not last or bool(_COLUMN_FILE.match(last)) or bool(_HANWEB_COL.search(parts.path))
 
 
-def _site_of(url: str) -> str:
+def site_key(url: str) -> str:
+    """The registrable part of a URL's host (www.example.gov.cn -> example.gov.cn): one site's hosts share it."""
     try:
         host = (urlsplit(url).hostname or "").lower()
     except ValueError:
@@ -174,8 +173,7 @@ def _site_of(url: str) -> str:
 class _NavList:
     """Navigation links found so far, one per URL (a link with no usable href is kept by its name)."""
 
-    def __init__(self, base: str):
-        self.base = base
+    def __init__(self):
         self.links: list[LinkRef] = []
         self.by_url: dict[str, int] = {}
         self.names: set[str] = set()
@@ -211,7 +209,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
     A printed column without a usable link (a tree group, a tab with href="") is kept by name, url "".
     """
     base = page_base(tree, base_url)
-    nav = _NavList(base)
+    nav = _NavList()
     body = tree.find("body") if hasattr(tree, "find") else None
     root = body if body is not None else tree
     try:
@@ -248,7 +246,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
                 marked_menu_urls.add(url)
             elif name and not url and _is_group_head(a):
                 nav.add(None, name)
-    site = _site_of(base_url)
+    site = site_key(base_url)
     for bar in _link_bars(root, footers):
         for a in bar.iter("a"):
             url = resolve(base, a.get("href"))
@@ -264,7 +262,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
         if url in home and url not in menu_urls:
             continue    # the homepage itself is a column only where a menu prints it
         if text and MORE_RE.match(text):
-            if url and _site_of(url) == site and not _ARTICLE_URL.search(url):
+            if url and site_key(url) == site and not _ARTICLE_URL.search(url):
                 nav.add(url, _more_name(a, url, base))
             continue
         name = _link_name(a)
@@ -274,7 +272,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
             # a tree group, or a link with a column's name that opens by script (onclick="guide(2)")
             nav.add(None, name)
         elif _in_heading(a):
-            if url and _site_of(url) == site and not _ARTICLE_URL.search(url):
+            if url and site_key(url) == site and not _ARTICLE_URL.search(url):
                 nav.add(url, name)
             elif not url and _is_tab(a):
                 nav.add(None, name)
@@ -288,7 +286,7 @@ def extract_nav(tree, base_url: str) -> list[LinkRef]:
                 nav.add(None, name)
     # a link to another organisation's site (友情链接, 人大网) is not a column of this site; a menu item
     # with a column's name hosted elsewhere (县长信箱 on a letter system) is one the site shows
-    return [link for link in nav.links if not link.url or not site or _site_of(link.url) == site
+    return [link for link in nav.links if not link.url or not site or site_key(link.url) == site
             or (link.url in marked_menu_urls and classify_column(link.text) != "unknown")]
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 
-from crawler.extract.columns import block_heading, column_name, load_lexicon
+from crawler.extract.columns import block_heading, column_name, load_lexicon, site_key
 from crawler.extract.dates import find_date
 from crawler.extract.links import media_kind, page_base, resolve
 from zwgk.core.records import ListEntry
@@ -177,16 +177,6 @@ def _date_cell(row):
     return cells[col]
 
 
-def _site_key(url: str) -> str:
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-    parts = host.split(".")
-    keep = 3 if host.endswith((".gov.cn", ".com.cn", ".org.cn", ".edu.cn")) else 2
-    return ".".join(parts[-keep:])
-
-
 def _candidate_items(tree):
     """<li> and <tr> items, and the children of <div class=list> containers, without nested lists."""
     items = []
@@ -230,7 +220,7 @@ def extract_entries(tree, base_url: str) -> list[ListEntry]:
             groups[parent] = []
             order.append(parent)
         groups[parent].append(entry)
-    site = _site_key(base_url)
+    site = site_key(base_url)
     kept = []
     for parent in order:
         group = groups[parent]
@@ -380,7 +370,7 @@ def _looks_like_articles(group: list[ListEntry], site: str, marked_list: bool) -
         return False
     if statistics.median(len(e.title) for e in group) < MIN_UNDATED_TITLE:
         return False
-    same_site = sum(1 for e in group if not site or _site_key(e.url) == site)
+    same_site = sum(1 for e in group if not site or site_key(e.url) == site)
     # Column links end in a folder ("/xxgk/gkzn/"); articles are pages with a file name or an id, and
     # a run of attachments (附件 under an article) is not a list of articles.
     documents = sum(1 for e in group if (not urlsplit(e.url).path.endswith("/") or urlsplit(e.url).query)
