@@ -166,7 +166,7 @@ def _date_cell(row):
     table = next((a for a in row.iterancestors() if a.tag == "table"), None)
     if table is None:
         return None
-    header = next((r for r in table.iter("tr") if r.find("th") is not None), None)
+    header = next((r for r in islice(table.iter("tr"), 3) if r.find("th") is not None), None)
     if header is None or header is row:
         return None
     names = ["".join(c.text_content().split()) for c in header if isinstance(c.tag, str) and c.tag in ("th", "td")]
@@ -291,18 +291,19 @@ def _main_lists(lists: list[list], tree) -> list[list]:
     if not lists:
         return lists
     kinds = [_side_kind(parents, block_heading(parents[0])) for parents in lists]
-    lists = [parents for parents, kind in zip(lists, kinds) if kind != "always"] or []
+    lists = [parents for parents, kind in zip(lists, kinds) if kind != "always"]
     kinds = [kind for kind in kinds if kind != "always"]
     if len(lists) <= 1:
         return lists
     pager = _pager_element(tree)
     if pager is not None:
-        pager_chain = {id(a): depth for depth, a in enumerate(reversed([pager, *pager.iterancestors()]))}
+        # the list sharing the deepest ancestor with the pager is the one it pages
+        pager_chain = {a: depth for depth, a in enumerate(reversed([pager, *pager.iterancestors()]))}
 
         def closeness(parents: list) -> int:
             for a in (parents[0], *parents[0].iterancestors()):
-                if id(a) in pager_chain:
-                    return pager_chain[id(a)]
+                if a in pager_chain:
+                    return pager_chain[a]
             return -1
         scores = [closeness(parents) for parents in lists]
         best = max(scores)
