@@ -367,3 +367,15 @@ def test_homepage_arrows_and_a_calendar_are_not_a_pager():
     <div class="calendar">{days}</div>"""
     entries = extract_entries(lxml.html.document_fromstring(html), "http://www.example.gov.cn/")
     assert len(entries) == 2
+
+
+def test_a_carousel_or_a_far_pager_does_not_pick_one_homepage_block():
+    html = """<div class="slides"><a href="javascript:prev()">上一页</a><a href="javascript:next()">下一页</a></div>
+    <div class="row"><div class="col"><div class="box"><div class="tit">工作动态</div><ul>
+      <li><a href="/gzdt/1.html">示例县召开营商环境优化推进会</a><span>2024-05-06</span></li></ul></div></div>
+    <div class="col"><div class="box"><div class="tit">通知公告</div><ul>
+      <li><a href="/tzgg/1.html">关于示例县五一假期安排的通知</a><span>2024-04-28</span></li></ul></div></div></div>
+    <div class="wrap"><div class="inner"><div class="part"><div class="zone"><div class="cell">
+      <a href="/zt/index_2.html">下一页</a></div></div></div></div></div>"""
+    entries = extract_entries(lxml.html.document_fromstring(html), "http://www.example.gov.cn/")
+    assert len(entries) == 2

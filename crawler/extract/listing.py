@@ -301,13 +301,14 @@ def _main_lists(lists: list[list], tree) -> list[list]:
         pager_chain = {a: depth for depth, a in enumerate(reversed([pager, *pager.iterancestors()]))}
 
         def closeness(parents: list) -> int:
-            for a in (parents[0], *parents[0].iterancestors()):
+            # a pager belongs to a list when both sit in one box a few levels up (not just in <body>)
+            for a in islice((parents[0], *parents[0].iterancestors()), PAGER_REACH + 1):
                 if a in pager_chain:
                     return pager_chain[a]
             return -1
         scores = [closeness(parents) for parents in lists]
         best = max(scores)
-        if scores.count(best) == 1:
+        if best >= 0 and scores.count(best) == 1:
             return [lists[scores.index(best)]]
     own = [parents for parents, kind in zip(lists, kinds) if not kind]
     # one list beside side blocks is a column page; several blocks side by side are a homepage
@@ -316,6 +317,7 @@ def _main_lists(lists: list[list], tree) -> list[list]:
 
 _PAGER_WORDS = ("下一页", "下页", "后页", "后一页", "尾页", "末页", "最后一页", "上一页", "next", "last")
 MAX_PAGER_NUMBERS = 12       # a run of more page numbers than this is a calendar or a counter, not a pager
+PAGER_REACH = 4              # a pager pages the list whose container, at most this many levels up, holds it
 
 
 def _pager_element(tree):
@@ -327,6 +329,9 @@ def _pager_element(tree):
         return None
     numbers: dict = {}
     for a in anchors:
+        href = (a.get("href") or "").strip().lower()
+        if not href or href.startswith(("#", "javascript")):
+            continue    # a carousel's 上一页/下一页 buttons page pictures, not a list
         text = "".join(a.text_content().split()).lower()
         if text.startswith(_PAGER_WORDS):
             return a
