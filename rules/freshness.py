@@ -63,7 +63,11 @@ def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container:
     window = t.column_windows.get(column.cls)
     if window is None:
         return ColumnState(column, NOT_JUDGED, feed)
-    newest = feed.latest(ctx.as_of)
+    # a 置顶 row sits above the list's order whatever its date: it neither refreshes nor ages the column
+    cutoff = ctx.as_of.isoformat()
+    newest = next((e for e in feed.newest if not e.pinned and e.date <= cutoff), None)
+    if newest is None and any(e.pinned for e in feed.newest):
+        return ColumnState(column, NOT_JUDGED, feed, window)   # only pinned rows are dated
     if newest is None:   # every item undated (or dated after as_of): counts as not updated
         return ColumnState(column, STALE, feed, window)
     days = (ctx.as_of - date.fromisoformat(newest.date[:10])).days

@@ -101,6 +101,7 @@ class Entry:
     date_text: str = ""
     list_url: str = ""
     position: int = 0
+    pinned: bool = False           # a 置顶 row: not evidence of freshness
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,11 +283,11 @@ class StoreSnapshot(Snapshot):
         home_urls = {site.homepage}
         if home is not None:
             home_urls |= {home.url, home.final_url}
-        rows = db.execute("SELECT column_id, url, title, date, date_text, list_url, position FROM entries"
+        rows = db.execute("SELECT column_id, url, title, date, date_text, list_url, position, pinned FROM entries"
                           " WHERE run_id=? AND site_id=? ORDER BY column_id, position", args)
         feeds, home_entries = build_feeds(
             (Entry(column_id=r[0], url=r[1], title=r[2], date=r[3], date_text=r[4] or "", list_url=r[5],
-                   position=r[6]) for r in rows), home_urls)
+                   position=r[6], pinned=bool(r[7])) for r in rows), home_urls)
         super().__init__(site, columns, feeds, home, home_entries)
 
     def _load_home(self, site: SiteInfo) -> Page | None:
@@ -553,7 +554,7 @@ def snapshot_from_dict(data: Mapping, page_builder=None) -> MemorySnapshot:
         entries.append(Entry(column_id=str(e.get("column_id", "")), url=str(e.get("url", "")),
                              title=str(e.get("title", "")), date=None if d in (None, "") else str(d),
                              date_text=str(e.get("date_text", d or "")), list_url=str(e.get("list_url", "")),
-                             position=int(e.get("position", i))))
+                             position=int(e.get("position", i)), pinned=bool(e.get("pinned", False))))
     return MemorySnapshot(site, columns, pages, entries, resources)
 
 

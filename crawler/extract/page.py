@@ -33,7 +33,8 @@ def parse_html(html: str):
     """The lxml tree of a page, or None when there is nothing to parse. Comments and PIs are dropped."""
     if not html or not html.strip():
         return None
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    # huge_tree: without it libxml2 stops at 256 levels and drops the rest (unclosed <font> runs)
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
     html = _XML_DECL.sub("", html, count=1)
     try:
         return lxml.html.document_fromstring(html, parser=parser)
@@ -264,4 +265,5 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         kind_hint=kind_hint,
         sources=sources,
         layout=read.layout,
+        undated_list=bool(entries) and not any(e.date_text for e in entries),
     )

@@ -301,7 +301,7 @@ class GovSiteSpider(scrapy.Spider):
     def _entry_rows(self, site: str, column_id: str, entries, list_url: str, offset: int = 0) -> StoreRows:
         return StoreRows("entries", [
             dict(run_id=self.run_id, site_id=site, column_id=column_id, url=e.url, title=e.title,
-                 date_text=e.date_text, date=e.date, list_url=list_url, position=offset + i)
+                 date_text=e.date_text, date=e.date, list_url=list_url, position=offset + i, pinned=int(e.pinned))
             for i, e in enumerate(entries) if e.url])
 
     # ---- links ---------------------------------------------------------------------------------------

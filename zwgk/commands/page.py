@@ -110,7 +110,10 @@ def _as_text(page: PageExtract, url: str, encoding: str) -> str:
         lines.append(f"列表条目（{len(page.entries)} 条）：")
         for entry in page.entries:
             date = entry.date or (f"{entry.date_text}（无法解析）" if entry.date_text else "（无日期）")
-            lines.append(f"  {date}\t{entry.title}\t{entry.url}")
+            pinned = "[置顶] " if entry.pinned else ""
+            lines.append(f"  {date}\t{pinned}{entry.title}\t{entry.url}")
+        if page.undated_list:
+            lines.append("列表未标注日期：更新时间需从条目页面的发布日期判断")
     if page.pagination:
         lines.append(f"分页（{len(page.pagination)} 页）：")
         lines.extend(f"  {url}" for url in page.pagination)
@@ -129,7 +132,8 @@ def _as_text(page: PageExtract, url: str, encoding: str) -> str:
         for link in media:
             lines.append(f"  [{names[link.kind]}] {link.text or '（无文字）'}\t{link.url or '（空地址）'}\t{link.tag}")
     if page.nav:
-        lines.append(f"导航栏目（{len(page.nav)} 个）：" + "、".join(link.text for link in page.nav[:30])
+        lines.append(f"导航栏目（{len(page.nav)} 个）：" + "、".join(
+            (link.text or "（未印名称）") + ("" if link.url else "（无链接）") for link in page.nav[:30])
                      + ("……" if len(page.nav) > 30 else ""))
     lines.append(f"正文字数：{page.text_len}；内容指纹：{page.body_hash[:12]}")
     return "\n".join(lines)

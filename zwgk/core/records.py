@@ -50,6 +50,7 @@ class ListEntry:
     url: str
     date_text: str      # the date as printed ("" when the item shows none)
     date: str | None    # ISO date parsed from date_text, None when absent or unparseable
+    pinned: bool = False  # a 置顶 row held above the list's order: it says nothing about freshness
 
 
 @dataclass(slots=True)
@@ -71,6 +72,8 @@ class PageExtract:
     script_rendered_list: bool = False        # list container filled by JavaScript (cannot be assessed)
     empty_note: str = ""                      # 备注说明 shown on an empty column ("本栏目暂无信息，原因…")
     kind_hint: str = ""                       # "article" | "list" | "" from the page's own shape
+    # the main list prints no date at all: its entries can only be dated from their own pages
+    undated_list: bool = False
     # Where each value of fields/dates came from (field -> source):
     #   "block"   the metadata block (信息公开要素区块);
     #   "byline"  a date line outside the block, under the headline ("发布时间：…", or a date-time beside 来源);

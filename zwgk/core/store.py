@@ -116,6 +116,7 @@ CREATE TABLE IF NOT EXISTS entries (
     date          TEXT,                   -- ISO date or NULL (undated counts as not updated)
     list_url      TEXT NOT NULL,
     position      INTEGER NOT NULL,
+    pinned        INTEGER DEFAULT 0,      -- 1: a 置顶 row (ignored when judging freshness)
     PRIMARY KEY (run_id, site_id, column_id, url)
 );
 

@@ -189,5 +189,6 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
     store.write_rows("entries", [dict(
         run_id=run_id, site_id=site_id, column_id=e.get("column_id", ""), url=e["url"], title=e.get("title", ""),
         date_text=e.get("date") or "", date=e.get("date"), list_url=e.get("list_url", ""),
-        position=e.get("position", i)) for i, e in enumerate(data.get("entries") or [])])
+        position=e.get("position", i), pinned=int(bool(e.get("pinned", False))))
+        for i, e in enumerate(data.get("entries") or [])])
     return run_id
