@@ -70,3 +70,25 @@ print(len(run_case(case)))
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip()) >= 1
+
+
+def test_an_older_workspace_gets_the_new_columns(tmp_path):
+    """A store made before a column was added keeps working: the column is added with its default."""
+    import sqlite3
+
+    from zwgk.core.store import Store
+
+    Store(tmp_path).close()
+    db = sqlite3.connect(tmp_path / Store.FILENAME)
+    db.execute("CREATE TABLE entries_old AS SELECT * FROM entries")
+    db.execute("DROP TABLE entries")
+    db.execute("CREATE TABLE entries (run_id INTEGER NOT NULL, site_id TEXT NOT NULL, column_id TEXT NOT NULL,"
+               " url TEXT NOT NULL, title TEXT NOT NULL, date_text TEXT DEFAULT '', date TEXT,"
+               " list_url TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (run_id, site_id, column_id, url))")
+    db.execute("INSERT INTO entries VALUES (1, 's', 'c', 'http://x/1', '标题', '', NULL, 'http://x/', 0)")
+    db.commit()
+    db.close()
+    store = Store(tmp_path)
+    row = store.db.execute("SELECT pinned FROM entries").fetchone()
+    assert row["pinned"] == 0
+    store.close()

@@ -275,11 +275,34 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.executescript(SCHEMA)
+        self._add_missing_columns()
         found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if found is None:
             self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif int(found[0]) != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: schema version {found[0]}, this zwgk reads {SCHEMA_VERSION}")
+
+    def _add_missing_columns(self) -> None:
+        """Columns added to SCHEMA since a workspace was made are added to it, with their defaults.
+
+        New columns are always appended with a DEFAULT (or nullable), so an older workspace keeps its
+        rounds and reads like a new one; CREATE TABLE IF NOT EXISTS alone would leave it without them."""
+        wanted = sqlite3.connect(":memory:")
+        try:
+            wanted.executescript(SCHEMA)
+            tables = [r[0] for r in wanted.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            for table in tables:
+                have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                for _, name, ctype, notnull, default, _pk in wanted.execute(f"PRAGMA table_info({table})"):
+                    if name in have:
+                        continue
+                    clause = f" DEFAULT {default}" if default is not None else ""
+                    if notnull and default is None:
+                        raise StoreError(f"{self.path}: cannot add column {table}.{name} (NOT NULL without default)")
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ctype}{' NOT NULL' if notnull else ''}"
+                                    f"{clause}")
+        finally:
+            wanted.close()
 
     def close(self) -> None:
         self.db.close()
