@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -306,14 +308,85 @@ class OfflineOnly(Exception):
     """The PDF renderer was asked to fetch something: the report must not need anything from outside."""
 
 
-def render_pdf(html_path: str | Path) -> Path:
-    """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans CJK SC (fonts-noto-cjk)."""
-    from weasyprint import HTML
+# The PDF sets every text in Noto Sans SC from the pip-installed font package, so Chinese is real text on a
+# machine without any system CJK font; both names the report's CSS and charts ask for resolve to that file.
+PDF_FONT_FAMILIES = ("Noto Sans CJK SC", "zwgk-sans")
+
+
+def pdf_font_file() -> Path:
+    """The CJK font file the PDF embeds (Noto Sans SC, SIL OFL 1.1, from the pylopdf-fonts-zh-cn package)."""
+    from pylopdf_fonts_zh_cn import sans_path
+    return Path(sans_path())
+
+
+def _pdf_stylesheet(font: Path) -> str:
+    url = font.resolve().as_uri()
+    faces = "".join(f'@font-face {{ font-family: "{name}"; src: url("{url}"); }}\n' for name in PDF_FONT_FAMILIES)
+    return faces + 'body, body * { font-family: "zwgk-sans", "Noto Sans CJK SC", sans-serif !important; }\n'
+
+
+class PdfProblems(logging.Handler):
+    """Collects what WeasyPrint and fontTools log while the PDF is made: one line per distinct problem.
+
+    They log per glyph and per rule (thousands of lines on a large report); the user sees each real problem
+    once, and notices (INFO, DEBUG) not at all."""
+
+    LOGGERS = ("weasyprint", "weasyprint.progress", "fontTools")
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.problems: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(record.getMessage().split())[:200]
+        if text and text not in self.problems:
+            self.problems.append(text)
+
+    def __enter__(self):
+        self._saved = []
+        for name in self.LOGGERS:
+            logger = logging.getLogger(name)
+            self._saved.append((logger, logger.handlers[:], logger.propagate, logger.level))
+            logger.handlers, logger.propagate = [self], False
+            logger.setLevel(logging.ERROR)
+        return self
+
+    def __exit__(self, *exc):
+        for logger, handlers, propagate, level in self._saved:
+            logger.handlers, logger.propagate = handlers, propagate
+            logger.setLevel(level)
+        return False
+
+
+def render_pdf(html_path: str | Path, problems: list[str] | None = None) -> Path:
+    """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans SC (a pip dependency).
+
+    Problems WeasyPrint logs go to `problems` (one line each), never to the console."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher
 
     html_path = Path(html_path)
     pdf_path = html_path.with_suffix(".pdf")
-    # Only inline data: URLs may load: a crawled link must never make the renderer go online.
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(pdf_path)
+    font = pdf_font_file()
+    font_url = font.resolve().as_uri()
+
+    class ReportFetcher(URLFetcher):
+        # Only inline data: URLs and the bundled font may load: a crawled link must never make the renderer
+        # go online or read a local file.
+        def fetch(self, url, headers=None):
+            if url.startswith("file:") and url.split("?")[0] != font_url:
+                raise ValueError(f"URI not allowed in the report PDF: {url}")
+            return super().fetch(url, headers)
+
+    fetcher = ReportFetcher(allowed_protocols={"data", "file"})
+    with PdfProblems() as collected, warnings.catch_warnings():
+        # "No fonts configured in FontConfig": expected on a machine without system fonts, the PDF brings its own
+        warnings.filterwarnings("ignore", message="No fonts configured", category=UserWarning)
+        fonts = FontConfiguration()
+        style = CSS(string=_pdf_stylesheet(font), font_config=fonts, url_fetcher=fetcher)
+        HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(
+            pdf_path, stylesheets=[style], font_config=fonts)
+    if problems is not None:
+        problems.extend(collected.problems)
     return pdf_path

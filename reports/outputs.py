@@ -26,6 +26,7 @@ class Outputs:
     issues: IssueLists
     csv: list[Path]
     pdf_error: str = ""
+    pdf_problems: list[str] = field(default_factory=list)   # what the PDF renderer logged, one line per problem
     seconds: dict[str, float] = field(default_factory=dict)
 
     def paths(self) -> list[Path]:
@@ -60,14 +61,14 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
     csv_paths = write_scores_csv(data.scores, out)
     seconds["scores_csv"] = time.perf_counter() - started
 
-    pdf_path, pdf_error = None, ""
+    pdf_path, pdf_error, pdf_problems = None, "", []
     if pdf:
         started = time.perf_counter()
         try:
-            pdf_path = render_pdf(html)
-        except ImportError as exc:
-            pdf_error = f"未安装 WeasyPrint，未生成 PDF（pip install 'zwgk[pdf]'）：{exc}"
+            pdf_path = render_pdf(html, pdf_problems)
+        except ImportError as exc:  # a broken install: both are main dependencies of zwgk
+            pdf_error = f"未生成 PDF：缺少 WeasyPrint 或中文字体包（重新安装 zwgk：pip install zwgk）：{exc}"
         except OSError as exc:  # WeasyPrint is there but the system's pango/fontconfig libraries are not
             pdf_error = f"缺少 WeasyPrint 所需的系统库，未生成 PDF（Debian：apt-get install libpango-1.0-0 libpangoft2-1.0-0）：{exc}"
         seconds["pdf"] = time.perf_counter() - started
-    return Outputs(out, html, pdf_path, issues, csv_paths, pdf_error, seconds)
+    return Outputs(out, html, pdf_path, issues, csv_paths, pdf_error, pdf_problems, seconds)

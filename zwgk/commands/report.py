@@ -48,6 +48,8 @@ def print_outputs(outputs: Outputs) -> None:
         click.echo(f"PDF 报告：{outputs.pdf}")
     elif outputs.pdf_error:
         click.echo(outputs.pdf_error, err=True)
+    for problem in outputs.pdf_problems:
+        click.echo(f"PDF 排版提示：{problem}", err=True)
     click.echo(f"问题清单：{outputs.issues.index}（{len(outputs.issues.offices)} 个责任单位，"
                f"每个单位一份 xlsx 与 csv，在 {outputs.issues.index.parent}）")
     for office in outputs.issues.offices:
