@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +32,7 @@ class Labels:
     evidence: dict[str, str]
     values: dict[str, dict[str, str]]
     hidden: frozenset[str]
+    sentences: tuple[tuple[tuple[str, ...], str], ...] = ()   # (keys, template) for the 证据 sentence
 
 
 def _strings(value) -> bool:
@@ -46,9 +48,9 @@ def load_labels(path: str | Path = LABELS_FILE) -> Labels:
         raise ConfigError(f"{path}: cannot read labels: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level: expected a mapping with the keys evidence, values, hidden")
-    unknown = sorted(set(data) - {"evidence", "values", "hidden"})
+    unknown = sorted(set(data) - {"evidence", "values", "hidden", "sentences"})
     if unknown:
-        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: evidence, hidden, values)")
+        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: evidence, hidden, sentences, values)")
     if not _strings(data.get("evidence")):
         raise ConfigError(f"{path}: key 'evidence': expected a mapping of evidence keys to non-empty Chinese labels")
     values = data.get("values") or {}
@@ -60,8 +62,15 @@ def load_labels(path: str | Path = LABELS_FILE) -> Labels:
     hidden = data.get("hidden") or []
     if not isinstance(hidden, list) or not all(isinstance(h, str) for h in hidden):
         raise ConfigError(f"{path}: key 'hidden': expected a list of evidence keys")
+    sentences = []
+    for i, item in enumerate(data.get("sentences") or []):
+        keys = re.findall(r"\{(\w+)\}", item) if isinstance(item, str) else []
+        if not keys:
+            raise ConfigError(f"{path}: key 'sentences[{i}]': expected a phrase naming evidence keys in braces,"
+                              " e.g. 链接文字“{link_text}”")
+        sentences.append((tuple(keys), item))
     return Labels(evidence=data["evidence"], values={k: {str(a): b for a, b in t.items()} for k, t in values.items()},
-                  hidden=frozenset(hidden))
+                  hidden=frozenset(hidden), sentences=tuple(sentences))
 
 
 UNKNOWN_FAMILY = "其他问题"
@@ -162,6 +171,43 @@ def evidence_text(evidence, labels: Labels | None = None, limit: int = 300) -> s
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _parsed(evidence) -> dict:
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence) if evidence else {}
+        except ValueError:
+            return {}
+    return evidence if isinstance(evidence, dict) else {}
+
+
+def _present(value) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def evidence_sentence(evidence, labels: Labels | None = None) -> tuple[str, set[str]]:
+    """The 证据 of a finding as an evaluator writes it (页面“发文字号”一栏填写为“-”，…) and the keys it used.
+
+    Phrases come from labels.yaml `sentences`, in order; a phrase is used when every key it names is present
+    and none was used by an earlier phrase."""
+    labels = labels or load_labels()
+    ev = _parsed(evidence)
+    used: set[str] = set()
+    phrases = []
+    for keys, template in labels.sentences:
+        if any(k in used or k in labels.hidden or not _present(ev.get(k)) for k in keys):
+            continue
+        phrases.append(template.format(**{k: _evidence_value(k, ev[k], labels) for k in keys}))
+        used.update(keys)
+    return "，".join(phrases), used
+
+
+def evidence_details(evidence, labels: Labels | None = None, skip: set[str] = frozenset(), limit: int = 300) -> str:
+    """The technical details of a finding (HTTP 状态码、内容类型、尝试次数 …): every evidence key the sentence
+    did not use, as 「键：值」 pairs, for the 技术细节 column."""
+    ev = _parsed(evidence)
+    return evidence_text({k: v for k, v in ev.items() if k not in skip}, labels, limit)
+
+
 def _finding_points(findings: pd.DataFrame, sites: pd.DataFrame, profile: ScoringProfile) -> pd.Series:
     """扣分 of each finding, from the scorer's own function; blank when the scorer does not expose one."""
     from scoring import scorer
@@ -170,6 +216,35 @@ def _finding_points(findings: pd.DataFrame, sites: pd.DataFrame, profile: Scorin
         return pd.Series([float("nan")] * len(findings), index=findings.index, dtype="float64")
     points = points_of(findings, sites, profile)
     return pd.Series(list(points), index=findings.index, dtype="float64")
+
+
+def allocate_points(findings: pd.DataFrame, indicators: pd.DataFrame) -> pd.Series:
+    """扣分 (计入得分) of each finding: the site's points lost on an indicator after its cap, shared among the
+    indicator's findings in proportion to their uncapped points, in hundredths (largest remainder), so the
+    rows of a site add up exactly to its deduction total.
+
+    `findings` has site_id, indicator, points (uncapped); `indicators` is the scorer's whole-site rows."""
+    out = pd.Series(0.0, index=findings.index, dtype="float64")
+    if not len(findings) or findings["points"].isna().all():
+        return out if len(findings) else out
+    whole = indicators[(indicators["office"] == "") & indicators["assessed"]]
+    lost = {(r.site_id, r.indicator): float(r.points_lost) for r in whole.itertuples()}
+    raw = findings["points"].fillna(0.0)
+    for (site_id, indicator), index in findings.groupby(["site_id", "indicator"]).groups.items():
+        total = round(lost.get((site_id, indicator), 0.0) * 100)
+        weights = raw.loc[index]
+        weight = float(weights.sum())
+        if total <= 0 or weight <= 0:
+            continue
+        exact = weights / weight * total
+        cents = exact.apply(math.floor)
+        left = int(total - cents.sum())
+        # the hundredths left over go to the findings with the largest remainders (ties: the order found)
+        order = sorted(index, key=lambda i: (-(exact[i] - cents[i]), i))
+        for i in order[:left]:
+            cents[i] += 1
+        out.loc[index] = cents / 100
+    return out
 
 
 @dataclass
@@ -265,8 +340,12 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
         findings["points"] = (_finding_points(findings, score_sites, profile) if profile.hash == scores.profile_hash
                               else float("nan"))
         findings["severity_rank"] = findings["severity"].map(SEVERITY_ORDER).fillna(9).astype(int)
+        findings["counted"] = (allocate_points(findings, scores.indicators) if profile.hash == scores.profile_hash
+                               else float("nan"))
+        findings["review"] = findings["confidence"] == "review"
     else:
         findings = findings.assign(site_name="", points=pd.Series(dtype="float64"),
+                                   counted=pd.Series(dtype="float64"), review=pd.Series(dtype="bool"),
                                    severity_rank=pd.Series(dtype="int64"))
     columns = pd.read_sql_query(
         "SELECT site_id, column_id, name, url, cls, office, reason FROM columns"
@@ -276,3 +355,53 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
     return ReportData(store_path=Path(store.path), run=run, check=dict(check), sites=sites, findings=findings,
                       outcomes=outcomes, unassessable_columns=columns, scores=scores, profile=profile,
                       rules=rules, labels=labels)
+
+
+# What a row of the issue lists and the report's problem tables is: one page (or one broken target, or one
+# column) and one problem type. A page missing six 要素 is one row; a template link broken on 55 pages is one
+# row (the rules merge it by target) that says on how many pages it appears.
+ROW_KEYS = ["site_id", "office", "code", "_target"]
+
+
+def _joined(values) -> str:
+    return "；".join(dict.fromkeys(v for v in values if v))
+
+
+def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings grouped into the rows a person works through (see ROW_KEYS), in the order first found.
+
+    Columns: site_id, site_name, office, code, indicator, severity, severity_rank, confidence, review,
+    column_name, url, parent_url, title, message (the findings' messages joined), evidences (their evidence
+    dicts), findings (how many findings the row joins), count (instances), pages (pages the target appears
+    on), examples (up to three of those pages), points (uncapped), counted (计入得分), seq, as_of."""
+    columns = ["site_id", "site_name", "office", "code", "indicator", "severity", "severity_rank", "confidence",
+               "review", "column_name", "url", "parent_url", "title", "message", "evidences", "findings", "count",
+               "pages", "examples", "points", "counted", "seq", "as_of"]
+    if not len(findings):
+        return pd.DataFrame(columns=columns)
+    f = findings.copy()
+    f["_target"] = [u if u else f"#{q}" for u, q in zip(f["url"].fillna(""), f["seq"])]
+    f["_evidence"] = f["evidence"].map(_parsed)
+    f["_pages"] = [int(e.get("occurrences") or 1) for e in f["_evidence"]]
+    f["_examples"] = [[str(x) for x in e["pages"]] if isinstance(e.get("pages"), list) else ([p] if p else [])
+                      for e, p in zip(f["_evidence"], f["parent_url"].fillna(""))]
+    rows = []
+    for _, g in f.groupby(ROW_KEYS, sort=False):
+        first = g.iloc[0]
+        messages = [counted_message(m, int(c)) for m, c in zip(g["message"].fillna(""), g["count"])]
+        examples = list(dict.fromkeys(p for ex in g["_examples"] for p in ex))
+        confirmed = g[g["confidence"] == "confirmed"]
+        rows.append(dict(
+            site_id=first["site_id"], site_name=first["site_name"], office=first["office"], code=first["code"],
+            indicator=first["indicator"], severity=g.loc[g["severity_rank"].idxmin(), "severity"],
+            severity_rank=int(g["severity_rank"].min()),
+            confidence="confirmed" if len(confirmed) else first["confidence"], review=bool(g["review"].all()),
+            column_name=_joined(g["column_name"].fillna("")), url=first["url"] or "",
+            parent_url=first["parent_url"] or "", title=first["title"] or "", message=_joined(messages),
+            evidences=list(g["_evidence"]), findings=len(g), count=int(g["count"].sum()),
+            pages=max(int(g["_pages"].max()), len(examples)), examples=examples[:3],
+            points=float(g["points"].sum()) if g["points"].notna().any() else math.nan,
+            counted=float(g["counted"].sum()) if g["counted"].notna().any() else math.nan,
+            seq=int(g["seq"].min()), as_of=first["as_of"],
+        ))
+    return pd.DataFrame(rows, columns=columns)
