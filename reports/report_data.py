@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -262,6 +263,14 @@ class ReportData:
     profile: ScoringProfile
     rules: dict[str, RuleText]
     labels: Labels
+    report_date: date | None = None   # 报告日期: 整改时限 count from it (default: the day the outputs are written)
+    snapshots: dict[tuple[str, str], str] = field(default_factory=dict)   # (site, url) -> snapshots/<file>.html
+
+    @property
+    def deadline_start(self) -> date:
+        """The day 整改时限 count from: the report date, never before the as-of date nor before today."""
+        as_of = _iso_date(self.check.get("as_of")) or date.today()
+        return max(self.report_date or date.today(), as_of)
 
     @property
     def profile_changed(self) -> bool:
@@ -272,6 +281,13 @@ class ReportData:
         if code not in self.rules:
             self.rules[code] = rule_text(code)
         return self.rules[code]
+
+
+def _iso_date(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
 
 
 def resolve_check(store: Store, run_id: int | None, check_id: int | None) -> int:
@@ -315,7 +331,7 @@ def ensure_scores(store: Store, check_id: int, profile: str | None) -> tuple[Sco
 
 
 def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile = "gov2019",
-                     scores: ScoreResult | None = None) -> ReportData:
+                     scores: ScoreResult | None = None, report_date: date | None = None) -> ReportData:
     """Everything the outputs need for one check; scores are the stored ones (StoreError when none)."""
     profile = profile if isinstance(profile, ScoringProfile) else load_profile(profile)
     if scores is None:
@@ -347,14 +363,25 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
         findings = findings.assign(site_name="", points=pd.Series(dtype="float64"),
                                    counted=pd.Series(dtype="float64"), review=pd.Series(dtype="bool"),
                                    severity_rank=pd.Series(dtype="int64"))
+    # columns the crawl could not assess, with the name of the column above each (they are listed under it)
     columns = pd.read_sql_query(
-        "SELECT site_id, column_id, name, url, cls, office, reason FROM columns"
-        " WHERE run_id=? AND assessable=0 ORDER BY site_id, name", store.db, params=(run["run_id"],))
+        "SELECT c.site_id, c.column_id, c.name, c.url, c.cls, c.office, c.reason, c.path,"
+        " COALESCE(p.name, '') AS parent FROM columns c LEFT JOIN columns p ON p.run_id=c.run_id"
+        " AND p.site_id=c.site_id AND p.column_id=c.parent_id AND c.parent_id != ''"
+        " WHERE c.run_id=? AND c.assessable=0 ORDER BY c.site_id, parent, c.name", store.db, params=(run["run_id"],))
     codes = sorted(set(json.loads(check.get("rule_codes") or "[]")) | set(findings["code"]))
     rules = {code: rule_text(code) for code in codes}
+    from reports.snapshots import snapshot_names
+    pages = set(zip(findings["site_id"], findings["url"].fillna(""))) | set(zip(findings["site_id"],
+                                                                            findings["parent_url"].fillna("")))
+    for site_id, evidence in zip(findings["site_id"], findings["evidence"]):
+        listed = _parsed(evidence).get("pages")
+        if isinstance(listed, list):
+            pages |= {(site_id, str(p)) for p in listed[:3]}
     return ReportData(store_path=Path(store.path), run=run, check=dict(check), sites=sites, findings=findings,
                       outcomes=outcomes, unassessable_columns=columns, scores=scores, profile=profile,
-                      rules=rules, labels=labels)
+                      rules=rules, labels=labels, report_date=report_date,
+                      snapshots=snapshot_names(store, int(run["run_id"]), pages))
 
 
 # What a row of the issue lists and the report's problem tables is: one page (or one broken target, or one
