@@ -11,8 +11,9 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_chart
-from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, counted_message, ensure_scores,
-                                 evidence_text, load_report_data)
+from reports.issue_lists import snapshot_link
+from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
+                                 evidence_sentence, load_report_data, problem_rows, basis_as_of)
 from reports.safe_output import confined_path, is_web_url
 from scoring.scorer import score_text
 from zwgk import __version__
@@ -61,8 +62,12 @@ def _overview(data: ReportData) -> dict:
     vetoed = int(sites["veto"].sum())
     scored = sites[~sites["veto"] & sites["score"].notna()]
     f = data.findings
+    review = int(f["review"].sum()) if len(f) else 0
+    f = f[~f["review"]] if len(f) else f
+    rows = problem_rows(f)
     by_severity = f.groupby("severity")["count"].agg(["size", "sum"]) if len(f) else pd.DataFrame()
-    severity = [dict(key=key, label=label, rows=int(by_severity.loc[key, "size"]) if key in by_severity.index else 0,
+    by_rows = rows.groupby("severity").size() if len(rows) else pd.Series(dtype="int64")
+    severity = [dict(key=key, label=label, rows=int(by_rows.get(key, 0)),
                      instances=int(by_severity.loc[key, "sum"]) if key in by_severity.index else 0)
                 for key, label in SEVERITY_LABELS.items()]
     return dict(
@@ -70,8 +75,10 @@ def _overview(data: ReportData) -> dict:
         pass_rate=f"{passed / n * 100:.1f}%" if n else "—",
         average=f"{scored['score'].mean():.2f}" if len(scored) else "—",
         provisional=int(sites["provisional"].sum()), severity=severity,
-        findings=int(len(f)), offices=int(f["office"].nunique()) if len(f) else 0,
-        warned=int(sites["warnings"].map(bool).sum()),
+        findings=int(len(rows)), offices=int(f["office"].nunique()) if len(f) else 0,
+        warned=int(sites["warnings"].map(bool).sum()), review=review,
+        counted=_points(round(float(rows["counted"].sum()), 4)) if len(rows) else "0",
+        deduction=_points(round(float(sites["deduction_total"].sum()), 4)) if n else "0",
     )
 
 
@@ -124,6 +131,7 @@ def _ranking(data: ReportData, anchors: dict[str, str]):
 
 def _problem_types(data: ReportData):
     f = data.findings
+    f = f[~f["review"]] if len(f) else f
     if not len(f):
         return [], None
     ptype = f["code"].map(lambda c: data.rule(c).problem_type)
@@ -153,13 +161,21 @@ def _problem_types(data: ReportData):
 
 def _problem_row(row, data: ReportData) -> dict:
     rule = data.rule(row.code)
+    sentences, details = [], []
+    for ev in row.evidences:
+        sentence, used = evidence_sentence(ev, data.labels)
+        sentences.append(sentence)
+        details.append(evidence_details(ev, data.labels, skip=used))
     return dict(
         code=row.code, type=rule.problem_type, severity=row.severity,
         severity_label=SEVERITY_LABELS.get(row.severity, row.severity),
         suspected=row.confidence == "suspected", confidence=CONFIDENCE_LABELS.get(row.confidence, row.confidence),
-        column=row.column_name or "", message=counted_message(row.message, int(row.count)), title=row.title or "",
-        url=row.url or "", parent_url=row.parent_url or "", evidence=evidence_text(row.evidence, data.labels),
-        points=row.points, office=row.office, indicator=row.indicator,
+        column=row.column_name or "", message=row.message, title=row.title or "",
+        url=row.url or "", parent_url=row.parent_url or "",
+        evidence="；".join(dict.fromkeys(x for x in sentences if x)),
+        details="；".join(dict.fromkeys(x for x in details if x)),
+        pages=int(row.pages), count=int(row.count), points=row.points, counted=row.counted, office=row.office,
+        indicator=row.indicator, snapshot=snapshot_link(data, row),
     )
 
 
@@ -194,16 +210,38 @@ def _by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {k: g for k, g in frame.groupby("site_id", sort=False)} if len(frame) else {}
 
 
+COLUMNS_NAMED = 12   # unassessable columns named per parent column before "等N个"
+
+
+def _column_groups(cols: pd.DataFrame | None) -> list[dict]:
+    """Unassessable columns grouped under their parent column and reason: one line per group, not per column."""
+    if cols is None or not len(cols):
+        return []
+    groups = []
+    frame = cols.assign(reason=cols["reason"].fillna("").replace("", "未说明原因"), parent=cols["parent"].fillna(""))
+    for (parent, reason), g in frame.groupby(["parent", "reason"], sort=False):
+        names = list(dict.fromkeys(g["name"]))
+        shown = "、".join(names[:COLUMNS_NAMED]) + (f" 等{len(names)}个" if len(names) > COLUMNS_NAMED else "")
+        groups.append(dict(parent=parent or "（一级栏目）", names=shown, count=len(names), reason=reason,
+                           url=g["url"].iloc[0] if len(g) == 1 else ""))
+    return sorted(groups, key=lambda g: (-g["count"], g["parent"]))
+
+
 def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> list[dict]:
     scores = data.scores
     indicators = _by_site(scores.indicators[scores.indicators["office"] == ""])
     offices = _by_site(scores.offices)
     f = data.findings
+    rows = problem_rows(f[~f["review"]] if len(f) else f)
+    doubtful = _by_site(problem_rows(f[f["review"]] if len(f) else f))
     # the most severe problems of each site first; the full lists are in the issue-list workbooks
-    top = _by_site(f.sort_values(["severity_rank", "points", "count", "seq"], ascending=[True, False, False, True],
-                                 na_position="last", kind="stable").groupby("site_id", sort=False).head(top_n)
-                   if len(f) else f)
-    totals = f.groupby("site_id").size().to_dict() if len(f) else {}
+    top = _by_site(rows.sort_values(["severity_rank", "counted", "points", "count", "seq"],
+                                    ascending=[True, False, False, False, True], na_position="last",
+                                    kind="stable").groupby("site_id", sort=False).head(top_n)
+                   if len(rows) else rows)
+    totals = rows.groupby("site_id").size().to_dict() if len(rows) else {}
+    counted = rows.groupby(["site_id", "office"])["counted"].sum().to_dict() if len(rows) else {}
+    counted_site = rows.groupby("site_id")["counted"].sum().to_dict() if len(rows) else {}
     columns = _by_site(data.unassessable_columns)
     outcomes = data.outcomes
     rules_na = _by_site(outcomes[outcomes["status"] == "not_assessed"] if len(outcomes) else outcomes)
@@ -225,14 +263,16 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
             deduction=_points(s.deduction_total), groups=groups,
             offices=[] if site_offices is None else [
                 dict(office=o.office, issues=int(o.issues), veto=int(o.veto_count), deduct=int(o.deduct_count),
-                     warn=int(o.warn_count), lost=o.points_lost) for o in site_offices.itertuples()],
+                     warn=int(o.warn_count), lost=round(float(counted.get((s.site_id, o.office), 0.0)), 4))
+                for o in site_offices.itertuples()],
+            counted=_points(round(float(counted_site.get(s.site_id, 0.0)), 4)),
             problems=[_problem_row(r, data) for r in top[s.site_id].itertuples()] if s.site_id in top else [],
+            review=[_problem_row(r, data) for r in doubtful[s.site_id].itertuples()] if s.site_id in doubtful else [],
             total_problems=int(totals.get(s.site_id, 0)), instances=int(s.findings_count),
             not_assessed_rows=[dict(name=r["name"], group=group, reason=r["state"])
                                for group, rows in groups.items() for r in rows
                                if not r["assessed"] and r["css"] != "exempt"],
-            columns=[] if cols is None else [dict(name=c.name, url=c.url, cls=c.cls, reason=c.reason or "未说明原因")
-                                             for c in cols.itertuples()],
+            columns=_column_groups(cols),
             rules_not_assessed=[] if rules is None else [
                 dict(code=r.code, type=data.rule(r.code).problem_type, reason=r.reason or "未说明原因")
                 for r in rules.itertuples()],
@@ -254,7 +294,7 @@ def _method(data: ReportData) -> dict:
                        max=d.max) for d in profile.deductions.values()]
     rules = [dict(code=r.code, type=r.problem_type, family=r.family, name=r.name,
                   severity=SEVERITY_LABELS.get(r.severity, r.severity or "—"), indicator=r.indicator or "—",
-                  basis=r.basis or "—", fix_days=f"{r.fix_days}日" if r.fix_days is not None else "—",
+                  basis=basis_as_of(r.basis, data.check.get("as_of")) or "—", fix_days=f"{r.fix_days}日" if r.fix_days is not None else "—",
                   registered=r.registered)
              for r in sorted(data.rules.values(), key=lambda r: r.code)]
     return dict(veto=veto, groups=groups, deductions=deductions, rules=rules,
@@ -275,6 +315,7 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
     return dict(
         title="政府网站政务公开第三方评估报告",
         generated_at=now_iso(), version=__version__, run=data.run, check=data.check,
+        report_date=data.deadline_start.isoformat(),
         profile=dict(name=data.scores.profile_name, hash=data.scores.profile_hash, title=profile.title,
                      basis=profile.basis, pass_line=profile.pass_line, total=profile.total_points,
                      bonus_threshold=profile.bonus_threshold, bonus_note=profile.bonus_note,
@@ -362,9 +403,13 @@ def render_pdf(html_path: str | Path, problems: list[str] | None = None) -> Path
     """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans SC (a pip dependency).
 
     Problems WeasyPrint logs go to `problems` (one line each), never to the console."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import URLFetcher
+    with warnings.catch_warnings():
+        # WeasyPrint checks fontconfig on import and warns "Expect ugly output" on a machine without system
+        # fonts: the PDF brings its own font, so that warning is not a problem here
+        warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher
 
     html_path = Path(html_path)
     pdf_path = html_path.with_suffix(".pdf")
@@ -381,8 +426,7 @@ def render_pdf(html_path: str | Path, problems: list[str] | None = None) -> Path
 
     fetcher = ReportFetcher(allowed_protocols={"data", "file"})
     with PdfProblems() as collected, warnings.catch_warnings():
-        # "No fonts configured in FontConfig": expected on a machine without system fonts, the PDF brings its own
-        warnings.filterwarnings("ignore", message="No fonts configured", category=UserWarning)
+        warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
         fonts = FontConfiguration()
         style = CSS(string=_pdf_stylesheet(font), font_config=fonts, url_fetcher=fetcher)
         HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(

@@ -14,7 +14,7 @@ import pandas as pd
 import xlsxwriter
 
 from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, SEVERITY_ORDER, ReportData, evidence_details,
-                                 evidence_sentence, problem_rows)
+                                 evidence_sentence, problem_rows, basis_as_of)
 from reports.safe_output import confined_path, is_web_url, spreadsheet_cell, unique_filenames
 from zwgk.core.store import now_iso
 
@@ -172,7 +172,7 @@ def issue_frame(data: ReportData, review: bool = False) -> pd.DataFrame:
         "计入扣分": rows["counted"] if not review else float("nan"),
         "快照": ["快照" if s else "" for s in snapshots],
         "技术细节": details,
-        "依据": code.map(lambda c: rules[c].basis),
+        "依据": code.map(lambda c: basis_as_of(rules[c].basis, data.check.get("as_of"))),
         "发现时间": rows["as_of"].fillna("").astype(str).str.slice(0, 10),
         "整改建议": code.map(lambda c: rules[c].advice),
         "整改时限": code.map(lambda c: deadline_text(start, rules[c].fix_days)),

@@ -122,6 +122,20 @@ def rule_text(code: str) -> RuleText:
     )
 
 
+_ISSUED = re.compile(r"〔(\d{4})〕|GB/T\s*\d+-(\d{4})")
+
+
+def basis_as_of(basis: str, as_of) -> str:
+    """依据 as printed for an evaluation as of a date: a cited document issued after that date is marked."""
+    day = _iso_date(as_of)
+    if not basis or day is None:
+        return basis
+    later = sorted({int(a or b) for a, b in _ISSUED.findall(basis) if int(a or b) > day.year})
+    if not later:
+        return basis
+    return basis + f"（注：所引文件有{('、'.join(map(str, later)))}年印发的，晚于评估截至日期 {day.isoformat()}，按现行规范引用，仅供参考）"
+
+
 # A message that already counts its instances ("共3处"): an aggregated finding then gets no "（共N处）" added.
 COUNTED = re.compile(r"共\s*\d")
 
