@@ -331,8 +331,11 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
 def render_report(store: Store, check_id: int, out_dir: str | Path, profile: str | None = None,
                   top_n: int = TOP_PROBLEMS) -> Path:
     """Write <out_dir>/report.html for a check from its stored scores (scored first if none) and return its path."""
+    from reports.snapshots import write_snapshots
     _, loaded, _ = ensure_scores(store, check_id, profile)
-    return write_report_html(load_report_data(store, check_id, loaded), out_dir, top_n)
+    data = load_report_data(store, check_id, loaded)
+    write_snapshots(store, int(data.run["run_id"]), data.snapshots, out_dir)
+    return write_report_html(data, out_dir, top_n)
 
 
 def write_report_html(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS) -> Path:

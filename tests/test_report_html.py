@@ -198,8 +198,8 @@ def test_report_is_one_offline_file(report):
     html = report.read_text(encoding="utf-8")
     assert "<script" not in html.lower()
     assert "<link" not in html.lower()
-    assert not re.search(r"""(src|href)\s*=\s*["'](?!#|https?://127\.0\.0\.1:9/)""", html), \
-        "only in-page anchors and links to the crawled pages"
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!#|https?://127\.0\.0\.1:9/|snapshots/[0-9a-f]{16}\.html")""", html), \
+        "only in-page anchors, links to the crawled pages and to the snapshots beside the report"
     assert not re.search(r"""\bsrc\s*=""", html), "nothing is loaded from a URL"
     assert "url(" not in html, "no external CSS resources"
     assert "default-src 'none'" in html
@@ -247,3 +247,48 @@ def test_pdf_has_the_chinese_text(report, tmp_path):
                        check=True, timeout=60)
         page_png = next(tmp_path.glob("page*.png")).read_bytes()
         assert len(page_png) > 5_000
+
+
+def test_review_items_are_listed_apart_and_the_snapshot_runs_nothing(report, chromium):
+    html = report.read_text(encoding="utf-8")
+    section = next(a for a in html.split('<article class="site"')[1:] if PORTAL in a.split("</h3>")[0])
+    review = section.split("待人工复核事项")[1].split("</table>")[0]
+    assert "疑似缺少索引号" in review
+    problems = section.split("主要问题")[1].split("</table>")[0]
+    assert "疑似缺少索引号" not in problems  # never mixed with the deductions
+    # the page as fetched, linked from the report: shown as text, nothing runs, nothing loads
+    link = re.search(r'href="(snapshots/[0-9a-f]{16}\.html)"', section).group(1)
+    snapshot = report.parent / link
+    chromium.open(snapshot.resolve().as_uri())
+    text = chromium.evaluate("document.body.innerText")
+    assert "关于印发某某办法的通知" in text and "zwgk 页面快照" in text
+    assert chromium.evaluate("document.title") == "某某办法"  # neither the script nor onload ran
+    assert chromium.evaluate("document.scripts.length") == 0
+    assert chromium.evaluate("document.querySelectorAll('[href],[src],iframe,base').length") == 0
+    assert chromium.problems() == []
+
+
+EMPTY_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>{fonts}</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+def test_pdf_chinese_is_real_text_without_any_system_font(report, tmp_path):
+    # a fresh machine: fontconfig sees no font at all, the PDF must still carry its Chinese as text
+    from pypdf import PdfReader
+
+    (tmp_path / "fonts").mkdir()
+    config = tmp_path / "fonts.conf"
+    config.write_text(EMPTY_FONTCONFIG.format(fonts=tmp_path / "fonts", cache=tmp_path / "cache"), encoding="utf-8")
+    copy = tmp_path / "report.html"
+    shutil.copy(report, copy)
+    env = {**os.environ, "FONTCONFIG_FILE": str(config), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(["python", "-c", "import sys; from reports.html import render_pdf; p = [];"
+                           " render_pdf(sys.argv[1], p); print('\\n'.join(p))", str(copy)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "" and done.stdout.strip() == "", "the renderer printed warnings"
+    text = re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in PdfReader(copy.with_suffix(".pdf")).pages))
+    for expected in ("政府网站政务公开第三方评估报告", "评估概述", PORTAL, "单项否决原因"):
+        assert expected in text, f"{expected!r} missing from the PDF text"
