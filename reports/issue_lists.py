@@ -363,8 +363,9 @@ def _write_rows(ws, formats: dict, rows: list[tuple], csv_path: Path | None) -> 
                     # a relative link: the snapshots folder sits beside the issues folder
                     ws.write_url(r, c, "external:" + snapshot, formats["url"], value)
                     links += 1
-                elif kind == "answer":
-                    ws.write_string(r, c, value, formats["answer"])
+                elif kind == "answer":  # an empty, styled cell the office fills in
+                    (ws.write_string(r, c, value, formats["answer"]) if value
+                     else ws.write_blank(r, c, None, formats["answer"]))
                 else:
                     ws.write_string(r, c, value, formats["wrap" if kind == "link" else kind])
     finally:
