@@ -131,32 +131,32 @@ def _ranking(data: ReportData, anchors: dict[str, str]):
 
 def _problem_types(data: ReportData):
     f = data.findings
-    f = f[~f["review"]] if len(f) else f
-    if not len(f):
+    rows = problem_rows(f[~f["review"]] if len(f) else f)
+    if not len(rows):
         return [], None
-    ptype = f["code"].map(lambda c: data.rule(c).problem_type)
-    family = f["code"].map(lambda c: data.rule(c).family)
-    frame = pd.DataFrame({"type": ptype, "family": family, "code": f["code"], "severity": f["severity"],
-                          "site": f["site_name"], "count": f["count"]})
-    rows = []
+    frame = rows.assign(type=rows["code"].map(lambda c: data.rule(c).problem_type),
+                        family=rows["code"].map(lambda c: data.rule(c).family))
+    out = []
     for name, g in frame.groupby("type", sort=False):
-        per_site = g.groupby("site")["count"].sum().sort_values(ascending=False, kind="stable")
-        named = [f"{site}（{int(n)}）" for site, n in per_site.head(SITES_NAMED).items()]
+        per_site = g.groupby("site_name")["count"].sum().sort_values(ascending=False, kind="stable")
+        named = [f"{site}（{int(n)}处）" for site, n in per_site.head(SITES_NAMED).items()]
         more = len(per_site) - len(named)
-        severity = g.groupby("severity")["count"].sum()
-        rows.append(dict(
+        present = set(g["severity"])
+        out.append(dict(
             type=name, family=g["family"].iloc[0], instances=int(g["count"].sum()), rows=len(g), sites=len(per_site),
             named="、".join(named) + (f" 等{len(per_site)}个网站" if more > 0 else ""),
             codes="、".join(sorted(g["code"].unique())),
-            severity="；".join(f"{SEVERITY_LABELS[k]} {int(severity[k])}" for k in SEVERITY_LABELS if k in severity),
-            worst=min(({"veto": 0, "deduct": 1, "warn": 2}.get(s, 3) for s in g["severity"]), default=3),
+            # the kinds of problem only: counts and points have their own columns
+            severity="、".join(label for key, label in SEVERITY_LABELS.items() if key in present),
+            counted=round(float(g["counted"].sum()), 4) if g["counted"].notna().any() else None,
+            worst=int(g["severity_rank"].min()),
         ))
-    rows.sort(key=lambda r: (r["worst"], -r["instances"], r["type"]))
+    out.sort(key=lambda r: (r["worst"], -r["instances"], r["type"]))
     colour = {0: SEVERITY_COLOURS["veto"], 1: SEVERITY_COLOURS["deduct"], 2: SEVERITY_COLOURS["warn"]}
-    charted = sorted(rows, key=lambda r: (-r["instances"], r["type"]))[:TYPES_CHART_MAX]
+    charted = sorted(out, key=lambda r: (-r["instances"], r["type"]))[:TYPES_CHART_MAX]
     chart = bar_chart([(r["type"], r["instances"], colour.get(r["worst"], "#6b7280")) for r in charted],
                       "问题分类统计（问题数）", label_w=230)
-    return rows, chart
+    return out, chart
 
 
 def _problem_row(row, data: ReportData) -> dict:
