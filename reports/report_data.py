@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -99,6 +99,30 @@ def _families() -> dict[str, str]:
     except ImportError:
         return {}
     return dict(FAMILIES)
+
+
+def local_basis(profile: ScoringProfile) -> dict[str, str]:
+    """A profile's own documents per rule (`local_basis: {META001: "某省…"}`), printed after the national basis."""
+    try:
+        data = yaml.safe_load(Path(profile.source).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    table = data.get("local_basis") if isinstance(data, dict) else None
+    if table is None:
+        return {}
+    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                              for k, v in table.items()):
+        raise ConfigError(f"{profile.source}: key 'local_basis': expected a mapping of rule codes to document texts")
+    try:
+        from rules.registry import get_rule
+    except ImportError:
+        return dict(table)
+    for code in table:
+        try:
+            get_rule(code)
+        except KeyError:
+            raise ConfigError(f"{profile.source}: key 'local_basis.{code}': unknown rule code (see `zwgk rules`)")
+    return {k: v.strip() for k, v in table.items()}
 
 
 def rule_text(code: str) -> RuleText:
@@ -385,6 +409,10 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
         " WHERE c.run_id=? AND c.assessable=0 ORDER BY c.site_id, parent, c.name", store.db, params=(run["run_id"],))
     codes = sorted(set(json.loads(check.get("rule_codes") or "[]")) | set(findings["code"]))
     rules = {code: rule_text(code) for code in codes}
+    for code, text in local_basis(profile).items():  # the profile's own documents come after the national norms
+        if code in rules:
+            base = rules[code].basis
+            rules[code] = replace(rules[code], basis=f"{base}；本地依据：{text}" if base else f"本地依据：{text}")
     from reports.snapshots import snapshot_names
     pages = set(zip(findings["site_id"], findings["url"].fillna(""))) | set(zip(findings["site_id"],
                                                                             findings["parent_url"].fillna("")))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from reports.report_data import evidence_text, load_labels, rule_text
@@ -53,3 +56,54 @@ def test_aggregated_messages_say_how_many():
     assert counted_message("「示例市公共资源交易中心」无法访问", 2).endswith("（共2处）")  # 公共 is not a count
     assert counted_message("首页链接无法访问，共 3 处", 3) == "首页链接无法访问，共 3 处"
     assert counted_message("首页链接无法访问", 1) == "首页链接无法访问"
+
+
+def test_local_basis_from_the_profile_follows_the_national_norm(tmp_path):
+    from report_samples import build_workspace
+    from reports.report_data import load_report_data
+    from scoring.profile import load_profile
+    from scoring.scorer import score_check
+
+    source = Path(load_profile("gov2019").source).read_text(encoding="utf-8")
+    profile = tmp_path / "local.yaml"
+    profile.write_text(source.replace("name: gov2019", "name: local") +
+                       "\nlocal_basis:\n  META001: 示例省政务公开工作要点（示例办发〔2031〕2号）第三条\n", encoding="utf-8")
+    store, check_id = build_workspace(tmp_path / "ws", score=False)
+    try:
+        score_check(store, check_id, str(profile))
+        data = load_report_data(store, check_id, str(profile))
+    finally:
+        store.close()
+    basis = data.rule("META001").basis
+    assert basis.startswith(rule_text("META001").basis)
+    assert basis.endswith("本地依据：示例省政务公开工作要点（示例办发〔2031〕2号）第三条")
+    from reports.report_data import basis_as_of
+    assert "晚于评估截至日期" in basis_as_of(basis, "2025-06-30")  # a document from after the as-of date is marked
+
+
+def test_basis_never_cites_internal_or_local_documents():
+    from rules.registry import RULES
+
+    for rule in RULES:
+        for banned in ("RULEBOOK", "seed", "梁平", "内江", "汕尾", "§"):
+            assert banned not in rule.basis, (rule.code, banned)
+        assert re.search(r"条例|国办|GB/T|不扣分", rule.basis), rule.code
+
+
+def test_evidence_as_a_sentence_with_technical_details_apart():
+    from reports.report_data import evidence_details, evidence_sentence
+
+    sentence, used = evidence_sentence({"label": "发文字号", "value": "-", "field": "文号", "column_id": "c1"})
+    assert sentence == "页面“发文字号”一栏填写为“-”，涉及要素“文号”"
+    ev = {"link_text": "附件1.docx", "http_status": 404, "content_type": "text/html", "attempts": 1, "kind": "attachment"}
+    sentence, used = evidence_sentence(ev)
+    assert sentence == "链接文字“附件1.docx”，目标地址返回 HTTP 404"
+    details = evidence_details(ev, skip=used)
+    assert "内容类型：text/html" in details and "尝试次数：1" in details and "附件1.docx" not in details
+
+
+def test_labels_sentences_are_validated(tmp_path):
+    bad = tmp_path / "labels.yaml"
+    bad.write_text("evidence: {field: 要素}\nsentences: [没有键的句子]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="sentences\\[0\\]"):
+        load_labels(bad)
