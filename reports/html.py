@@ -210,6 +210,27 @@ def _by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {k: g for k, g in frame.groupby("site_id", sort=False)} if len(frame) else {}
 
 
+def _coverage(entry: dict | None) -> dict:
+    """A site's coverage as the report prints it: figures ('—' when unknown), the verdict and its reasons."""
+    entry = entry or {}
+
+    def figure(key):
+        value = entry.get(key)
+        return "—" if value is None else (len(value) if isinstance(value, (list, dict)) else value)
+
+    reasons = entry.get("reasons") or []
+    reasons = [reasons] if isinstance(reasons, str) else [str(r) for r in reasons]
+    why = entry.get("not_assessed_reasons") or {}
+    why = ([f"{k}（{v}）" for k, v in why.items()] if isinstance(why, dict)
+           else [str(w) for w in why] if isinstance(why, list) else [str(why)])
+    return dict(pages_fetched=figure("pages_fetched"), pages_failed=figure("pages_failed"),
+                pages_skipped=figure("pages_skipped"), nav_columns=figure("nav_columns"),
+                columns_discovered=figure("columns_discovered"), columns_assessed=figure("columns_assessed"),
+                columns_not_assessed=figure("columns_not_assessed"), linked_not_reached=figure("linked_not_reached"),
+                sufficient=entry.get("sufficient"), reasons=reasons, not_assessed_reasons=why,
+                recorded=bool(entry.get("recorded")))
+
+
 COLUMNS_NAMED = 12   # unassessable columns named per parent column before "等N个"
 
 
@@ -272,7 +293,7 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
             not_assessed_rows=[dict(name=r["name"], group=group, reason=r["state"])
                                for group, rows in groups.items() for r in rows
                                if not r["assessed"] and r["css"] != "exempt"],
-            columns=_column_groups(cols),
+            columns=_column_groups(cols), reach=_coverage(data.coverage.get(s.site_id)),
             rules_not_assessed=[] if rules is None else [
                 dict(code=r.code, type=data.rule(r.code).problem_type, reason=r.reason or "未说明原因")
                 for r in rules.itertuples()],
@@ -311,6 +332,7 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
     types, types_chart = _problem_types(data)
     sections = _site_sections(data, anchors, top_n)
     not_assessed = [dict(anchor=s["anchor"], site=s["name"], **row) for s in sections for row in s["not_assessed_rows"]]
+    coverage = [dict(anchor=s["anchor"], site=s["name"], passed=s["passed"], **s["reach"]) for s in sections]
     profile = data.profile
     return dict(
         title="政府网站政务公开第三方评估报告",
@@ -324,7 +346,7 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
         overview=_overview(data), distribution=distribution, grades=grades,
         ranking=ranking, ranking_chart=ranking_chart, ranking_note=ranking_note,
         types=types, types_chart=types_chart, sites=sections, top_n=top_n,
-        not_assessed=not_assessed, method=_method(data), severity_colours=SEVERITY_COLOURS,
+        not_assessed=not_assessed, method=_method(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
     )
 
 

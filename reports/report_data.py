@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -303,6 +304,7 @@ class ReportData:
     labels: Labels
     report_date: date | None = None   # 报告日期: 整改时限 count from it (default: the day the outputs are written)
     snapshots: dict[tuple[str, str], str] = field(default_factory=dict)   # (site, url) -> snapshots/<file>.html
+    coverage: dict[str, dict] = field(default_factory=dict)   # site -> how much of it was crawled and assessed
 
     @property
     def deadline_start(self) -> date:
@@ -326,6 +328,47 @@ def _iso_date(value) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except (TypeError, ValueError):
         return None
+
+
+COVERAGE_KEYS = ("nav_columns", "columns_discovered", "columns_assessed", "columns_not_assessed",
+                 "not_assessed_reasons", "linked_not_reached", "pages_fetched", "pages_failed", "pages_skipped",
+                 "sufficient", "reasons")
+
+
+def load_coverage(store: Store, run_id: int, check_id: int) -> dict[str, dict]:
+    """Per site: pages and columns crawled, assessed, not assessed and failed.
+
+    The check's `coverage` rows when the store has them (with the verdict on whether coverage suffices);
+    otherwise counted from the snapshot itself, with `sufficient` unknown (None)."""
+    out: dict[str, dict] = {}
+    try:
+        rows = store.db.execute("SELECT site_id, data FROM coverage WHERE check_id=?", (check_id,)).fetchall()
+    except sqlite3.OperationalError:  # a store from before coverage was recorded
+        rows = []
+    for row in rows:
+        data = _parsed(row["data"])
+        out[str(row["site_id"])] = {k: data.get(k) for k in COVERAGE_KEYS} | {"recorded": True}
+    pages = store.db.execute(
+        "SELECT site_id, SUM(CASE WHEN status < 400 AND COALESCE(error, '') = '' THEN 1 ELSE 0 END) AS ok,"
+        " SUM(CASE WHEN status IS NULL OR status >= 400 OR COALESCE(error, '') != '' THEN 1 ELSE 0 END) AS failed"
+        " FROM pages WHERE run_id=? GROUP BY site_id", (run_id,)).fetchall()
+    columns = store.db.execute(
+        "SELECT site_id, COUNT(*) AS found, SUM(CASE WHEN assessable=1 THEN 1 ELSE 0 END) AS assessed,"
+        " SUM(CASE WHEN assessable=0 THEN 1 ELSE 0 END) AS not_assessed FROM columns WHERE run_id=? GROUP BY site_id",
+        (run_id,)).fetchall()
+    counted: dict[str, dict] = {}
+    for r in pages:
+        counted.setdefault(r["site_id"], {}).update(pages_fetched=int(r["ok"] or 0), pages_failed=int(r["failed"] or 0))
+    for r in columns:
+        counted.setdefault(r["site_id"], {}).update(columns_discovered=int(r["found"] or 0),
+                                                    columns_assessed=int(r["assessed"] or 0),
+                                                    columns_not_assessed=int(r["not_assessed"] or 0))
+    for site_id, figures in counted.items():
+        entry = out.setdefault(site_id, {k: None for k in COVERAGE_KEYS} | {"recorded": False})
+        for key, value in figures.items():
+            if entry.get(key) is None:
+                entry[key] = value
+    return out
 
 
 def resolve_check(store: Store, run_id: int | None, check_id: int | None) -> int:
@@ -423,7 +466,8 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
     return ReportData(store_path=Path(store.path), run=run, check=dict(check), sites=sites, findings=findings,
                       outcomes=outcomes, unassessable_columns=columns, scores=scores, profile=profile,
                       rules=rules, labels=labels, report_date=report_date,
-                      snapshots=snapshot_names(store, int(run["run_id"]), pages))
+                      snapshots=snapshot_names(store, int(run["run_id"]), pages),
+                      coverage=load_coverage(store, int(run["run_id"]), check_id))
 
 
 # What a row of the issue lists and the report's problem tables is: one page (or one broken target, or one

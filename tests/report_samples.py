@@ -96,6 +96,11 @@ def build_workspace(workspace: Path, score: bool = True) -> tuple[Store, int]:
              url="http://127.0.0.1:9/portal/zdly/", cls="政策文件", office="", catalog_path="", path="", level=1,
              parent_id="", source="discovered", assessable=0, reason="列表由脚本生成，无法评估"),
     ])
+    # what the crawl fetched on the portal: three pages, one failed (the report's coverage figures)
+    store.write_rows("pages", [
+        dict(run_id=run_id, site_id="portal", url=f"http://127.0.0.1:9/portal/{path}", final_url="", status=status,
+             fetched_at=AS_OF, kind="article", error="")
+        for path, status in (("", 200), ("zcwj/1.html", 200), ("zcwj/2.html", 200), ("gone.html", 404))])
     store.write_rows("page_bodies", [dict(run_id=run_id, site_id="portal", url="http://127.0.0.1:9/portal/zcwj/1.html",
                                           body=zlib.compress(HOSTILE_PAGE.encode("gbk")), encoding="gbk",
                                           fetched_at=AS_OF + "T10:00:00")])

@@ -164,6 +164,12 @@ def test_report_in_chromium_shows_key_content_without_console_errors(report, chr
                      PORTAL, DEPT_A, DEPT_B, "单项否决原因", "空白栏目达5个", "信息公开要素缺失", "未评估",
                      "gov2019", "rules-test-1"):
         assert expected in text, f"{expected!r} is not visible in the report"
+    # how much of each site was crawled and assessed, in the overview and in the site's chapter
+    assert "抓取与评估覆盖情况" in text
+    row = chromium.evaluate("[...document.querySelectorAll('table.coverage tbody tr')]"
+                            ".find(r => r.innerText.includes(%s)).innerText" % json.dumps(PORTAL))
+    assert re.split(r"\s+", row.strip())[2:9] == ["3", "1", "—", "—", "1", "0", "1"]
+    assert "抓取页面 3 个，失败 1 个" in text
     # crawled text shows as text, it does not run
     assert SCRIPT_TITLE in text
     assert FORMULA_TITLE in text
@@ -292,3 +298,22 @@ def test_pdf_chinese_is_real_text_without_any_system_font(report, tmp_path):
     text = re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in PdfReader(copy.with_suffix(".pdf")).pages))
     for expected in ("政府网站政务公开第三方评估报告", "评估概述", PORTAL, "单项否决原因"):
         assert expected in text, f"{expected!r} missing from the PDF text"
+
+
+def test_recorded_coverage_and_its_verdict_are_printed(tmp_path):
+    # the check's coverage rows, as the crawl-coverage stage records them: the figures and why a site is 待定
+    store, check_id = build_workspace(tmp_path / "ws")
+    try:
+        store.db.execute("CREATE TABLE IF NOT EXISTS coverage (check_id INTEGER, site_id TEXT, data TEXT)")
+        store.db.execute("INSERT INTO coverage (check_id, site_id, data) VALUES (?, ?, ?)", (check_id, "portal", json.dumps(
+            dict(nav_columns=41, columns_discovered=41, columns_assessed=4, columns_not_assessed=37,
+                 not_assessed_reasons={"列表由脚本生成": 37}, linked_not_reached=2, pages_fetched=120, pages_failed=3,
+                 pages_skipped=0, sufficient=False, reasons=["41个导航栏目中只评估了4个（不足50%）"]), ensure_ascii=False)))
+        html = render_report(store, check_id, tmp_path / "out").read_text(encoding="utf-8")
+    finally:
+        store.close()
+    section = next(a for a in html.split('<article class="site"')[1:] if PORTAL in a.split("</h3>")[0])
+    assert "抓取页面 120 个，失败 3 个，未抓取 0 个；发现栏目 41 个（导航栏目 41 个），已评估 4 个，未评估 37 个" in section
+    assert "覆盖不足，不作合格判定：41个导航栏目中只评估了4个（不足50%）" in section
+    overview = html.split("抓取与评估覆盖情况")[1].split("</table>")[0]
+    assert "不足：41个导航栏目中只评估了4个（不足50%）" in overview
