@@ -234,6 +234,19 @@ def _coverage(entry: dict | None) -> dict:
 COLUMNS_NAMED = 12   # unassessable columns named per parent column before "等N个"
 
 
+def _office_rows(rows: pd.DataFrame | None) -> list[dict]:
+    """The offices of one site with their problem rows by kind and the points their rows count for."""
+    if rows is None or not len(rows):
+        return []
+    out = []
+    for office, g in rows.groupby("office", sort=False):
+        kinds = g["severity"].value_counts()
+        out.append(dict(office=office, issues=len(g), veto=int(kinds.get("veto", 0)), deduct=int(kinds.get("deduct", 0)),
+                        warn=int(kinds.get("warn", 0)), lost=round(float(g["counted"].sum()), 4),
+                        below=bool(g["routed"].any())))
+    return sorted(out, key=lambda o: (-o["lost"], -o["issues"], o["office"]))
+
+
 def _column_groups(cols: pd.DataFrame | None) -> list[dict]:
     """Unassessable columns grouped under their parent column and reason: one line per group, not per column."""
     if cols is None or not len(cols):
@@ -251,7 +264,6 @@ def _column_groups(cols: pd.DataFrame | None) -> list[dict]:
 def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> list[dict]:
     scores = data.scores
     indicators = _by_site(scores.indicators[scores.indicators["office"] == ""])
-    offices = _by_site(scores.offices)
     f = data.findings
     rows = problem_rows(f[~f["review"]] if len(f) else f)
     doubtful = _by_site(problem_rows(f[f["review"]] if len(f) else f))
@@ -261,7 +273,7 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
                                     kind="stable").groupby("site_id", sort=False).head(top_n)
                    if len(rows) else rows)
     totals = rows.groupby("site_id").size().to_dict() if len(rows) else {}
-    counted = rows.groupby(["site_id", "office"])["counted"].sum().to_dict() if len(rows) else {}
+    site_rows = _by_site(rows)
     counted_site = rows.groupby("site_id")["counted"].sum().to_dict() if len(rows) else {}
     columns = _by_site(data.unassessable_columns)
     outcomes = data.outcomes
@@ -271,7 +283,6 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
     for s in scores.sites.itertuples():
         meta = info.get(s.site_id, {})
         groups = _indicator_groups(indicators.get(s.site_id))
-        site_offices = offices.get(s.site_id)
         cols = columns.get(s.site_id)
         rules = rules_na.get(s.site_id)
         sections.append(dict(
@@ -282,10 +293,7 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
             veto_reasons=list(s.veto_reasons), warnings=list(s.warnings), provisional=bool(s.provisional),
             coverage=f"{s.coverage * 100:.0f}%", assessed_max=_points(s.assessed_max),
             deduction=_points(s.deduction_total), groups=groups,
-            offices=[] if site_offices is None else [
-                dict(office=o.office, issues=int(o.issues), veto=int(o.veto_count), deduct=int(o.deduct_count),
-                     warn=int(o.warn_count), lost=round(float(counted.get((s.site_id, o.office), 0.0)), 4))
-                for o in site_offices.itertuples()],
+            offices=_office_rows(site_rows.get(s.site_id)),
             counted=_points(round(float(counted_site.get(s.site_id, 0.0)), 4)),
             problems=[_problem_row(r, data) for r in top[s.site_id].itertuples()] if s.site_id in top else [],
             review=[_problem_row(r, data) for r in doubtful[s.site_id].itertuples()] if s.site_id in doubtful else [],

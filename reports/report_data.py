@@ -371,6 +371,71 @@ def load_coverage(store: Store, run_id: int, check_id: int) -> dict[str, dict]:
     return out
 
 
+UNITS_FILE = Path(__file__).parent / "data" / "units.yaml"
+
+
+@dataclass(frozen=True)
+class UnitLexicon:
+    """How a portal's department and township sections are recognised (reports/data/units.yaml)."""
+
+    trees: frozenset[str]
+    suffixes: tuple[str, ...]
+    not_units: frozenset[str]
+
+    def unit_in(self, path: list[str]) -> str:
+        """The unit a column path runs through ('首页>工作机构>县财政局>通知公告' -> '县财政局'), or ''."""
+        names = [" ".join(p.split()) for p in path]
+        for i, name in enumerate(names[:-1]):
+            if name in self.trees:
+                unit = names[i + 1]
+                if unit not in self.not_units and unit not in self.trees and unit.endswith(self.suffixes):
+                    return unit
+        return ""
+
+
+@lru_cache(maxsize=2)
+def load_units(path: str | Path = UNITS_FILE) -> UnitLexicon:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the unit lexicon: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level: expected a mapping with the keys trees, unit_suffixes, not_units")
+    for key in ("trees", "unit_suffixes", "not_units"):
+        value = data.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(f"{path}: key '{key}': expected a list of names")
+    unknown = sorted(set(data) - {"trees", "unit_suffixes", "not_units"})
+    if unknown:
+        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: not_units, trees, unit_suffixes)")
+    # longest suffixes first is not needed for endswith, but keeps the file's order meaningful to a reader
+    return UnitLexicon(frozenset(data["trees"]), tuple(data["unit_suffixes"]), frozenset(data["not_units"]))
+
+
+def column_units(store: Store, run_id: int, lexicon: UnitLexicon | None = None) -> dict[tuple[str, str], str]:
+    """(site, column id) -> the department or township the column belongs to, from its breadcrumb or, when the
+    crawl recorded none, from the names of its parent columns."""
+    lexicon = lexicon or load_units()
+    rows = store.db.execute("SELECT site_id, column_id, name, path, parent_id FROM columns WHERE run_id=?",
+                            (run_id,)).fetchall()
+    by_id = {(r["site_id"], r["column_id"]): r for r in rows}
+    out = {}
+    for r in rows:
+        path = [p for p in re.split(r"\s*[>＞›»]\s*", r["path"] or "") if p]
+        if not path:  # walk up the column tree (a cycle in bad data stops at the first repeat)
+            chain, seen, node = [], set(), r
+            while node is not None and node["column_id"] not in seen:
+                seen.add(node["column_id"])
+                chain.append(node["name"])
+                node = by_id.get((r["site_id"], node["parent_id"])) if node["parent_id"] else None
+            path = chain[::-1]
+        unit = lexicon.unit_in(path)
+        if unit:
+            out[(r["site_id"], r["column_id"])] = unit
+    return out
+
+
 def resolve_check(store: Store, run_id: int | None, check_id: int | None) -> int:
     """The check to report: the given one (which must belong to the run, if given) or the run's newest."""
     if check_id is None:
@@ -428,9 +493,17 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
     site_office = dict(zip(sites["site_id"], sites["office"]))
     site_name = dict(zip(sites["site_id"], sites["name"]))
     if len(findings):
-        # A finding without an office belongs to the site's 主办单位 (the scorer counts it the same way).
+        # A finding without an office belongs to the site's 主办单位 (the scorer counts it the same way) ...
         blank = findings["office"].fillna("") == ""
         findings.loc[blank, "office"] = findings.loc[blank, "site_id"].map(site_office).fillna("")
+        # ... unless its column sits in the portal's section of a department or township: that unit answers for it
+        # (a column whose office the site profile names keeps that office)
+        units = column_units(store, int(run["run_id"]))
+        unit = [units.get((s, c), "") for s, c in zip(findings["site_id"], findings["column_id"].fillna(""))]
+        routed = pd.Series(unit, index=findings.index).ne("") & (findings["office"] == findings["site_id"].map(site_office))
+        findings["site_office"] = findings["site_id"].map(site_office).fillna("")
+        findings.loc[routed, "office"] = pd.Series(unit, index=findings.index)[routed]
+        findings["routed"] = routed
         findings["site_name"] = findings["site_id"].map(site_name).fillna(findings["site_id"])
         # 扣分 per finding from the scorer, under the profile the stored scores were made with (left blank when
         # the profile file has changed since: the figures would not match the report's scores)
@@ -441,7 +514,8 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
                                else float("nan"))
         findings["review"] = findings["confidence"] == "review"
     else:
-        findings = findings.assign(site_name="", points=pd.Series(dtype="float64"),
+        findings = findings.assign(site_name="", site_office="", routed=pd.Series(dtype="bool"),
+                                   points=pd.Series(dtype="float64"),
                                    counted=pd.Series(dtype="float64"), review=pd.Series(dtype="bool"),
                                    severity_rank=pd.Series(dtype="int64"))
     # columns the crawl could not assess, with the name of the column above each (they are listed under it)
@@ -487,7 +561,7 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
     column_name, url, parent_url, title, message (the findings' messages joined), evidences (their evidence
     dicts), findings (how many findings the row joins), count (instances), pages (pages the target appears
     on), examples (up to three of those pages), points (uncapped), counted (计入得分), seq, as_of."""
-    columns = ["site_id", "site_name", "office", "code", "indicator", "severity", "severity_rank", "confidence",
+    columns = ["site_id", "site_name", "office", "site_office", "routed", "code", "indicator", "severity", "severity_rank", "confidence",
                "review", "column_name", "url", "parent_url", "title", "message", "evidences", "findings", "count",
                "pages", "examples", "points", "counted", "seq", "as_of"]
     if not len(findings):
@@ -505,7 +579,9 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
         examples = list(dict.fromkeys(p for ex in g["_examples"] for p in ex))
         confirmed = g[g["confidence"] == "confirmed"]
         rows.append(dict(
-            site_id=first["site_id"], site_name=first["site_name"], office=first["office"], code=first["code"],
+            site_id=first["site_id"], site_name=first["site_name"], office=first["office"],
+            site_office=first.get("site_office", first["office"]), routed=bool(g["routed"].any()) if "routed" in g
+            else False, code=first["code"],
             indicator=first["indicator"], severity=g.loc[g["severity_rank"].idxmin(), "severity"],
             severity_rank=int(g["severity_rank"].min()),
             confidence="confirmed" if len(confirmed) else first["confidence"], review=bool(g["review"].all()),

@@ -22,6 +22,7 @@ HOSTILE_PAGE = ('<html><head><title>某某办法</title><meta http-equiv="refres
                 '<iframe src="http://evil.example/"></iframe></body></html>')
 DEPT_A = "某市发展和改革委员会"
 DEPT_B = "某市教育局"
+FINANCE = "某市财政局"   # a department with its own section of the portal, not a site of its own
 
 
 def _profile(site_id: str, name: str, office: str, kind: str, external: bool = True) -> SiteProfile:
@@ -65,6 +66,9 @@ def _findings() -> list[Finding]:
         Finding("STALE003", "发布解读.栏目更新", "deduct", p, "“工作动态”栏目超过14天未更新（最新条目 2025-05-20）",
                 office="某市人民政府办公室", column_id="gzdt", column_name="工作动态", url=base + "gzdt/",
                 evidence={"column_class": "动态要闻", "last_date": "2025-05-20", "days": 41}),
+        Finding("STALE003", "发布解读.栏目更新", "deduct", p, "“通知公告”栏目超过6个月未更新（最新条目 2024-10-08）",
+                column_id="czj-tzgg", column_name="通知公告", url=base + "gzjg/czj/tzgg/",
+                evidence={"column_class": "通知公告", "newest_date": "2024-10-08"}),
         Finding("MEDIA009", "发布解读.多媒体解读", "warn", p, "视频解读加载超时（待复核）",
                 column_id="jd", column_name="政策解读", url=base + "jd/v.mp4", parent_url=base + "jd/1.html",
                 confidence="suspected", evidence={"error": "timeout", "kind": "video"}),
@@ -95,6 +99,16 @@ def build_workspace(workspace: Path, score: bool = True) -> tuple[Store, int]:
         dict(run_id=run_id, site_id="portal", column_id="zwgk-js", name="重点领域信息公开",
              url="http://127.0.0.1:9/portal/zdly/", cls="政策文件", office="", catalog_path="", path="", level=1,
              parent_id="", source="discovered", assessable=0, reason="列表由脚本生成，无法评估"),
+        # the portal's section of a department: 工作机构 > 某市财政局 > 通知公告 (its findings go to that unit)
+        dict(run_id=run_id, site_id="portal", column_id="gzjg", name="工作机构", url="http://127.0.0.1:9/portal/gzjg/",
+             cls="静态", office="", catalog_path="", path="首页>工作机构", level=1, parent_id="", source="discovered",
+             assessable=1, reason=""),
+        dict(run_id=run_id, site_id="portal", column_id="czj", name=FINANCE, url="http://127.0.0.1:9/portal/gzjg/czj/",
+             cls="静态", office="", catalog_path="", path="", level=2, parent_id="gzjg", source="discovered",
+             assessable=1, reason=""),
+        dict(run_id=run_id, site_id="portal", column_id="czj-tzgg", name="通知公告",
+             url="http://127.0.0.1:9/portal/gzjg/czj/tzgg/", cls="通知公告", office="", catalog_path="", path="",
+             level=3, parent_id="czj", source="discovered", assessable=1, reason=""),
     ])
     # what the crawl fetched on the portal: three pages, one failed (the report's coverage figures)
     store.write_rows("pages", [

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from report_samples import AS_OF, DEPT_A, PORTAL, TRAVERSAL_OFFICE, build_workspace
+from report_samples import AS_OF, DEPT_A, FINANCE, PORTAL, TRAVERSAL_OFFICE, build_workspace
 from openpyxl.utils import get_column_letter
 
 from reports.issue_lists import (ISSUE_HEADERS, REMEDY_STATES, REVIEW_SHEET, SUMMARY_SHEET, deadline_text,
@@ -40,7 +40,7 @@ def _rows(path: Path, sheet: str = "问题清单") -> tuple[list[str], list[dict
 def test_one_workbook_and_csv_per_office(lists):
     data, result = lists
     offices = {o.office for o in result.offices}
-    assert offices == {"某市人民政府办公室", TRAVERSAL_OFFICE, DEPT_A}
+    assert offices == {"某市人民政府办公室", TRAVERSAL_OFFICE, DEPT_A, FINANCE}
     for office in result.offices:
         assert office.xlsx.exists() and office.csv.exists()
         assert office.xlsx.parent == result.index.parent  # nothing escaped the issues folder
@@ -150,7 +150,8 @@ def test_office_answer_columns_drop_down_and_print_setup(lists):
         column = get_column_letter(header.index("整改情况") + 1)
         lists_ = [v for v in ws.data_validations.dataValidation if v.type == "list"]
         assert len(lists_) == 1
-        assert str(lists_[0].sqref) == f"{column}2:{column}{max(2, len(rows) + 1)}"
+        last = max(2, len(rows) + 1)
+        assert str(lists_[0].sqref) == (f"{column}2" if last == 2 else f"{column}2:{column}{last}")
         assert lists_[0].formula1 == '"' + ",".join(REMEDY_STATES) + '"'
         assert ws.page_setup.orientation == "landscape"
         assert ws.print_title_rows == "$1:$1"
@@ -229,3 +230,17 @@ def test_data_dictionary_describes_every_issue_list_column():
     block = text.split("<!-- BEGIN issues -->", 1)[1].split("<!-- END issues -->", 1)[0]
     documented = re.findall(r"^\| `([^`]+)` \|", block, re.M)
     assert documented == list(ISSUE_HEADERS)
+
+
+def test_a_department_section_of_the_portal_gets_its_own_list(lists):
+    # 首页 > 工作机构 > 某市财政局 > 通知公告: the column's finding goes to 某市财政局, not to the portal's office
+    data, result = lists
+    finance = next(o for o in result.offices if o.office == FINANCE)
+    _, rows, _ = _rows(finance.xlsx)
+    assert [r["问题描述"].value for r in rows] == ["“通知公告”栏目超过6个月未更新（最新条目 2024-10-08）"]
+    assert rows[0]["网站"].value == PORTAL
+    portal = next(o for o in result.offices if o.office == "某市人民政府办公室")
+    assert not any("2024-10-08" in r["问题描述"].value for r in _rows(portal.xlsx)[1])
+    index = openpyxl.load_workbook(result.index)["单位清单"]
+    assert FINANCE in [r[1] for r in index.iter_rows(min_row=2, values_only=True)]
+    assert int(data.findings["routed"].sum()) == 1

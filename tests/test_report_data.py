@@ -107,3 +107,14 @@ def test_labels_sentences_are_validated(tmp_path):
     bad.write_text("evidence: {field: 要素}\nsentences: [没有键的句子]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="sentences\\[0\\]"):
         load_labels(bad)
+
+
+def test_unit_of_a_column_path():
+    from reports.report_data import load_units
+
+    units = load_units()
+    assert units.unit_in(["首页", "工作机构", "示例县财政局", "通知公告"]) == "示例县财政局"
+    assert units.unit_in(["首页", "乡镇街道", "示例镇", "政务公开"]) == "示例镇"
+    assert units.unit_in(["首页", "部门信息公开", "通知公告"]) == ""      # a sub-column, not a unit
+    assert units.unit_in(["首页", "政府信息公开", "示例县财政局"]) == ""  # not under a unit tree
+    assert units.unit_in(["首页", "工作机构"]) == ""

@@ -168,7 +168,7 @@ def test_report_in_chromium_shows_key_content_without_console_errors(report, chr
     assert "抓取与评估覆盖情况" in text
     row = chromium.evaluate("[...document.querySelectorAll('table.coverage tbody tr')]"
                             ".find(r => r.innerText.includes(%s)).innerText" % json.dumps(PORTAL))
-    assert re.split(r"\s+", row.strip())[2:9] == ["3", "1", "—", "—", "1", "0", "1"]
+    assert re.split(r"\s+", row.strip())[2:9] == ["3", "1", "—", "—", "4", "3", "1"]
     assert "抓取页面 3 个，失败 1 个" in text
     # crawled text shows as text, it does not run
     assert SCRIPT_TITLE in text
