@@ -504,6 +504,13 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
         findings["site_office"] = findings["site_id"].map(site_office).fillna("")
         findings.loc[routed, "office"] = pd.Series(unit, index=findings.index)[routed]
         findings["routed"] = routed
+        # the parent column of each finding's column: column notices that deduct nothing are listed under it
+        parents = dict(((r["site_id"], r["column_id"]), r["parent"]) for r in store.db.execute(
+            "SELECT c.site_id, c.column_id, COALESCE(p.name, '') AS parent FROM columns c LEFT JOIN columns p"
+            " ON p.run_id=c.run_id AND p.site_id=c.site_id AND p.column_id=c.parent_id AND c.parent_id != ''"
+            " WHERE c.run_id=?", (run["run_id"],)))
+        findings["column_parent"] = [parents.get((s, c), "") for s, c in zip(findings["site_id"],
+                                                                           findings["column_id"].fillna(""))]
         findings["site_name"] = findings["site_id"].map(site_name).fillna(findings["site_id"])
         # 扣分 per finding from the scorer, under the profile the stored scores were made with (left blank when
         # the profile file has changed since: the figures would not match the report's scores)
@@ -514,7 +521,7 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
                                else float("nan"))
         findings["review"] = findings["confidence"] == "review"
     else:
-        findings = findings.assign(site_name="", site_office="", routed=pd.Series(dtype="bool"),
+        findings = findings.assign(site_name="", site_office="", routed=pd.Series(dtype="bool"), column_parent="",
                                    points=pd.Series(dtype="float64"),
                                    counted=pd.Series(dtype="float64"), review=pd.Series(dtype="bool"),
                                    severity_rank=pd.Series(dtype="int64"))
@@ -554,6 +561,16 @@ def _joined(values) -> str:
     return "；".join(dict.fromkeys(v for v in values if v))
 
 
+def _grouped_by_parent(code: str) -> bool:
+    """Column notices that deduct nothing (栏目无法评估 …) are one row per parent column, not one per column."""
+    try:
+        from rules.registry import get_rule
+        rule = get_rule(code)
+    except (ImportError, KeyError):
+        return False
+    return rule.scope == "column" and rule.severity == "warn"
+
+
 def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings grouped into the rows a person works through (see ROW_KEYS), in the order first found.
 
@@ -567,7 +584,11 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
     if not len(findings):
         return pd.DataFrame(columns=columns)
     f = findings.copy()
-    f["_target"] = [u if u else f"#{q}" for u, q in zip(f["url"].fillna(""), f["seq"])]
+    by_parent = {c: _grouped_by_parent(c) for c in f["code"].unique()}
+    parent = f["column_parent"].fillna("") if "column_parent" in f else pd.Series("", index=f.index)
+    reason = [str(_parsed(e).get("reason") or "") for e in f["evidence"]]
+    f["_target"] = [f"^{p}|{r}" if by_parent[c] else (u if u else f"#{q}")
+                    for c, p, r, u, q in zip(f["code"], parent, reason, f["url"].fillna(""), f["seq"])]
     f["_evidence"] = f["evidence"].map(_parsed)
     f["_pages"] = [int(e.get("occurrences") or 1) for e in f["_evidence"]]
     f["_examples"] = [[str(x) for x in e["pages"]] if isinstance(e.get("pages"), list) else ([p] if p else [])
@@ -576,6 +597,11 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
     for _, g in f.groupby(ROW_KEYS, sort=False):
         first = g.iloc[0]
         messages = [counted_message(m, int(c)) for m, c in zip(g["message"].fillna(""), g["count"])]
+        if first["_target"].startswith("^") and len(g) > 1:
+            names = list(dict.fromkeys(g["column_name"].fillna("")))
+            parent_name = first["_target"][1:].split("|", 1)[0] or "一级栏目"
+            shown = "、".join(f"“{n}”" for n in names[:12]) + (f"等{len(names)}个" if len(names) > 12 else "")
+            messages = [f"“{parent_name}”下{len(names)}个栏目：{shown}。例：{messages[0]}"]
         examples = list(dict.fromkeys(p for ex in g["_examples"] for p in ex))
         confirmed = g[g["confidence"] == "confirmed"]
         rows.append(dict(
@@ -585,7 +611,8 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
             indicator=first["indicator"], severity=g.loc[g["severity_rank"].idxmin(), "severity"],
             severity_rank=int(g["severity_rank"].min()),
             confidence="confirmed" if len(confirmed) else first["confidence"], review=bool(g["review"].all()),
-            column_name=_joined(g["column_name"].fillna("")), url=first["url"] or "",
+            column_name=(first["_target"][1:].split("|", 1)[0] if first["_target"].startswith("^") and len(g) > 1
+                         else _joined(g["column_name"].fillna(""))), url=first["url"] or "",
             parent_url=first["parent_url"] or "", title=first["title"] or "", message=_joined(messages),
             evidences=list(g["_evidence"]), findings=len(g), count=int(g["count"].sum()),
             pages=max(int(g["_pages"].max()), len(examples)), examples=examples[:3],

@@ -118,3 +118,22 @@ def test_unit_of_a_column_path():
     assert units.unit_in(["首页", "部门信息公开", "通知公告"]) == ""      # a sub-column, not a unit
     assert units.unit_in(["首页", "政府信息公开", "示例县财政局"]) == ""  # not under a unit tree
     assert units.unit_in(["首页", "工作机构"]) == ""
+
+
+def test_column_notices_are_one_row_per_parent_column():
+    import pandas as pd
+
+    from reports.report_data import problem_rows
+
+    def finding(seq, name, parent, reason="栏目页面无法访问（HTTP 404）"):
+        return dict(seq=seq, site_id="s", site_name="示例县人民政府", office="示例县人民政府办公室", code="STALE010",
+                    indicator="发布解读.栏目更新", severity="warn", severity_rank=2, confidence="confirmed", review=False,
+                    column_name=name, column_parent=parent, url=f"http://127.0.0.1:9/{seq}/", parent_url="", title=name,
+                    message=f"栏目\"{name}\"无法评估更新情况：{reason}", evidence={"reason": reason}, count=1,
+                    points=0.0, counted=0.0, as_of="2018-07-27")
+
+    rows = problem_rows(pd.DataFrame([finding(1, "空气质量", "环境保护"), finding(2, "水质信息", "环境保护"),
+                                      finding(3, "安全信息", "食品药品安全")]))
+    assert len(rows) == 2
+    env = rows[rows["column_name"] == "环境保护"].iloc[0]
+    assert env["findings"] == 2 and env["message"].startswith("“环境保护”下2个栏目：“空气质量”、“水质信息”。例：")
