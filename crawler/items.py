@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+
+from zwgk.core.store import now_iso
 
 
 @dataclass(slots=True)
@@ -28,3 +31,9 @@ class CrawlEvent:
     level: str           # info | warning | error
     message: str
     url: str = ""
+
+
+def page_body_rows(run_id: int, site_id: str, url: str, body: bytes, encoding: str) -> StoreRows:
+    """The page as fetched, compressed, for the 快照 the reports link (a disputed finding shown as it was)."""
+    return StoreRows("page_bodies", [dict(run_id=run_id, site_id=site_id, url=url, body=zlib.compress(body, 6),
+                                          encoding=encoding or "", fetched_at=now_iso())])

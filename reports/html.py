@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import warnings
 from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_chart
-from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, counted_message, ensure_scores,
-                                 evidence_text, load_report_data)
+from reports.issue_lists import snapshot_link
+from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
+                                 evidence_sentence, load_report_data, problem_rows, basis_as_of)
 from reports.safe_output import confined_path, is_web_url
 from scoring.scorer import score_text
 from zwgk import __version__
@@ -59,8 +62,12 @@ def _overview(data: ReportData) -> dict:
     vetoed = int(sites["veto"].sum())
     scored = sites[~sites["veto"] & sites["score"].notna()]
     f = data.findings
+    review = int(f["review"].sum()) if len(f) else 0
+    f = f[~f["review"]] if len(f) else f
+    rows = problem_rows(f)
     by_severity = f.groupby("severity")["count"].agg(["size", "sum"]) if len(f) else pd.DataFrame()
-    severity = [dict(key=key, label=label, rows=int(by_severity.loc[key, "size"]) if key in by_severity.index else 0,
+    by_rows = rows.groupby("severity").size() if len(rows) else pd.Series(dtype="int64")
+    severity = [dict(key=key, label=label, rows=int(by_rows.get(key, 0)),
                      instances=int(by_severity.loc[key, "sum"]) if key in by_severity.index else 0)
                 for key, label in SEVERITY_LABELS.items()]
     return dict(
@@ -68,8 +75,10 @@ def _overview(data: ReportData) -> dict:
         pass_rate=f"{passed / n * 100:.1f}%" if n else "—",
         average=f"{scored['score'].mean():.2f}" if len(scored) else "—",
         provisional=int(sites["provisional"].sum()), severity=severity,
-        findings=int(len(f)), offices=int(f["office"].nunique()) if len(f) else 0,
-        warned=int(sites["warnings"].map(bool).sum()),
+        findings=int(len(rows)), offices=int(f["office"].nunique()) if len(f) else 0,
+        warned=int(sites["warnings"].map(bool).sum()), review=review,
+        counted=_points(round(float(rows["counted"].sum()), 4)) if len(rows) else "0",
+        deduction=_points(round(float(sites["deduction_total"].sum()), 4)) if n else "0",
     )
 
 
@@ -122,42 +131,51 @@ def _ranking(data: ReportData, anchors: dict[str, str]):
 
 def _problem_types(data: ReportData):
     f = data.findings
-    if not len(f):
+    rows = problem_rows(f[~f["review"]] if len(f) else f)
+    if not len(rows):
         return [], None
-    ptype = f["code"].map(lambda c: data.rule(c).problem_type)
-    family = f["code"].map(lambda c: data.rule(c).family)
-    frame = pd.DataFrame({"type": ptype, "family": family, "code": f["code"], "severity": f["severity"],
-                          "site": f["site_name"], "count": f["count"]})
-    rows = []
+    frame = rows.assign(type=rows["code"].map(lambda c: data.rule(c).problem_type),
+                        family=rows["code"].map(lambda c: data.rule(c).family))
+    out = []
     for name, g in frame.groupby("type", sort=False):
-        per_site = g.groupby("site")["count"].sum().sort_values(ascending=False, kind="stable")
-        named = [f"{site}（{int(n)}）" for site, n in per_site.head(SITES_NAMED).items()]
+        per_site = g.groupby("site_name")["count"].sum().sort_values(ascending=False, kind="stable")
+        named = [f"{site}（{int(n)}处）" for site, n in per_site.head(SITES_NAMED).items()]
         more = len(per_site) - len(named)
-        severity = g.groupby("severity")["count"].sum()
-        rows.append(dict(
+        present = set(g["severity"])
+        out.append(dict(
             type=name, family=g["family"].iloc[0], instances=int(g["count"].sum()), rows=len(g), sites=len(per_site),
             named="、".join(named) + (f" 等{len(per_site)}个网站" if more > 0 else ""),
             codes="、".join(sorted(g["code"].unique())),
-            severity="；".join(f"{SEVERITY_LABELS[k]} {int(severity[k])}" for k in SEVERITY_LABELS if k in severity),
-            worst=min(({"veto": 0, "deduct": 1, "warn": 2}.get(s, 3) for s in g["severity"]), default=3),
+            # the kinds of problem only: counts and points have their own columns
+            severity="、".join(label for key, label in SEVERITY_LABELS.items() if key in present),
+            counted=round(float(g["counted"].sum()), 4) if g["counted"].notna().any() else None,
+            worst=int(g["severity_rank"].min()),
         ))
-    rows.sort(key=lambda r: (r["worst"], -r["instances"], r["type"]))
+    out.sort(key=lambda r: (r["worst"], -r["instances"], r["type"]))
     colour = {0: SEVERITY_COLOURS["veto"], 1: SEVERITY_COLOURS["deduct"], 2: SEVERITY_COLOURS["warn"]}
-    charted = sorted(rows, key=lambda r: (-r["instances"], r["type"]))[:TYPES_CHART_MAX]
+    charted = sorted(out, key=lambda r: (-r["instances"], r["type"]))[:TYPES_CHART_MAX]
     chart = bar_chart([(r["type"], r["instances"], colour.get(r["worst"], "#6b7280")) for r in charted],
                       "问题分类统计（问题数）", label_w=230)
-    return rows, chart
+    return out, chart
 
 
 def _problem_row(row, data: ReportData) -> dict:
     rule = data.rule(row.code)
+    sentences, details = [], []
+    for ev in row.evidences:
+        sentence, used = evidence_sentence(ev, data.labels)
+        sentences.append(sentence)
+        details.append(evidence_details(ev, data.labels, skip=used))
     return dict(
         code=row.code, type=rule.problem_type, severity=row.severity,
         severity_label=SEVERITY_LABELS.get(row.severity, row.severity),
         suspected=row.confidence == "suspected", confidence=CONFIDENCE_LABELS.get(row.confidence, row.confidence),
-        column=row.column_name or "", message=counted_message(row.message, int(row.count)), title=row.title or "",
-        url=row.url or "", parent_url=row.parent_url or "", evidence=evidence_text(row.evidence, data.labels),
-        points=row.points, office=row.office, indicator=row.indicator,
+        column=row.column_name or "", message=row.message, title=row.title or "",
+        url=row.url or "", parent_url=row.parent_url or "",
+        evidence="；".join(dict.fromkeys(x for x in sentences if x)),
+        details="；".join(dict.fromkeys(x for x in details if x)),
+        pages=int(row.pages), count=int(row.count), points=row.points, counted=row.counted, office=row.office,
+        indicator=row.indicator, snapshot=snapshot_link(data, row),
     )
 
 
@@ -192,16 +210,71 @@ def _by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {k: g for k, g in frame.groupby("site_id", sort=False)} if len(frame) else {}
 
 
+def _coverage(entry: dict | None) -> dict:
+    """A site's coverage as the report prints it: figures ('—' when unknown), the verdict and its reasons."""
+    entry = entry or {}
+
+    def figure(key):
+        value = entry.get(key)
+        return "—" if value is None else (len(value) if isinstance(value, (list, dict)) else value)
+
+    reasons = entry.get("reasons") or []
+    reasons = [reasons] if isinstance(reasons, str) else [str(r) for r in reasons]
+    why = entry.get("not_assessed_reasons") or {}
+    why = ([f"{k}（{v}）" for k, v in why.items()] if isinstance(why, dict)
+           else [str(w) for w in why] if isinstance(why, list) else [str(why)])
+    return dict(pages_fetched=figure("pages_fetched"), pages_failed=figure("pages_failed"),
+                pages_skipped=figure("pages_skipped"), nav_columns=figure("nav_columns"),
+                columns_discovered=figure("columns_discovered"), columns_assessed=figure("columns_assessed"),
+                columns_not_assessed=figure("columns_not_assessed"), linked_not_reached=figure("linked_not_reached"),
+                sufficient=entry.get("sufficient"), reasons=reasons, not_assessed_reasons=why,
+                recorded=bool(entry.get("recorded")))
+
+
+COLUMNS_NAMED = 12   # unassessable columns named per parent column before "等N个"
+
+
+def _office_rows(rows: pd.DataFrame | None) -> list[dict]:
+    """The offices of one site with their problem rows by kind and the points their rows count for."""
+    if rows is None or not len(rows):
+        return []
+    out = []
+    for office, g in rows.groupby("office", sort=False):
+        kinds = g["severity"].value_counts()
+        out.append(dict(office=office, issues=len(g), veto=int(kinds.get("veto", 0)), deduct=int(kinds.get("deduct", 0)),
+                        warn=int(kinds.get("warn", 0)), lost=round(float(g["counted"].sum()), 4),
+                        below=bool(g["routed"].any())))
+    return sorted(out, key=lambda o: (-o["lost"], -o["issues"], o["office"]))
+
+
+def _column_groups(cols: pd.DataFrame | None) -> list[dict]:
+    """Unassessable columns grouped under their parent column and reason: one line per group, not per column."""
+    if cols is None or not len(cols):
+        return []
+    groups = []
+    frame = cols.assign(reason=cols["reason"].fillna("").replace("", "未说明原因"), parent=cols["parent"].fillna(""))
+    for (parent, reason), g in frame.groupby(["parent", "reason"], sort=False):
+        names = list(dict.fromkeys(g["name"]))
+        shown = "、".join(names[:COLUMNS_NAMED]) + (f" 等{len(names)}个" if len(names) > COLUMNS_NAMED else "")
+        groups.append(dict(parent=parent or "（一级栏目）", names=shown, count=len(names), reason=reason,
+                           url=g["url"].iloc[0] if len(g) == 1 else ""))
+    return sorted(groups, key=lambda g: (-g["count"], g["parent"]))
+
+
 def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> list[dict]:
     scores = data.scores
     indicators = _by_site(scores.indicators[scores.indicators["office"] == ""])
-    offices = _by_site(scores.offices)
     f = data.findings
+    rows = problem_rows(f[~f["review"]] if len(f) else f)
+    doubtful = _by_site(problem_rows(f[f["review"]] if len(f) else f))
     # the most severe problems of each site first; the full lists are in the issue-list workbooks
-    top = _by_site(f.sort_values(["severity_rank", "points", "count", "seq"], ascending=[True, False, False, True],
-                                 na_position="last", kind="stable").groupby("site_id", sort=False).head(top_n)
-                   if len(f) else f)
-    totals = f.groupby("site_id").size().to_dict() if len(f) else {}
+    top = _by_site(rows.sort_values(["severity_rank", "counted", "points", "count", "seq"],
+                                    ascending=[True, False, False, False, True], na_position="last",
+                                    kind="stable").groupby("site_id", sort=False).head(top_n)
+                   if len(rows) else rows)
+    totals = rows.groupby("site_id").size().to_dict() if len(rows) else {}
+    site_rows = _by_site(rows)
+    counted_site = rows.groupby("site_id")["counted"].sum().to_dict() if len(rows) else {}
     columns = _by_site(data.unassessable_columns)
     outcomes = data.outcomes
     rules_na = _by_site(outcomes[outcomes["status"] == "not_assessed"] if len(outcomes) else outcomes)
@@ -210,7 +283,6 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
     for s in scores.sites.itertuples():
         meta = info.get(s.site_id, {})
         groups = _indicator_groups(indicators.get(s.site_id))
-        site_offices = offices.get(s.site_id)
         cols = columns.get(s.site_id)
         rules = rules_na.get(s.site_id)
         sections.append(dict(
@@ -221,16 +293,15 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
             veto_reasons=list(s.veto_reasons), warnings=list(s.warnings), provisional=bool(s.provisional),
             coverage=f"{s.coverage * 100:.0f}%", assessed_max=_points(s.assessed_max),
             deduction=_points(s.deduction_total), groups=groups,
-            offices=[] if site_offices is None else [
-                dict(office=o.office, issues=int(o.issues), veto=int(o.veto_count), deduct=int(o.deduct_count),
-                     warn=int(o.warn_count), lost=o.points_lost) for o in site_offices.itertuples()],
+            offices=_office_rows(site_rows.get(s.site_id)),
+            counted=_points(round(float(counted_site.get(s.site_id, 0.0)), 4)),
             problems=[_problem_row(r, data) for r in top[s.site_id].itertuples()] if s.site_id in top else [],
+            review=[_problem_row(r, data) for r in doubtful[s.site_id].itertuples()] if s.site_id in doubtful else [],
             total_problems=int(totals.get(s.site_id, 0)), instances=int(s.findings_count),
             not_assessed_rows=[dict(name=r["name"], group=group, reason=r["state"])
                                for group, rows in groups.items() for r in rows
                                if not r["assessed"] and r["css"] != "exempt"],
-            columns=[] if cols is None else [dict(name=c.name, url=c.url, cls=c.cls, reason=c.reason or "未说明原因")
-                                             for c in cols.itertuples()],
+            columns=_column_groups(cols), reach=_coverage(data.coverage.get(s.site_id)),
             rules_not_assessed=[] if rules is None else [
                 dict(code=r.code, type=data.rule(r.code).problem_type, reason=r.reason or "未说明原因")
                 for r in rules.itertuples()],
@@ -252,7 +323,7 @@ def _method(data: ReportData) -> dict:
                        max=d.max) for d in profile.deductions.values()]
     rules = [dict(code=r.code, type=r.problem_type, family=r.family, name=r.name,
                   severity=SEVERITY_LABELS.get(r.severity, r.severity or "—"), indicator=r.indicator or "—",
-                  basis=r.basis or "—", fix_days=f"{r.fix_days}日" if r.fix_days is not None else "—",
+                  basis=basis_as_of(r.basis, data.check.get("as_of")) or "—", fix_days=f"{r.fix_days}日" if r.fix_days is not None else "—",
                   registered=r.registered)
              for r in sorted(data.rules.values(), key=lambda r: r.code)]
     return dict(veto=veto, groups=groups, deductions=deductions, rules=rules,
@@ -269,10 +340,12 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
     types, types_chart = _problem_types(data)
     sections = _site_sections(data, anchors, top_n)
     not_assessed = [dict(anchor=s["anchor"], site=s["name"], **row) for s in sections for row in s["not_assessed_rows"]]
+    coverage = [dict(anchor=s["anchor"], site=s["name"], passed=s["passed"], **s["reach"]) for s in sections]
     profile = data.profile
     return dict(
         title="政府网站政务公开第三方评估报告",
         generated_at=now_iso(), version=__version__, run=data.run, check=data.check,
+        report_date=data.deadline_start.isoformat(),
         profile=dict(name=data.scores.profile_name, hash=data.scores.profile_hash, title=profile.title,
                      basis=profile.basis, pass_line=profile.pass_line, total=profile.total_points,
                      bonus_threshold=profile.bonus_threshold, bonus_note=profile.bonus_note,
@@ -281,15 +354,18 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
         overview=_overview(data), distribution=distribution, grades=grades,
         ranking=ranking, ranking_chart=ranking_chart, ranking_note=ranking_note,
         types=types, types_chart=types_chart, sites=sections, top_n=top_n,
-        not_assessed=not_assessed, method=_method(data), severity_colours=SEVERITY_COLOURS,
+        not_assessed=not_assessed, method=_method(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
     )
 
 
 def render_report(store: Store, check_id: int, out_dir: str | Path, profile: str | None = None,
                   top_n: int = TOP_PROBLEMS) -> Path:
     """Write <out_dir>/report.html for a check from its stored scores (scored first if none) and return its path."""
+    from reports.snapshots import write_snapshots
     _, loaded, _ = ensure_scores(store, check_id, profile)
-    return write_report_html(load_report_data(store, check_id, loaded), out_dir, top_n)
+    data = load_report_data(store, check_id, loaded)
+    write_snapshots(store, int(data.run["run_id"]), data.snapshots, out_dir)
+    return write_report_html(data, out_dir, top_n)
 
 
 def write_report_html(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS) -> Path:
@@ -306,14 +382,88 @@ class OfflineOnly(Exception):
     """The PDF renderer was asked to fetch something: the report must not need anything from outside."""
 
 
-def render_pdf(html_path: str | Path) -> Path:
-    """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans CJK SC (fonts-noto-cjk)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+# The PDF sets every text in Noto Sans SC from the pip-installed font package, so Chinese is real text on a
+# machine without any system CJK font; both names the report's CSS and charts ask for resolve to that file.
+PDF_FONT_FAMILIES = ("Noto Sans CJK SC", "zwgk-sans")
+
+
+def pdf_font_file() -> Path:
+    """The CJK font file the PDF embeds (Noto Sans SC, SIL OFL 1.1, from the pylopdf-fonts-zh-cn package)."""
+    from pylopdf_fonts_zh_cn import sans_path
+    return Path(sans_path())
+
+
+def _pdf_stylesheet(font: Path) -> str:
+    url = font.resolve().as_uri()
+    faces = "".join(f'@font-face {{ font-family: "{name}"; src: url("{url}"); }}\n' for name in PDF_FONT_FAMILIES)
+    return faces + 'body, body * { font-family: "zwgk-sans", "Noto Sans CJK SC", sans-serif !important; }\n'
+
+
+class PdfProblems(logging.Handler):
+    """Collects what WeasyPrint and fontTools log while the PDF is made: one line per distinct problem.
+
+    They log per glyph and per rule (thousands of lines on a large report); the user sees each real problem
+    once, and notices (INFO, DEBUG) not at all."""
+
+    LOGGERS = ("weasyprint", "weasyprint.progress", "fontTools")
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.problems: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(record.getMessage().split())[:200]
+        if text and text not in self.problems:
+            self.problems.append(text)
+
+    def __enter__(self):
+        self._saved = []
+        for name in self.LOGGERS:
+            logger = logging.getLogger(name)
+            self._saved.append((logger, logger.handlers[:], logger.propagate, logger.level))
+            logger.handlers, logger.propagate = [self], False
+            logger.setLevel(logging.ERROR)
+        return self
+
+    def __exit__(self, *exc):
+        for logger, handlers, propagate, level in self._saved:
+            logger.handlers, logger.propagate = handlers, propagate
+            logger.setLevel(level)
+        return False
+
+
+def render_pdf(html_path: str | Path, problems: list[str] | None = None) -> Path:
+    """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans SC (a pip dependency).
+
+    Problems WeasyPrint logs go to `problems` (one line each), never to the console."""
+    with warnings.catch_warnings():
+        # WeasyPrint checks fontconfig on import and warns "Expect ugly output" on a machine without system
+        # fonts: the PDF brings its own font, so that warning is not a problem here
+        warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher
 
     html_path = Path(html_path)
     pdf_path = html_path.with_suffix(".pdf")
-    # Only inline data: URLs may load: a crawled link must never make the renderer go online.
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(pdf_path)
+    font = pdf_font_file()
+    font_url = font.resolve().as_uri()
+
+    class ReportFetcher(URLFetcher):
+        # Only inline data: URLs and the bundled font may load: a crawled link must never make the renderer
+        # go online or read a local file.
+        def fetch(self, url, headers=None):
+            if url.startswith("file:") and url.split("?")[0] != font_url:
+                raise ValueError(f"URI not allowed in the report PDF: {url}")
+            return super().fetch(url, headers)
+
+    fetcher = ReportFetcher(allowed_protocols={"data", "file"})
+    with PdfProblems() as collected, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+        fonts = FontConfiguration()
+        style = CSS(string=_pdf_stylesheet(font), font_config=fonts, url_fetcher=fetcher)
+        HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(
+            pdf_path, stylesheets=[style], font_config=fonts)
+    if problems is not None:
+        problems.extend(collected.problems)
     return pdf_path

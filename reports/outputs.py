@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from reports.html import render_pdf, write_report_html
 from reports.issue_lists import IssueLists, write_issue_lists
 from reports.report_data import ReportData, ensure_scores, load_report_data
 from reports.scores_csv import write_scores_csv
+from reports.snapshots import write_snapshots
 from scoring.profile import ScoringProfile
 from zwgk.core.store import Store
 
@@ -26,6 +28,8 @@ class Outputs:
     issues: IssueLists
     csv: list[Path]
     pdf_error: str = ""
+    pdf_problems: list[str] = field(default_factory=list)   # what the PDF renderer logged, one line per problem
+    snapshots: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def paths(self) -> list[Path]:
@@ -36,8 +40,11 @@ class Outputs:
 
 
 def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str | ScoringProfile | None = None,
-                  pdf: bool = True, top_n: int | None = None, data: ReportData | None = None) -> Outputs:
-    """Write every output of one check into out_dir; the check's scores must be stored (see ensure_scores)."""
+                  pdf: bool = True, top_n: int | None = None, data: ReportData | None = None,
+                  report_date: date | None = None) -> Outputs:
+    """Write every output of one check into out_dir; the check's scores must be stored (see ensure_scores).
+
+    `report_date` (default today) is the day the 整改时限 of the issue lists count from."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
@@ -45,8 +52,12 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
     if data is None:
         if profile is None or isinstance(profile, str):
             _, profile, _ = ensure_scores(store, check_id, profile)
-        data = load_report_data(store, check_id, profile)
+        data = load_report_data(store, check_id, profile, report_date=report_date)
     seconds["load"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    snapshots = write_snapshots(store, int(data.run["run_id"]), data.snapshots, out)
+    seconds["snapshots"] = time.perf_counter() - started
 
     started = time.perf_counter()
     html = write_report_html(data, out, **({"top_n": top_n} if top_n else {}))
@@ -60,14 +71,14 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
     csv_paths = write_scores_csv(data.scores, out)
     seconds["scores_csv"] = time.perf_counter() - started
 
-    pdf_path, pdf_error = None, ""
+    pdf_path, pdf_error, pdf_problems = None, "", []
     if pdf:
         started = time.perf_counter()
         try:
-            pdf_path = render_pdf(html)
-        except ImportError as exc:
-            pdf_error = f"未安装 WeasyPrint，未生成 PDF（pip install 'zwgk[pdf]'）：{exc}"
+            pdf_path = render_pdf(html, pdf_problems)
+        except ImportError as exc:  # a broken install: both are main dependencies of zwgk
+            pdf_error = f"未生成 PDF：缺少 WeasyPrint 或中文字体包（重新安装 zwgk：pip install zwgk）：{exc}"
         except OSError as exc:  # WeasyPrint is there but the system's pango/fontconfig libraries are not
             pdf_error = f"缺少 WeasyPrint 所需的系统库，未生成 PDF（Debian：apt-get install libpango-1.0-0 libpangoft2-1.0-0）：{exc}"
         seconds["pdf"] = time.perf_counter() - started
-    return Outputs(out, html, pdf_path, issues, csv_paths, pdf_error, seconds)
+    return Outputs(out, html, pdf_path, issues, csv_paths, pdf_error, pdf_problems, snapshots, seconds)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+import sqlite3
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +34,7 @@ class Labels:
     evidence: dict[str, str]
     values: dict[str, dict[str, str]]
     hidden: frozenset[str]
+    sentences: tuple[tuple[tuple[str, ...], str], ...] = ()   # (keys, template) for the 证据 sentence
 
 
 def _strings(value) -> bool:
@@ -46,9 +50,9 @@ def load_labels(path: str | Path = LABELS_FILE) -> Labels:
         raise ConfigError(f"{path}: cannot read labels: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level: expected a mapping with the keys evidence, values, hidden")
-    unknown = sorted(set(data) - {"evidence", "values", "hidden"})
+    unknown = sorted(set(data) - {"evidence", "values", "hidden", "sentences"})
     if unknown:
-        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: evidence, hidden, values)")
+        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: evidence, hidden, sentences, values)")
     if not _strings(data.get("evidence")):
         raise ConfigError(f"{path}: key 'evidence': expected a mapping of evidence keys to non-empty Chinese labels")
     values = data.get("values") or {}
@@ -60,8 +64,15 @@ def load_labels(path: str | Path = LABELS_FILE) -> Labels:
     hidden = data.get("hidden") or []
     if not isinstance(hidden, list) or not all(isinstance(h, str) for h in hidden):
         raise ConfigError(f"{path}: key 'hidden': expected a list of evidence keys")
+    sentences = []
+    for i, item in enumerate(data.get("sentences") or []):
+        keys = re.findall(r"\{(\w+)\}", item) if isinstance(item, str) else []
+        if not keys:
+            raise ConfigError(f"{path}: key 'sentences[{i}]': expected a phrase naming evidence keys in braces,"
+                              " e.g. 链接文字“{link_text}”")
+        sentences.append((tuple(keys), item))
     return Labels(evidence=data["evidence"], values={k: {str(a): b for a, b in t.items()} for k, t in values.items()},
-                  hidden=frozenset(hidden))
+                  hidden=frozenset(hidden), sentences=tuple(sentences))
 
 
 UNKNOWN_FAMILY = "其他问题"
@@ -91,6 +102,30 @@ def _families() -> dict[str, str]:
     return dict(FAMILIES)
 
 
+def local_basis(profile: ScoringProfile) -> dict[str, str]:
+    """A profile's own documents per rule (`local_basis: {META001: "某省…"}`), printed after the national basis."""
+    try:
+        data = yaml.safe_load(Path(profile.source).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    table = data.get("local_basis") if isinstance(data, dict) else None
+    if table is None:
+        return {}
+    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                              for k, v in table.items()):
+        raise ConfigError(f"{profile.source}: key 'local_basis': expected a mapping of rule codes to document texts")
+    try:
+        from rules.registry import get_rule
+    except ImportError:
+        return dict(table)
+    for code in table:
+        try:
+            get_rule(code)
+        except KeyError:
+            raise ConfigError(f"{profile.source}: key 'local_basis.{code}': unknown rule code (see `zwgk rules`)")
+    return {k: v.strip() for k, v in table.items()}
+
+
 def rule_text(code: str) -> RuleText:
     """The registry's entry for a code, in the words the outputs print; a placeholder for unknown codes."""
     match = re.match(r"[A-Z]+", code or "")
@@ -110,6 +145,20 @@ def rule_text(code: str) -> RuleText:
         fix_days=int(fix_days) if isinstance(fix_days, (int, float)) and fix_days == fix_days else None,
         registered=True,
     )
+
+
+_ISSUED = re.compile(r"〔(\d{4})〕|GB/T\s*\d+-(\d{4})")
+
+
+def basis_as_of(basis: str, as_of) -> str:
+    """依据 as printed for an evaluation as of a date: a cited document issued after that date is marked."""
+    day = _iso_date(as_of)
+    if not basis or day is None:
+        return basis
+    later = sorted({int(a or b) for a, b in _ISSUED.findall(basis) if int(a or b) > day.year})
+    if not later:
+        return basis
+    return basis + f"（注：所引文件有{('、'.join(map(str, later)))}年印发的，晚于评估截至日期 {day.isoformat()}，按现行规范引用，仅供参考）"
 
 
 # A message that already counts its instances ("共3处"): an aggregated finding then gets no "（共N处）" added.
@@ -162,6 +211,43 @@ def evidence_text(evidence, labels: Labels | None = None, limit: int = 300) -> s
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _parsed(evidence) -> dict:
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence) if evidence else {}
+        except ValueError:
+            return {}
+    return evidence if isinstance(evidence, dict) else {}
+
+
+def _present(value) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def evidence_sentence(evidence, labels: Labels | None = None) -> tuple[str, set[str]]:
+    """The 证据 of a finding as an evaluator writes it (页面“发文字号”一栏填写为“-”，…) and the keys it used.
+
+    Phrases come from labels.yaml `sentences`, in order; a phrase is used when every key it names is present
+    and none was used by an earlier phrase."""
+    labels = labels or load_labels()
+    ev = _parsed(evidence)
+    used: set[str] = set()
+    phrases = []
+    for keys, template in labels.sentences:
+        if any(k in used or k in labels.hidden or not _present(ev.get(k)) for k in keys):
+            continue
+        phrases.append(template.format(**{k: _evidence_value(k, ev[k], labels) for k in keys}))
+        used.update(keys)
+    return "，".join(phrases), used
+
+
+def evidence_details(evidence, labels: Labels | None = None, skip: set[str] = frozenset(), limit: int = 300) -> str:
+    """The technical details of a finding (HTTP 状态码、内容类型、尝试次数 …): every evidence key the sentence
+    did not use, as 「键：值」 pairs, for the 技术细节 column."""
+    ev = _parsed(evidence)
+    return evidence_text({k: v for k, v in ev.items() if k not in skip}, labels, limit)
+
+
 def _finding_points(findings: pd.DataFrame, sites: pd.DataFrame, profile: ScoringProfile) -> pd.Series:
     """扣分 of each finding, from the scorer's own function; blank when the scorer does not expose one."""
     from scoring import scorer
@@ -170,6 +256,35 @@ def _finding_points(findings: pd.DataFrame, sites: pd.DataFrame, profile: Scorin
         return pd.Series([float("nan")] * len(findings), index=findings.index, dtype="float64")
     points = points_of(findings, sites, profile)
     return pd.Series(list(points), index=findings.index, dtype="float64")
+
+
+def allocate_points(findings: pd.DataFrame, indicators: pd.DataFrame) -> pd.Series:
+    """扣分 (计入得分) of each finding: the site's points lost on an indicator after its cap, shared among the
+    indicator's findings in proportion to their uncapped points, in hundredths (largest remainder), so the
+    rows of a site add up exactly to its deduction total.
+
+    `findings` has site_id, indicator, points (uncapped); `indicators` is the scorer's whole-site rows."""
+    out = pd.Series(0.0, index=findings.index, dtype="float64")
+    if not len(findings) or findings["points"].isna().all():
+        return out if len(findings) else out
+    whole = indicators[(indicators["office"] == "") & indicators["assessed"]]
+    lost = {(r.site_id, r.indicator): float(r.points_lost) for r in whole.itertuples()}
+    raw = findings["points"].fillna(0.0)
+    for (site_id, indicator), index in findings.groupby(["site_id", "indicator"]).groups.items():
+        total = round(lost.get((site_id, indicator), 0.0) * 100)
+        weights = raw.loc[index]
+        weight = float(weights.sum())
+        if total <= 0 or weight <= 0:
+            continue
+        exact = weights / weight * total
+        cents = exact.apply(math.floor)
+        left = int(total - cents.sum())
+        # the hundredths left over go to the findings with the largest remainders (ties: the order found)
+        order = sorted(index, key=lambda i: (-(exact[i] - cents[i]), i))
+        for i in order[:left]:
+            cents[i] += 1
+        out.loc[index] = cents / 100
+    return out
 
 
 @dataclass
@@ -187,6 +302,15 @@ class ReportData:
     profile: ScoringProfile
     rules: dict[str, RuleText]
     labels: Labels
+    report_date: date | None = None   # 报告日期: 整改时限 count from it (default: the day the outputs are written)
+    snapshots: dict[tuple[str, str], str] = field(default_factory=dict)   # (site, url) -> snapshots/<file>.html
+    coverage: dict[str, dict] = field(default_factory=dict)   # site -> how much of it was crawled and assessed
+
+    @property
+    def deadline_start(self) -> date:
+        """The day 整改时限 count from: the report date, never before the as-of date nor before today."""
+        as_of = _iso_date(self.check.get("as_of")) or date.today()
+        return max(self.report_date or date.today(), as_of)
 
     @property
     def profile_changed(self) -> bool:
@@ -197,6 +321,119 @@ class ReportData:
         if code not in self.rules:
             self.rules[code] = rule_text(code)
         return self.rules[code]
+
+
+def _iso_date(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+COVERAGE_KEYS = ("nav_columns", "columns_discovered", "columns_assessed", "columns_not_assessed",
+                 "not_assessed_reasons", "linked_not_reached", "pages_fetched", "pages_failed", "pages_skipped",
+                 "sufficient", "reasons")
+
+
+def load_coverage(store: Store, run_id: int, check_id: int) -> dict[str, dict]:
+    """Per site: pages and columns crawled, assessed, not assessed and failed.
+
+    The check's `coverage` rows when the store has them (with the verdict on whether coverage suffices);
+    otherwise counted from the snapshot itself, with `sufficient` unknown (None)."""
+    out: dict[str, dict] = {}
+    try:
+        rows = store.db.execute("SELECT site_id, data FROM coverage WHERE check_id=?", (check_id,)).fetchall()
+    except sqlite3.OperationalError:  # a store from before coverage was recorded
+        rows = []
+    for row in rows:
+        data = _parsed(row["data"])
+        out[str(row["site_id"])] = {k: data.get(k) for k in COVERAGE_KEYS} | {"recorded": True}
+    pages = store.db.execute(
+        "SELECT site_id, SUM(CASE WHEN status < 400 AND COALESCE(error, '') = '' THEN 1 ELSE 0 END) AS ok,"
+        " SUM(CASE WHEN status IS NULL OR status >= 400 OR COALESCE(error, '') != '' THEN 1 ELSE 0 END) AS failed"
+        " FROM pages WHERE run_id=? GROUP BY site_id", (run_id,)).fetchall()
+    columns = store.db.execute(
+        "SELECT site_id, COUNT(*) AS found, SUM(CASE WHEN assessable=1 THEN 1 ELSE 0 END) AS assessed,"
+        " SUM(CASE WHEN assessable=0 THEN 1 ELSE 0 END) AS not_assessed FROM columns WHERE run_id=? GROUP BY site_id",
+        (run_id,)).fetchall()
+    counted: dict[str, dict] = {}
+    for r in pages:
+        counted.setdefault(r["site_id"], {}).update(pages_fetched=int(r["ok"] or 0), pages_failed=int(r["failed"] or 0))
+    for r in columns:
+        counted.setdefault(r["site_id"], {}).update(columns_discovered=int(r["found"] or 0),
+                                                    columns_assessed=int(r["assessed"] or 0),
+                                                    columns_not_assessed=int(r["not_assessed"] or 0))
+    for site_id, figures in counted.items():
+        entry = out.setdefault(site_id, {k: None for k in COVERAGE_KEYS} | {"recorded": False})
+        for key, value in figures.items():
+            if entry.get(key) is None:
+                entry[key] = value
+    return out
+
+
+UNITS_FILE = Path(__file__).parent / "data" / "units.yaml"
+
+
+@dataclass(frozen=True)
+class UnitLexicon:
+    """How a portal's department and township sections are recognised (reports/data/units.yaml)."""
+
+    trees: frozenset[str]
+    suffixes: tuple[str, ...]
+    not_units: frozenset[str]
+
+    def unit_in(self, path: list[str]) -> str:
+        """The unit a column path runs through ('首页>工作机构>县财政局>通知公告' -> '县财政局'), or ''."""
+        names = [" ".join(p.split()) for p in path]
+        for i, name in enumerate(names[:-1]):
+            if name in self.trees:
+                unit = names[i + 1]
+                if unit not in self.not_units and unit not in self.trees and unit.endswith(self.suffixes):
+                    return unit
+        return ""
+
+
+@lru_cache(maxsize=2)
+def load_units(path: str | Path = UNITS_FILE) -> UnitLexicon:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the unit lexicon: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level: expected a mapping with the keys trees, unit_suffixes, not_units")
+    for key in ("trees", "unit_suffixes", "not_units"):
+        value = data.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(f"{path}: key '{key}': expected a list of names")
+    unknown = sorted(set(data) - {"trees", "unit_suffixes", "not_units"})
+    if unknown:
+        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: not_units, trees, unit_suffixes)")
+    # longest suffixes first is not needed for endswith, but keeps the file's order meaningful to a reader
+    return UnitLexicon(frozenset(data["trees"]), tuple(data["unit_suffixes"]), frozenset(data["not_units"]))
+
+
+def column_units(store: Store, run_id: int, lexicon: UnitLexicon | None = None) -> dict[tuple[str, str], str]:
+    """(site, column id) -> the department or township the column belongs to, from its breadcrumb or, when the
+    crawl recorded none, from the names of its parent columns."""
+    lexicon = lexicon or load_units()
+    rows = store.db.execute("SELECT site_id, column_id, name, path, parent_id FROM columns WHERE run_id=?",
+                            (run_id,)).fetchall()
+    by_id = {(r["site_id"], r["column_id"]): r for r in rows}
+    out = {}
+    for r in rows:
+        path = [p for p in re.split(r"\s*[>＞›»]\s*", r["path"] or "") if p]
+        if not path:  # walk up the column tree (a cycle in bad data stops at the first repeat)
+            chain, seen, node = [], set(), r
+            while node is not None and node["column_id"] not in seen:
+                seen.add(node["column_id"])
+                chain.append(node["name"])
+                node = by_id.get((r["site_id"], node["parent_id"])) if node["parent_id"] else None
+            path = chain[::-1]
+        unit = lexicon.unit_in(path)
+        if unit:
+            out[(r["site_id"], r["column_id"])] = unit
+    return out
 
 
 def resolve_check(store: Store, run_id: int | None, check_id: int | None) -> int:
@@ -240,7 +477,7 @@ def ensure_scores(store: Store, check_id: int, profile: str | None) -> tuple[Sco
 
 
 def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile = "gov2019",
-                     scores: ScoreResult | None = None) -> ReportData:
+                     scores: ScoreResult | None = None, report_date: date | None = None) -> ReportData:
     """Everything the outputs need for one check; scores are the stored ones (StoreError when none)."""
     profile = profile if isinstance(profile, ScoringProfile) else load_profile(profile)
     if scores is None:
@@ -256,23 +493,131 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
     site_office = dict(zip(sites["site_id"], sites["office"]))
     site_name = dict(zip(sites["site_id"], sites["name"]))
     if len(findings):
-        # A finding without an office belongs to the site's 主办单位 (the scorer counts it the same way).
+        # A finding without an office belongs to the site's 主办单位 (the scorer counts it the same way) ...
         blank = findings["office"].fillna("") == ""
         findings.loc[blank, "office"] = findings.loc[blank, "site_id"].map(site_office).fillna("")
+        # ... unless its column sits in the portal's section of a department or township: that unit answers for it
+        # (a column whose office the site profile names keeps that office)
+        units = column_units(store, int(run["run_id"]))
+        unit = [units.get((s, c), "") for s, c in zip(findings["site_id"], findings["column_id"].fillna(""))]
+        routed = pd.Series(unit, index=findings.index).ne("") & (findings["office"] == findings["site_id"].map(site_office))
+        findings["site_office"] = findings["site_id"].map(site_office).fillna("")
+        findings.loc[routed, "office"] = pd.Series(unit, index=findings.index)[routed]
+        findings["routed"] = routed
+        # the parent column of each finding's column: column notices that deduct nothing are listed under it
+        parents = dict(((r["site_id"], r["column_id"]), r["parent"]) for r in store.db.execute(
+            "SELECT c.site_id, c.column_id, COALESCE(p.name, '') AS parent FROM columns c LEFT JOIN columns p"
+            " ON p.run_id=c.run_id AND p.site_id=c.site_id AND p.column_id=c.parent_id AND c.parent_id != ''"
+            " WHERE c.run_id=?", (run["run_id"],)))
+        findings["column_parent"] = [parents.get((s, c), "") for s, c in zip(findings["site_id"],
+                                                                           findings["column_id"].fillna(""))]
         findings["site_name"] = findings["site_id"].map(site_name).fillna(findings["site_id"])
         # 扣分 per finding from the scorer, under the profile the stored scores were made with (left blank when
         # the profile file has changed since: the figures would not match the report's scores)
         findings["points"] = (_finding_points(findings, score_sites, profile) if profile.hash == scores.profile_hash
                               else float("nan"))
         findings["severity_rank"] = findings["severity"].map(SEVERITY_ORDER).fillna(9).astype(int)
+        findings["counted"] = (allocate_points(findings, scores.indicators) if profile.hash == scores.profile_hash
+                               else float("nan"))
+        findings["review"] = findings["confidence"] == "review"
     else:
-        findings = findings.assign(site_name="", points=pd.Series(dtype="float64"),
+        findings = findings.assign(site_name="", site_office="", routed=pd.Series(dtype="bool"), column_parent="",
+                                   points=pd.Series(dtype="float64"),
+                                   counted=pd.Series(dtype="float64"), review=pd.Series(dtype="bool"),
                                    severity_rank=pd.Series(dtype="int64"))
+    # columns the crawl could not assess, with the name of the column above each (they are listed under it)
     columns = pd.read_sql_query(
-        "SELECT site_id, column_id, name, url, cls, office, reason FROM columns"
-        " WHERE run_id=? AND assessable=0 ORDER BY site_id, name", store.db, params=(run["run_id"],))
+        "SELECT c.site_id, c.column_id, c.name, c.url, c.cls, c.office, c.reason, c.path,"
+        " COALESCE(p.name, '') AS parent FROM columns c LEFT JOIN columns p ON p.run_id=c.run_id"
+        " AND p.site_id=c.site_id AND p.column_id=c.parent_id AND c.parent_id != ''"
+        " WHERE c.run_id=? AND c.assessable=0 ORDER BY c.site_id, parent, c.name", store.db, params=(run["run_id"],))
     codes = sorted(set(json.loads(check.get("rule_codes") or "[]")) | set(findings["code"]))
     rules = {code: rule_text(code) for code in codes}
+    for code, text in local_basis(profile).items():  # the profile's own documents come after the national norms
+        if code in rules:
+            base = rules[code].basis
+            rules[code] = replace(rules[code], basis=f"{base}；本地依据：{text}" if base else f"本地依据：{text}")
+    from reports.snapshots import snapshot_names
+    pages = set(zip(findings["site_id"], findings["url"].fillna(""))) | set(zip(findings["site_id"],
+                                                                            findings["parent_url"].fillna("")))
+    for site_id, evidence in zip(findings["site_id"], findings["evidence"]):
+        listed = _parsed(evidence).get("pages")
+        if isinstance(listed, list):
+            pages |= {(site_id, str(p)) for p in listed[:3]}
     return ReportData(store_path=Path(store.path), run=run, check=dict(check), sites=sites, findings=findings,
                       outcomes=outcomes, unassessable_columns=columns, scores=scores, profile=profile,
-                      rules=rules, labels=labels)
+                      rules=rules, labels=labels, report_date=report_date,
+                      snapshots=snapshot_names(store, int(run["run_id"]), pages),
+                      coverage=load_coverage(store, int(run["run_id"]), check_id))
+
+
+# What a row of the issue lists and the report's problem tables is: one page (or one broken target, or one
+# column) and one problem type. A page missing six 要素 is one row; a template link broken on 55 pages is one
+# row (the rules merge it by target) that says on how many pages it appears.
+ROW_KEYS = ["site_id", "office", "code", "_target"]
+
+
+def _joined(values) -> str:
+    return "；".join(dict.fromkeys(v for v in values if v))
+
+
+def _grouped_by_parent(code: str) -> bool:
+    """Column notices that deduct nothing (栏目无法评估 …) are one row per parent column, not one per column."""
+    try:
+        from rules.registry import get_rule
+        rule = get_rule(code)
+    except (ImportError, KeyError):
+        return False
+    return rule.scope == "column" and rule.severity == "warn"
+
+
+def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings grouped into the rows a person works through (see ROW_KEYS), in the order first found.
+
+    Columns: site_id, site_name, office, code, indicator, severity, severity_rank, confidence, review,
+    column_name, url, parent_url, title, message (the findings' messages joined), evidences (their evidence
+    dicts), findings (how many findings the row joins), count (instances), pages (pages the target appears
+    on), examples (up to three of those pages), points (uncapped), counted (计入得分), seq, as_of."""
+    columns = ["site_id", "site_name", "office", "site_office", "routed", "code", "indicator", "severity", "severity_rank", "confidence",
+               "review", "column_name", "url", "parent_url", "title", "message", "evidences", "findings", "count",
+               "pages", "examples", "points", "counted", "seq", "as_of"]
+    if not len(findings):
+        return pd.DataFrame(columns=columns)
+    f = findings.copy()
+    by_parent = {c: _grouped_by_parent(c) for c in f["code"].unique()}
+    parent = f["column_parent"].fillna("") if "column_parent" in f else pd.Series("", index=f.index)
+    reason = [str(_parsed(e).get("reason") or "") for e in f["evidence"]]
+    f["_target"] = [f"^{p}|{r}" if by_parent[c] else (u if u else f"#{q}")
+                    for c, p, r, u, q in zip(f["code"], parent, reason, f["url"].fillna(""), f["seq"])]
+    f["_evidence"] = f["evidence"].map(_parsed)
+    f["_pages"] = [int(e.get("occurrences") or 1) for e in f["_evidence"]]
+    f["_examples"] = [[str(x) for x in e["pages"]] if isinstance(e.get("pages"), list) else ([p] if p else [])
+                      for e, p in zip(f["_evidence"], f["parent_url"].fillna(""))]
+    rows = []
+    for _, g in f.groupby(ROW_KEYS, sort=False):
+        first = g.iloc[0]
+        messages = [counted_message(m, int(c)) for m, c in zip(g["message"].fillna(""), g["count"])]
+        if first["_target"].startswith("^") and len(g) > 1:
+            names = list(dict.fromkeys(g["column_name"].fillna("")))
+            parent_name = first["_target"][1:].split("|", 1)[0] or "一级栏目"
+            shown = "、".join(f"“{n}”" for n in names[:12]) + (f"等{len(names)}个" if len(names) > 12 else "")
+            messages = [f"“{parent_name}”下{len(names)}个栏目：{shown}。例：{messages[0]}"]
+        examples = list(dict.fromkeys(p for ex in g["_examples"] for p in ex))
+        confirmed = g[g["confidence"] == "confirmed"]
+        rows.append(dict(
+            site_id=first["site_id"], site_name=first["site_name"], office=first["office"],
+            site_office=first.get("site_office", first["office"]), routed=bool(g["routed"].any()) if "routed" in g
+            else False, code=first["code"],
+            indicator=first["indicator"], severity=g.loc[g["severity_rank"].idxmin(), "severity"],
+            severity_rank=int(g["severity_rank"].min()),
+            confidence="confirmed" if len(confirmed) else first["confidence"], review=bool(g["review"].all()),
+            column_name=(first["_target"][1:].split("|", 1)[0] if first["_target"].startswith("^") and len(g) > 1
+                         else _joined(g["column_name"].fillna(""))), url=first["url"] or "",
+            parent_url=first["parent_url"] or "", title=first["title"] or "", message=_joined(messages),
+            evidences=list(g["_evidence"]), findings=len(g), count=int(g["count"].sum()),
+            pages=max(int(g["_pages"].max()), len(examples)), examples=examples[:3],
+            points=float(g["points"].sum()) if g["points"].notna().any() else math.nan,
+            counted=float(g["counted"].sum()) if g["counted"].notna().any() else math.nan,
+            seq=int(g["seq"].min()), as_of=first["as_of"],
+        ))
+    return pd.DataFrame(rows, columns=columns)

@@ -72,24 +72,29 @@ _MULTIMEDIA = "发布解读.多媒体解读"
 _LINKS = "功能设计.链接可用性"
 _COLUMNS = "发布解读.栏目更新"
 _CATALOG = "发布解读.目录完整性"
-_SEED002 = "汕尾市政务服务数据管理局2023年政务公开工作要点分工方案（规范性文件要素）；RULEBOOK §5"
-_GBT9704 = "GB/T 9704-2012《党政机关公文格式》7.2.4 发文字号；RULEBOOK §5"
-_REPEAL = "《国务院办公厅关于印发政府网站发展指引的通知》（国办发〔2017〕47号）：修改、废止、失效的文件应在原页面标注；RULEBOOK §5"
-_INDEX = "政府信息公开目录编制规范（索引号由机构代码、年份、流水号组成，一事一号）；RULEBOOK §5"
-_MEDIA_BASIS = ("梁平区2021年政务公开任务清单：图片、动漫、音视频等解读材料“能够正确显示、播放，不得出现无法打开等现象”；"
-                "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》多媒体解读；RULEBOOK §6")
-_LINK_BASIS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“链接可用性”；RULEBOOK §3、§6"
+# 依据: national norms that bind every office, with the clause. No internal document and no one city's work plan
+# is cited here (those are local practice); a scoring profile may add a province's or city's own documents.
+_FIELDS = ("《国务院办公厅关于加强行政规范性文件制定和监督管理工作的通知》（国办发〔2018〕37号）（规范性文件统一登记、"
+           "统一编号、统一印发并及时公开）；《政府网站发展指引》（国办发〔2017〕47号）“信息发布”：文件资料应规范发布、"
+           "准确分类。要素项目为通行做法，全国未统一规定必备要素清单")
+_GBT9704 = "GB/T 9704-2012《党政机关公文格式》7.2.5 发文字号（年份标全称，用六角括号〔〕括入；序号不编虚位、不加“第”字）"
+_REPEAL = "《政府网站发展指引》（国办发〔2017〕47号）“信息发布”：文件修改、废止、失效的，应在原文件页面作出明确标注"
+_INDEX = "《政府信息公开目录系统实施指引（试行）》（国办秘函〔2009〕6号）：索引号唯一标识一条政府信息"
+_MEDIA_BASIS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“解读回应”（图解、音视频等多媒体解读应能正常打开）"
+_LINK_BASIS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“链接可用性”（含图片、附件、外部链接）"
 _VETO_BASIS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决"
-_CAT_BASIS = ("国办公开办函〔2019〕61号（政府信息公开专栏）；梁平区2021年政务公开任务清单（公开路径）；"
-              "内江市2023年政务公开工作要点（标准目录与网站内容一致，防止“两张皮”）；RULEBOOK §7")
+_DOUBT = "（超时、服务器错误为疑似，待复核，不扣分）"
+_CENSUS = "《国务院办公厅关于开展第一次全国政府网站普查的通知》（国办发〔2015〕15号）评分表"
+_CAT_BASIS = ("《政府信息公开条例》第十九条、第二十条（主动公开的内容）；国办公开办函〔2019〕61号"
+              "（政府信息公开专栏的设置与公开路径）")
 
 RULES: tuple[Rule, ...] = (
     # ---- META: 信息公开要素 -------------------------------------------------------------------
-    _page("META001", "missing-required-field", "信息公开要素缺失", "deduct", _ELEMENTS, _SEED002,
+    _page("META001", "missing-required-field", "信息公开要素缺失", "deduct", _ELEMENTS, _FIELDS,
           "在信息公开要素区补齐缺少的要素（规范性文件：标题、文号、发布机构、索引号、主题分类、成文日期、发布日期、有效性）。",
           10, meta.check_missing_required_field),
     _page("META002", "placeholder-field-value", "信息公开要素为空", "deduct", _ELEMENTS,
-          "RULEBOOK §5（以“无”“-”或空值占位视同缺失）；" + _SEED002,
+          _FIELDS + "（以“-”或空值占位视同缺失）",
           "按原文填写该要素的实际内容；文件确无文号的，文号一栏应明确填写“无”。", 10,
           meta.check_placeholder_field_value),
     _page("META003", "malformed-document-number", "文号格式不规范", "deduct", _ELEMENTS, _GBT9704,
@@ -98,10 +103,10 @@ RULES: tuple[Rule, ...] = (
     _page("META004", "document-number-spacing", "文号含多余空格", "warn", _ELEMENTS, _GBT9704,
           "删除文号中的空格。", 15, meta.check_document_number_spacing),
     _page("META005", "written-after-published", "成文日期晚于发布日期", "deduct", _ELEMENTS,
-          "《政府信息公开条例》第二十六条；RULEBOOK §5（成文日期不应晚于发布日期）",
+          "《政府信息公开条例》第二十六条（信息自形成之日起公开，成文日期不应晚于发布日期）",
           "核对原文，更正成文日期或发布日期。", 10, meta.check_written_after_published),
     _page("META006", "published-in-future", "发布日期晚于检查日期", "deduct", _ELEMENTS,
-          "RULEBOOK §5（发布日期不得晚于当前日期）；国办秘函〔2019〕19号 严重错误（伪造发稿日期）",
+          _VETO_BASIS + "“安全、泄密事故等严重问题”第（5）项（伪造发稿日期）",
           "核对并更正发布日期，不得预填或篡改发稿日期。", 5, meta.check_published_in_future),
     _site("META007", "duplicate-index-number", "索引号重复", "deduct", _ELEMENTS, "page", _INDEX,
           "为重复的信息重新编制唯一的索引号。", 10, meta.check_duplicate_index_number),
@@ -112,7 +117,7 @@ RULES: tuple[Rule, ...] = (
     _page("META010", "still-valid-after-repeal", "已废止文件仍标注有效", "deduct", _ELEMENTS, _REPEAL,
           "在原文件页面将有效性改为“废止”或“失效”，并注明废止、失效日期。", 5, meta.check_still_valid_after_repeal),
     _page("META011", "legacy-document-number-format", "旧文号格式不规范", "warn", _ELEMENTS,
-          "GB/T 9704-2012《党政机关公文格式》7.2.4（2012年7月1日起施行，此前文件参照执行）；RULEBOOK §5",
+          "GB/T 9704-2012《党政机关公文格式》7.2.5（2012年7月1日起实施，此前的文件参照执行）",
           "维护页面时按现行格式更正文号（年份用六角括号〔〕括入）。", 30, meta.check_legacy_document_number),
     # ---- MEDIA: 图片、音视频、播放器、附件 -------------------------------------------------------------
     _page("MEDIA001", "broken-image", "图片无法打开", "deduct", _MULTIMEDIA, _MEDIA_BASIS,
@@ -122,62 +127,62 @@ RULES: tuple[Rule, ...] = (
     _page("MEDIA003", "broken-embedded-player", "嵌入播放器无法打开", "deduct", _MULTIMEDIA, _MEDIA_BASIS,
           "修复或更换嵌入的播放器地址。", 5, media.check_broken_embedded_player),
     _page("MEDIA004", "media-wrong-content-type", "多媒体返回错误页面", "deduct", _MULTIMEDIA,
-          "RULEBOOK §6（以网页错误页代替图片、音视频文件视为无法打开）；" + _MEDIA_BASIS,
+          _MEDIA_BASIS + "（返回网页错误页而不是文件，视为无法打开）",
           "检查文件是否已被删除或需要登录，恢复文件或更正地址。", 5, media.check_media_wrong_content_type),
     _page("MEDIA005", "empty-media-file", "多媒体文件为空", "deduct", _MULTIMEDIA,
-          "RULEBOOK §6（空文件视为无法打开）；" + _MEDIA_BASIS,
+          _MEDIA_BASIS + "（空文件视为无法打开）",
           "重新上传完整的文件。", 5, media.check_empty_media_file),
     _page("MEDIA006", "empty-media-source", "多媒体地址为空", "deduct", _MULTIMEDIA,
-          "RULEBOOK §6（src 为空的图片、音视频无法显示、播放）；" + _MEDIA_BASIS,
+          _MEDIA_BASIS + "（地址为空的图片、音视频无法显示、播放）",
           "补充图片或音视频文件地址，或删除空的元素。", 5, media.check_empty_media_source),
     _page("MEDIA007", "unplayable-media-format", "音视频格式无法播放", "deduct", _MULTIMEDIA,
-          "RULEBOOK §6（Flash 等浏览器已不支持的格式视为无法播放）；" + _MEDIA_BASIS,
+          _MEDIA_BASIS + "（Flash 等浏览器已不支持的格式视为无法播放）",
           "将 Flash（.swf/.flv）音视频转为 MP4 等通用格式，用 HTML5 <video> 播放。", 15,
           media.check_unplayable_media_format),
     _page("MEDIA008", "broken-attachment", "附件无法下载", "deduct", _LINKS,
-          "RULEBOOK §3（图片、附件、外部链接均计入链接可用性）、§6；" + _LINK_BASIS,
+          _LINK_BASIS,
           "重新上传附件或更正附件地址，确保可以正常下载。", 5, media.check_broken_attachment),
     _page("MEDIA009", "suspected-broken-media", "多媒体疑似无法打开", "warn", _MULTIMEDIA,
-          "RULEBOOK §6（超时和 5xx 为疑似，需复核）", "复核该资源是否可以正常访问，如确有问题及时修复。", 5,
+          _MEDIA_BASIS + _DOUBT, "复核该资源是否可以正常访问，如确有问题及时修复。", 5,
           media.check_suspected_broken_media),
     # ---- STALE: 首页与栏目更新 -------------------------------------------------------------------
     _site("STALE001", "homepage-not-updated", "首页不更新", "veto", "否决.首页不更新", "site",
-          _VETO_BASIS + "“首页不更新”（2周）；RULEBOOK §2",
+          _VETO_BASIS + "“首页不更新”（监测时间点前2周内首页无信息更新）",
           "立即更新首页信息，建立值班读网和信息更新机制。", 3, stale.check_homepage_not_updated),
     _site("STALE002", "homepage-few-updates", "首页更新量不足", "deduct", "发布解读.首页更新量", "site",
-          "国办秘函〔2019〕19号 扣分指标“首页栏目信息更新量”（2周内少于10条）；RULEBOOK §3",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“首页栏目信息更新量”；" + _CENSUS + "（2周内少于10条）",
           "加大首页动态、通知公告等栏目的信息更新频次，保证每2周新增信息不少于10条。", 14,
           stale.check_homepage_few_updates),
     _site("STALE003", "column-not-updated", "栏目不更新", "deduct", _COLUMNS, "column",
-          "国办秘函〔2019〕19号 扣分指标“栏目更新”（动态要闻2周、通知公告/政策文件6个月、人事/规划计划1年）；RULEBOOK §3、§4",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“栏目更新”（动态要闻2周、通知公告/政策文件6个月、人事/规划计划1年）",
           "及时更新栏目信息；确无信息可发布的栏目应整合或关停，信息应标注发布日期。", 7,
           stale.check_column_not_updated),
     _site("STALE004", "blank-column", "空白栏目", "deduct", _COLUMNS, "column",
-          _VETO_BASIS + "“栏目不更新”（空白栏目）；RULEBOOK §2、§4",
+          _VETO_BASIS + "“栏目不更新”（空白栏目）",
           "为栏目补充内容，或关停、整合该栏目。", 7, stale.check_blank_column),
     _site("STALE005", "empty-catalog-column-without-note", "信息公开目录栏目为空且无说明", "deduct", _COLUMNS,
-          "column", "RULEBOOK §4（信息公开目录子栏目为空须有备注说明）；" + _VETO_BASIS + "（空白栏目）",
+          "column", _CENSUS + "（信息公开目录子栏目确无信息的须有备注说明）；" + _VETO_BASIS + "“栏目不更新”（空白栏目）",
           "发布应公开的信息；确无此类信息的，在栏目中发布备注说明（如“本栏目暂无信息，原因：…”）。", 7,
           stale.check_empty_catalog_column_without_note),
     _site("STALE006", "veto-stale-news-and-notices", "栏目不更新（动态要闻与通知公告/政策文件）", "veto",
-          "否决.栏目不更新", "site", _VETO_BASIS + "“栏目不更新”第（1）项；RULEBOOK §2",
+          "否决.栏目不更新", "site", _VETO_BASIS + "“栏目不更新”第（1）项",
           "立即更新所列栏目；确无更新需要的栏目予以整合或关停。", 3, stale.check_veto_stale_news_and_notices),
     _site("STALE007", "veto-stale-columns", "栏目不更新（应更新未更新栏目）", "veto", "否决.栏目不更新", "site",
-          _VETO_BASIS + "“栏目不更新”第（2）项；RULEBOOK §2",
+          _VETO_BASIS + "“栏目不更新”第（2）项",
           "立即更新所列栏目；确无更新需要的栏目予以整合或关停。", 3, stale.check_veto_stale_columns),
     _site("STALE008", "veto-blank-columns", "栏目不更新（空白栏目）", "veto", "否决.栏目不更新", "site",
-          _VETO_BASIS + "“栏目不更新”第（3）项；RULEBOOK §2",
+          _VETO_BASIS + "“栏目不更新”第（3）项",
           "为所列空白栏目补充内容，或关停、整合；信息公开目录子栏目确无信息的须发布备注说明。", 3,
           stale.check_veto_blank_columns),
     _site("STALE009", "stale-columns-early-warning", "栏目不更新预警", "warn", "否决.栏目不更新", "site",
-          "RULEBOOK §1（预警：空白栏目2–3个、不更新栏目6个，第三方检查通行做法）",
+          "预警，不扣分：接近" + _VETO_BASIS + "“栏目不更新”的否决线（第三方检查通行做法）",
           "尽快更新所列栏目，避免触发单项否决。", 7, stale.check_early_warning),
     _site("STALE010", "column-not-assessable", "栏目无法评估", "warn", _COLUMNS, "column",
-          "RULEBOOK §4（JavaScript 渲染的列表不视为空白，应说明无法评估）",
+          "说明事项，不扣分：栏目列表由脚本生成，不视为空白栏目，也无法判断是否更新；《政府网站发展指引》（国办发〔2017〕47号）要求信息便于检索、查阅",
           "人工核查该栏目；栏目列表应能在不执行脚本时显示，便于检索和检查。", 15,
           stale.check_column_not_assessable),
     _site("STALE011", "homepage-update-early-warning", "首页更新预警", "warn", "否决.首页不更新", "site",
-          "RULEBOOK §1（预警：首页10天未更新，第三方检查通行做法）",
+          "预警，不扣分：接近" + _VETO_BASIS + "“首页不更新”的否决线（第三方检查通行做法）",
           "尽快更新首页信息，避免触发单项否决。", 3, stale.check_homepage_early_warning),
     # ---- CAT: 公开目录 -------------------------------------------------------------------------
     _site("CAT001", "catalog-item-missing", "公开事项缺失", "deduct", _CATALOG, "site", _CAT_BASIS,
@@ -185,18 +190,18 @@ RULES: tuple[Rule, ...] = (
     _site("CAT002", "catalog-item-empty", "公开事项无内容", "deduct", _CATALOG, "column", _CAT_BASIS,
           "在该栏目发布应公开的信息；本单位不涉及的，发布“未涉及”说明或备注说明。", 15, cat.check_catalog_item_empty),
     _site("CAT003", "catalog-item-overdue", "公开事项未按时限更新", "deduct", _CATALOG, "column",
-          "《政府信息公开条例》第五十条（年度报告时限）；公开目录所列公开时限；" + _CAT_BASIS,
+          "《政府信息公开条例》第二十六条（20个工作日内公开）、第四十九条（年度报告于每年1月31日前公布）；" + _CAT_BASIS,
           "按公开时限发布本期信息。", 10, cat.check_catalog_item_overdue),
     _page("CAT004", "catalog-item-published-late", "信息公开不及时", "warn", _CATALOG,
-          "《政府信息公开条例》第二十六条（自形成或者变更之日起20个工作日内公开）；公开目录所列公开时限；RULEBOOK §5",
+          "《政府信息公开条例》第二十六条（自形成或者变更之日起20个工作日内公开）；公开目录所列公开时限",
           "信息形成后应在公开时限内发布；核对成文日期、发布日期是否填写正确。", 30,
           cat.check_catalog_item_published_late, prepare=cat.catalog_matches),
     # ---- LINK: 链接 ---------------------------------------------------------------------------
-    _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页每个扣1分）",
+    _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页不可用链接）",
           "修复或删除首页上的错误链接。", 3, link.check_dead_link_on_homepage),
-    _page("LINK002", "dead-link-on-page", "页面链接不可用", "deduct", _LINKS, _LINK_BASIS + "（其他页面每个扣0.1分）",
+    _page("LINK002", "dead-link-on-page", "页面链接不可用", "deduct", _LINKS, _LINK_BASIS + "（其他页面不可用链接）",
           "修复或删除页面上的错误链接。", 7, link.check_dead_link_on_page),
-    _page("LINK003", "suspected-dead-link", "链接疑似不可用", "warn", _LINKS, "RULEBOOK §6（超时和 5xx 为疑似，需复核）",
+    _page("LINK003", "suspected-dead-link", "链接疑似不可用", "warn", _LINKS, _LINK_BASIS + _DOUBT,
           "复核该链接是否可以正常访问，如确有问题及时修复。", 7, link.check_suspected_dead_link),
 )
 

@@ -136,8 +136,9 @@ class ScoringProfile:
         return ind.per_finding if ind is not None else None
 
 
+# local_basis (rule code -> a province's or city's own documents) is read by the reports, not by the scorer
 _TOP_KEYS = {"name", "title", "basis", "total_points", "pass_line", "bonus", "grades", "veto_grade", "ungraded",
-             "suspected", "veto", "groups", "deductions", "exemptions", "early_warnings"}
+             "suspected", "veto", "groups", "deductions", "exemptions", "early_warnings", "local_basis"}
 _REQUIRED = ("name", "total_points", "pass_line", "grades", "veto", "groups")
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from report_samples import AS_OF, DEPT_A, PORTAL, TRAVERSAL_OFFICE, build_workspace
-from reports.issue_lists import ISSUE_HEADERS, deadline_text, issue_frame, write_issue_lists
-from reports.report_data import load_report_data
+from report_samples import AS_OF, DEPT_A, FINANCE, PORTAL, TRAVERSAL_OFFICE, build_workspace
+from openpyxl.utils import get_column_letter
+
+from reports.issue_lists import (ISSUE_HEADERS, REMEDY_STATES, REVIEW_SHEET, SUMMARY_SHEET, deadline_text,
+                                 issue_frame, write_issue_lists)
+from reports.report_data import basis_as_of, load_report_data
 from rules.registry import get_rule
 
 
@@ -25,9 +29,9 @@ def lists(tmp_path_factory):
         store.close()
 
 
-def _rows(path: Path) -> tuple[list[str], list[dict], object]:
+def _rows(path: Path, sheet: str = "问题清单") -> tuple[list[str], list[dict], object]:
     wb = openpyxl.load_workbook(path)
-    ws = wb["问题清单"]
+    ws = wb[sheet]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, (c for c in row))) for row in ws.iter_rows(min_row=2)]
     return header, rows, ws
@@ -36,7 +40,7 @@ def _rows(path: Path) -> tuple[list[str], list[dict], object]:
 def test_one_workbook_and_csv_per_office(lists):
     data, result = lists
     offices = {o.office for o in result.offices}
-    assert offices == {"某市人民政府办公室", TRAVERSAL_OFFICE, DEPT_A}
+    assert offices == {"某市人民政府办公室", TRAVERSAL_OFFICE, DEPT_A, FINANCE}
     for office in result.offices:
         assert office.xlsx.exists() and office.csv.exists()
         assert office.xlsx.parent == result.index.parent  # nothing escaped the issues folder
@@ -53,7 +57,7 @@ def test_workbook_layout(lists):
     header, rows, ws = _rows(portal.xlsx)
     assert tuple(header) == ISSUE_HEADERS
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:Q{len(rows) + 1}"
+    assert ws.auto_filter.ref == f"A1:{get_column_letter(len(ISSUE_HEADERS))}{len(rows) + 1}"
     assert ws.column_dimensions["H"].width >= 40  # 问题描述 is readable
     assert ws.column_dimensions["A"].width <= 8
     assert rows[0]["问题描述"].alignment.wrap_text
@@ -69,16 +73,22 @@ def test_rows_sorted_by_severity_with_registry_texts(lists):
     rank = {"否决": 0, "扣分": 1, "预警": 2}
     assert severities == sorted(severities, key=lambda s: rank[s[:2]])
     assert severities[-1] == "预警（疑似）"
-    link = next(r for r in rows if "HTTP 404" in r["问题描述"].value)
+    link = next(r for r in rows if "首页链接无法访问" in r["问题描述"].value)
     rule = get_rule("LINK001")
     assert link["问题类型"].value == rule.title
-    assert link["依据"].value == rule.basis
+    assert link["依据"].value == basis_as_of(rule.basis, AS_OF) and rule.basis in link["依据"].value
     assert link["整改建议"].value == rule.advice
-    assert link["整改时限"].value == deadline_text(AS_OF, rule.fix_days) == f"{rule.fix_days}日内（2025-07-03前）"
+    # 整改时限 count from the report date (today here), never from the as-of date that lies in the past
+    assert link["整改时限"].value == deadline_text(date.today(), rule.fix_days)
+    due = date.fromisoformat(link["整改时限"].value.split("（")[1][:10])
+    assert due > date.today()
     assert link["问题描述"].value.endswith("（共3处）")
+    assert link["问题数（处）"].value == 3
     assert link["发现时间"].value == AS_OF
     assert link["网站"].value == PORTAL
-    assert "HTTP状态码：404" in link["证据"].value
+    # evidence in a sentence; technical details apart
+    assert link["证据"].value == "链接文字“@领导信箱”"
+    assert link["技术细节"].value == "HTTP状态码：404"
     assert link["指标"].value == "功能设计.链接可用性"
 
 
@@ -88,7 +98,7 @@ def test_urls_are_clickable_only_when_http(lists):
     _, rows, _ = _rows(portal.xlsx)
     web = next(r for r in rows if r["页面URL"].value == "http://127.0.0.1:9/portal/broken.html")
     assert web["页面URL"].hyperlink.target == "http://127.0.0.1:9/portal/broken.html"
-    assert web["父页面URL"].hyperlink.target == "http://127.0.0.1:9/portal/"
+    assert web["所在页面"].value == "http://127.0.0.1:9/portal/"
     script = next(r for r in rows if r["页面URL"].value == "javascript:alert(1)")
     assert script["页面URL"].hyperlink is None
 
@@ -96,14 +106,73 @@ def test_urls_are_clickable_only_when_http(lists):
 def test_points_come_from_the_scorer(lists):
     data, result = lists
     frame = issue_frame(data)
-    from scoring import scorer
-    if hasattr(scorer, "finding_points"):
-        link = frame[frame["问题描述"].str.contains("HTTP 404")].iloc[0]
-        assert link["扣分"] == pytest.approx(3.0)  # LINK001: 1 point per homepage link, 3 links
-        veto = frame[frame["严重程度"] == "否决"].iloc[0]
-        assert veto["扣分"] == 0
-    else:  # the report never computes points itself: without the scorer's figure the cell stays blank
-        assert frame["扣分"].isna().all()
+    link = frame[frame["问题描述"].str.contains("首页链接无法访问")].iloc[0]
+    assert link["扣分（封顶前）"] == pytest.approx(3.0)  # LINK001: 1 point per homepage link, 3 links
+    assert link["计入扣分"] == pytest.approx(3.0)     # 链接可用性 is not capped
+    veto = frame[frame["严重程度"] == "否决"].iloc[0]
+    assert veto["扣分（封顶前）"] == 0 and veto["计入扣分"] == 0
+    # 多媒体解读 (5 points) is capped: the banner image counted 10 times brings 10 points before the cap, 5 after
+    banner = frame[frame["问题描述"].str.contains("图片无法打开")].iloc[0]
+    assert banner["扣分（封顶前）"] == pytest.approx(10.0) and banner["计入扣分"] == pytest.approx(5.0)
+    assert banner["出现页面数"] == 10 and "等10个页面" in banner["所在页面"]
+
+
+def test_one_row_per_page_and_problem_type(lists):
+    data, result = lists
+    office = next(o for o in result.offices if o.office == TRAVERSAL_OFFICE)
+    _, rows, _ = _rows(office.xlsx)
+    page = [r for r in rows if r["页面URL"].value == "http://127.0.0.1:9/portal/zcwj/1.html"]
+    assert len(page) == 1, "two missing 要素 of one page are one row"
+    assert "缺少文号" in page[0]["问题描述"].value and "缺少发布机构" in page[0]["问题描述"].value
+    assert page[0]["问题数（处）"].value == 2 and page[0]["扣分（封顶前）"].value == pytest.approx(1.0)
+    assert len(data.findings) > sum(len(_rows(o.xlsx)[1]) for o in result.offices)
+
+
+def test_review_rows_are_listed_apart_and_never_deducted(lists):
+    _, result = lists
+    office = next(o for o in result.offices if o.office == TRAVERSAL_OFFICE)
+    _, rows, _ = _rows(office.xlsx)
+    assert not any("疑似缺少索引号" in r["问题描述"].value for r in rows)
+    header, review, _ = _rows(office.xlsx, REVIEW_SHEET)
+    assert tuple(header) == ISSUE_HEADERS
+    assert [r["问题描述"].value for r in review] == ["疑似缺少索引号（要素区格式未能识别）"]
+    assert review[0]["严重程度"].value == "扣分（待人工复核）"
+    assert review[0]["计入扣分"].value is None and review[0]["扣分（封顶前）"].value is None
+    assert office.csv.with_name(office.csv.stem + "-" + REVIEW_SHEET + ".csv").exists()
+
+
+def test_office_answer_columns_drop_down_and_print_setup(lists):
+    _, result = lists
+    for office in result.offices:
+        header, rows, ws = _rows(office.xlsx)
+        for name in ("整改情况", "整改责任人", "完成时间", "备注"):
+            assert name in header and all(r[name].value is None for r in rows)
+        column = get_column_letter(header.index("整改情况") + 1)
+        lists_ = [v for v in ws.data_validations.dataValidation if v.type == "list"]
+        assert len(lists_) == 1
+        last = max(2, len(rows) + 1)
+        assert str(lists_[0].sqref) == (f"{column}2" if last == 2 else f"{column}2:{column}{last}")
+        assert lists_[0].formula1 == '"' + ",".join(REMEDY_STATES) + '"'
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0
+        assert ws.page_setup.paperSize == 9
+
+
+def test_summary_sheet_by_problem_type(lists):
+    _, result = lists
+    portal = next(o for o in result.offices if o.office == "某市人民政府办公室")
+    _, rows, _ = _rows(portal.xlsx)
+    wb = openpyxl.load_workbook(portal.xlsx)
+    table = [[c.value for c in r] for r in wb[SUMMARY_SHEET].iter_rows()]
+    assert table[0][:6] == ["问题类型", "严重程度", "问题行数", "问题数（处）", "扣分（封顶前）", "计入扣分"]
+    total = next(r for r in table if r[0] == "合计")
+    assert total[2] == len(rows)
+    assert total[5] == pytest.approx(sum(r["计入扣分"].value or 0 for r in rows))
+    # the capped indicator and how its points were shared
+    cap = next(r for r in table if r[1] == "多媒体解读")
+    assert cap[2:6] == [5, 10, 5, "0.5000"]
 
 
 def test_csv_matches_workbook(lists):
@@ -126,15 +195,17 @@ def test_index_workbook(lists):
     wb = openpyxl.load_workbook(result.index)
     ws = wb["单位清单"]
     header = [c.value for c in ws[1]]
-    assert header == ["序号", "单位", "网站", "否决", "扣分", "预警", "问题合计", "扣分合计", "文件名"]
+    assert header == ["序号", "单位", "网站", "否决问题数", "扣分问题数", "预警问题数", "问题行数", "待人工复核",
+                      "计入扣分", "文件名"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     by_office = {r[1]: r for r in rows}
-    assert by_office[DEPT_A][3:7] == [1, 1, 0, 2]
-    assert by_office["某市人民政府办公室"][3:7] == [0, 3, 1, 4]
+    assert by_office[DEPT_A][3:8] == [1, 1, 0, 2, 0]
+    assert by_office["某市人民政府办公室"][3:8] == [0, 4, 1, 5, 0]
+    assert by_office[TRAVERSAL_OFFICE][3:8] == [0, 2, 0, 2, 1]
     for r, cells in zip(rows, ws.iter_rows(min_row=2)):
-        assert (result.index.parent / r[8]).exists()
-        assert cells[8].hyperlink.target == r[8]
+        assert (result.index.parent / r[9]).exists()
+        assert cells[9].hyperlink.target == r[9]
     assert "说明" in wb.sheetnames
 
 
@@ -159,3 +230,17 @@ def test_data_dictionary_describes_every_issue_list_column():
     block = text.split("<!-- BEGIN issues -->", 1)[1].split("<!-- END issues -->", 1)[0]
     documented = re.findall(r"^\| `([^`]+)` \|", block, re.M)
     assert documented == list(ISSUE_HEADERS)
+
+
+def test_a_department_section_of_the_portal_gets_its_own_list(lists):
+    # 首页 > 工作机构 > 某市财政局 > 通知公告: the column's finding goes to 某市财政局, not to the portal's office
+    data, result = lists
+    finance = next(o for o in result.offices if o.office == FINANCE)
+    _, rows, _ = _rows(finance.xlsx)
+    assert [r["问题描述"].value for r in rows] == ["“通知公告”栏目超过6个月未更新（最新条目 2024-10-08）"]
+    assert rows[0]["网站"].value == PORTAL
+    portal = next(o for o in result.offices if o.office == "某市人民政府办公室")
+    assert not any("2024-10-08" in r["问题描述"].value for r in _rows(portal.xlsx)[1])
+    index = openpyxl.load_workbook(result.index)["单位清单"]
+    assert FINANCE in [r[1] for r in index.iter_rows(min_row=2, values_only=True)]
+    assert int(data.findings["routed"].sum()) == 1

@@ -164,6 +164,12 @@ def test_report_in_chromium_shows_key_content_without_console_errors(report, chr
                      PORTAL, DEPT_A, DEPT_B, "单项否决原因", "空白栏目达5个", "信息公开要素缺失", "未评估",
                      "gov2019", "rules-test-1"):
         assert expected in text, f"{expected!r} is not visible in the report"
+    # how much of each site was crawled and assessed, in the overview and in the site's chapter
+    assert "抓取与评估覆盖情况" in text
+    row = chromium.evaluate("[...document.querySelectorAll('table.coverage tbody tr')]"
+                            ".find(r => r.innerText.includes(%s)).innerText" % json.dumps(PORTAL))
+    assert re.split(r"\s+", row.strip())[2:9] == ["3", "1", "—", "—", "4", "3", "1"]
+    assert "抓取页面 3 个，失败 1 个" in text
     # crawled text shows as text, it does not run
     assert SCRIPT_TITLE in text
     assert FORMULA_TITLE in text
@@ -198,8 +204,8 @@ def test_report_is_one_offline_file(report):
     html = report.read_text(encoding="utf-8")
     assert "<script" not in html.lower()
     assert "<link" not in html.lower()
-    assert not re.search(r"""(src|href)\s*=\s*["'](?!#|https?://127\.0\.0\.1:9/)""", html), \
-        "only in-page anchors and links to the crawled pages"
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!#|https?://127\.0\.0\.1:9/|snapshots/[0-9a-f]{16}\.html")""", html), \
+        "only in-page anchors, links to the crawled pages and to the snapshots beside the report"
     assert not re.search(r"""\bsrc\s*=""", html), "nothing is loaded from a URL"
     assert "url(" not in html, "no external CSS resources"
     assert "default-src 'none'" in html
@@ -247,3 +253,67 @@ def test_pdf_has_the_chinese_text(report, tmp_path):
                        check=True, timeout=60)
         page_png = next(tmp_path.glob("page*.png")).read_bytes()
         assert len(page_png) > 5_000
+
+
+def test_review_items_are_listed_apart_and_the_snapshot_runs_nothing(report, chromium):
+    html = report.read_text(encoding="utf-8")
+    section = next(a for a in html.split('<article class="site"')[1:] if PORTAL in a.split("</h3>")[0])
+    review = section.split("待人工复核事项")[1].split("</table>")[0]
+    assert "疑似缺少索引号" in review
+    problems = section.split("主要问题")[1].split("</table>")[0]
+    assert "疑似缺少索引号" not in problems  # never mixed with the deductions
+    # the page as fetched, linked from the report: shown as text, nothing runs, nothing loads
+    link = re.search(r'href="(snapshots/[0-9a-f]{16}\.html)"', section).group(1)
+    snapshot = report.parent / link
+    chromium.open(snapshot.resolve().as_uri())
+    text = chromium.evaluate("document.body.innerText")
+    assert "关于印发某某办法的通知" in text and "zwgk 页面快照" in text
+    assert chromium.evaluate("document.title") == "某某办法"  # neither the script nor onload ran
+    assert chromium.evaluate("document.scripts.length") == 0
+    assert chromium.evaluate("document.querySelectorAll('[href],[src],iframe,base').length") == 0
+    assert chromium.problems() == []
+
+
+EMPTY_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>{fonts}</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+def test_pdf_chinese_is_real_text_without_any_system_font(report, tmp_path):
+    # a fresh machine: fontconfig sees no font at all, the PDF must still carry its Chinese as text
+    from pypdf import PdfReader
+
+    (tmp_path / "fonts").mkdir()
+    config = tmp_path / "fonts.conf"
+    config.write_text(EMPTY_FONTCONFIG.format(fonts=tmp_path / "fonts", cache=tmp_path / "cache"), encoding="utf-8")
+    copy = tmp_path / "report.html"
+    shutil.copy(report, copy)
+    env = {**os.environ, "FONTCONFIG_FILE": str(config), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(["python", "-c", "import sys; from reports.html import render_pdf; p = [];"
+                           " render_pdf(sys.argv[1], p); print('\\n'.join(p))", str(copy)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "" and done.stdout.strip() == "", "the renderer printed warnings"
+    text = re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in PdfReader(copy.with_suffix(".pdf")).pages))
+    for expected in ("政府网站政务公开第三方评估报告", "评估概述", PORTAL, "单项否决原因"):
+        assert expected in text, f"{expected!r} missing from the PDF text"
+
+
+def test_recorded_coverage_and_its_verdict_are_printed(tmp_path):
+    # the check's coverage rows, as the crawl-coverage stage records them: the figures and why a site is 待定
+    store, check_id = build_workspace(tmp_path / "ws")
+    try:
+        store.db.execute("CREATE TABLE IF NOT EXISTS coverage (check_id INTEGER, site_id TEXT, data TEXT)")
+        store.db.execute("INSERT INTO coverage (check_id, site_id, data) VALUES (?, ?, ?)", (check_id, "portal", json.dumps(
+            dict(nav_columns=41, columns_discovered=41, columns_assessed=4, columns_not_assessed=37,
+                 not_assessed_reasons={"列表由脚本生成": 37}, linked_not_reached=2, pages_fetched=120, pages_failed=3,
+                 pages_skipped=0, sufficient=False, reasons=["41个导航栏目中只评估了4个（不足50%）"]), ensure_ascii=False)))
+        html = render_report(store, check_id, tmp_path / "out").read_text(encoding="utf-8")
+    finally:
+        store.close()
+    section = next(a for a in html.split('<article class="site"')[1:] if PORTAL in a.split("</h3>")[0])
+    assert "抓取页面 120 个，失败 3 个，未抓取 0 个；发现栏目 41 个（导航栏目 41 个），已评估 4 个，未评估 37 个" in section
+    assert "覆盖不足，不作合格判定：41个导航栏目中只评估了4个（不足50%）" in section
+    overview = html.split("抓取与评估覆盖情况")[1].split("</table>")[0]
+    assert "不足：41个导航栏目中只评估了4个（不足50%）" in overview

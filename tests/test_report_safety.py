@@ -71,7 +71,7 @@ def test_csv_cells_are_neutralised(outputs):
     with portal.csv.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     evidence = [r["证据"] for r in rows]
-    assert any("链接文字：@领导信箱" in e for e in evidence)  # inside the cell, not at its start: left alone
+    assert any("链接文字“@领导信箱”" in e for e in evidence)  # inside the cell, not at its start: left alone
     assert list(rows[0]) == list(ISSUE_HEADERS)
 
 

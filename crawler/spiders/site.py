@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.page import extract_page
-from crawler.items import CrawlEvent, SiteStatus, StoreRows
+from crawler.items import CrawlEvent, SiteStatus, StoreRows, page_body_rows
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
 from crawler.sniff import sniff_type
 from zwgk.core.config import SiteProfile
@@ -167,6 +167,7 @@ class GovSiteSpider(scrapy.Spider):
                 yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问（{why}）")
             return
         text, encoding = decode_body(response.body, content_type)
+        yield page_body_rows(self.run_id, site, url, response.body, encoding)
         try:
             page = extract_page(text, response.url, listing=role in ("home", "column", "gkml"))
         except Exception as exc:  # a page the extractor cannot read must not stop the site

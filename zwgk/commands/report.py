@@ -23,9 +23,11 @@ from zwgk.core.store import Store, StoreError
 @click.option("--profile", "profile_name", default=None,
               help="评分指标表：内置名称（gov2019、province80）或 YAML 文件；默认用该检查已保存得分的指标表")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告")
+@click.option("--report-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="报告日期 YYYY-MM-DD（默认今天）：问题清单的整改时限自此日起算，不早于评估截至日期")
 @holds_workspace("report")
 def report_command(workspace: str, run_id: int | None, check_id: int | None, out_dir: str | None,
-                   profile_name: str | None, no_pdf: bool) -> None:
+                   profile_name: str | None, no_pdf: bool, report_date) -> None:
     """生成评估报告（HTML/PDF）、按责任单位的“一对一”问题清单（xlsx/csv）和得分 CSV。"""
     store = Store(workspace)
     try:
@@ -34,7 +36,8 @@ def report_command(workspace: str, run_id: int | None, check_id: int | None, out
         if scored_now:
             click.echo(f"检查 {check_id} 尚无“{profile.name}”指标体系的得分，已先行评分并保存。")
         out = Path(out_dir) if out_dir else Path(workspace) / "reports" / f"check-{check_id}"
-        outputs = write_outputs(store, check_id, out, profile, pdf=not no_pdf)
+        outputs = write_outputs(store, check_id, out, profile, pdf=not no_pdf,
+                                report_date=report_date.date() if report_date else None)
     except (StoreError, ConfigError, UnsafeOutputPath) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -49,12 +52,16 @@ def print_outputs(outputs: Outputs) -> None:
         click.echo(f"PDF 报告：{outputs.pdf}")
     elif outputs.pdf_error:
         click.echo(outputs.pdf_error, err=True)
+    for problem in outputs.pdf_problems:
+        click.echo(f"PDF 排版提示：{problem}", err=True)
     click.echo(f"问题清单：{outputs.issues.index}（{len(outputs.issues.offices)} 个责任单位，"
                f"每个单位一份 xlsx 与 csv，在 {outputs.issues.index.parent}）")
     for office in outputs.issues.offices:
         click.echo(f"  {office.xlsx}")
     for path in outputs.csv:
         click.echo(f"得分数据：{path}")
+    if outputs.snapshots:
+        click.echo(f"页面快照：{len(outputs.snapshots)} 个（{outputs.out_dir / 'snapshots'}，问题清单和报告中的“快照”链接指向它们）")
 
 
 COMMANDS: list = [report_command]

@@ -149,6 +149,17 @@ CREATE TABLE IF NOT EXISTS resources (
     PRIMARY KEY (run_id, url)
 );
 
+-- Each HTML page as fetched (zlib-compressed bytes), so a disputed finding can be shown as the page was.
+CREATE TABLE IF NOT EXISTS page_bodies (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    body          BLOB NOT NULL,          -- zlib.compress(response body bytes)
+    encoding      TEXT DEFAULT '',        -- the encoding the crawler decoded the page with
+    fetched_at    TEXT NOT NULL,
+    PRIMARY KEY (run_id, site_id, url)
+);
+
 CREATE TABLE IF NOT EXISTS crawl_events (
     run_id        INTEGER NOT NULL,
     site_id       TEXT NOT NULL,
