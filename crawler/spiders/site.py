@@ -193,9 +193,8 @@ class GovSiteSpider(scrapy.Spider):
             yield self._resource_rows(response, method="PAGE")
             request = self._page_request(target, site, role, depth=ctx["depth"], parent=ctx.get("parent", ""),
                                          column=ctx.get("column"), list_index=ctx.get("list_index", 0),
-                                         extra={"forwards": ctx.get("forwards", 0) + 1})
-            # the forwarded page stands for the stub's URL, as after an HTTP redirect
-            request.meta["redirect_urls"] = response.meta.get("redirect_urls", [response.url]) + [target]
+                                         extra={"forwards": ctx.get("forwards", 0) + 1, "as_url": url})
+            # the forwarded page stands for the stub's URL (as_url), as after an HTTP redirect
             yield request.replace(dont_filter=True)
             return
         soft_404 = soft_404_words(page.title, markup_text(text)) \
@@ -259,7 +258,7 @@ class GovSiteSpider(scrapy.Spider):
     def _on_sitemap(self, response: Response, ctx: dict, text: str):
         site = ctx["site"]
         url = ctx_url(response)
-        yield from self._discover_nav(site, ctx)  # configured columns and menus keep their own names first
+        # the map first: it tells each column's parent; configured columns keep their configured names anyway
         info = self._site_state(site)["column_info"]
         found = 0
         for entry in sitemap_columns(text, response.url):
@@ -269,7 +268,8 @@ class GovSiteSpider(scrapy.Spider):
             yield from self._column_request(site, entry.url, entry.name, parent,
                                             depth=2 if parent else 1, parent=url)
             found += len(info) > before
-        yield CrawlEvent(site, "info", f"网站地图：新发现栏目 {found} 个", url)
+        yield CrawlEvent(site, "info", f"网站地图：列出栏目 {found} 个", url)
+        yield from self._discover_nav(site, ctx)
 
     def _column_request(self, site: str, url: str, name: str, parent_column: dict | None, depth: int,
                         parent: str):
@@ -456,7 +456,7 @@ class GovSiteSpider(scrapy.Spider):
         ctx = request.meta["zwgk"]
         site, role = ctx["site"], ctx["role"]
         error, outcome = describe_failure(failure)
-        url = request.meta.get("redirect_urls", [request.url])[0]
+        url = ctx.get("as_url") or request.meta.get("redirect_urls", [request.url])[0]
         yield StoreRows("resources", [dict(
             run_id=self.run_id, url=url, method="PAGE" if role != "check" else request.method, status=None,
             content_type="", content_length=None, sniffed_type="", elapsed_ms=None, final_url=request.url,
@@ -504,8 +504,9 @@ def same_page(a: str, b: str) -> bool:
 
 
 def ctx_url(response: Response) -> str:
-    """The URL as it was linked (before redirects): the key that links, pages and resources share."""
-    return response.meta.get("redirect_urls", [response.url])[0]
+    """The URL as it was linked (before redirects and stub forwards): the key links, pages and resources share."""
+    forwarded = (response.meta.get("zwgk") or {}).get("as_url")
+    return forwarded or response.meta.get("redirect_urls", [response.url])[0]
 
 
 def header(response: Response, name: str) -> str:
