@@ -36,7 +36,10 @@ def unreadable_reason(body: bytes, html: str, text_len: int, link_count: int) ->
     raw = _ENTITY.sub("x", _TAG.sub("", _DROP.sub("", html)))
     raw_len = len("".join(raw.split()))
     anchors = len(_ANCHOR.findall(html))
-    if (raw_len >= MIN_RAW_TEXT and text_len < LOST_SHARE * raw_len) or (anchors >= 3 and link_count == 0):
+    lost_text = raw_len >= MIN_RAW_TEXT and text_len < LOST_SHARE * raw_len
+    lost_links = anchors >= 3 and link_count < LOST_SHARE * anchors
+    # both must be lost: hidden menus or templates alone can hide text, not the page's links too
+    if (lost_text and lost_links) or (anchors >= 3 and link_count == 0):
         return (f"栏目页面结构严重错误，解析后内容大量丢失（源码文字约{raw_len}字、链接{anchors}个，"
                 f"解析得到{text_len}字、链接{link_count}个），无法读取栏目列表")
     tail = html[-4096:].lower()
