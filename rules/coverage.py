@@ -39,6 +39,7 @@ def site_coverage(snapshot: Snapshot, thresholds: Thresholds) -> dict:
 
     fetched = failed = 0
     fetched_urls: set[str] = set()
+    internal: dict[str, object] = {}     # internal hyperlink -> its check (None: never checked)
     unreached = {"limits": set(), "robots": set(), "errors": set(), "offsite": set()}
     for page in snapshot.pages():
         fetched_urls.add(page.url)
@@ -50,16 +51,21 @@ def site_coverage(snapshot: Snapshot, thresholds: Thresholds) -> dict:
         for link in page.links:
             if link.kind != "link" or not link.url.startswith(("http://", "https://")):
                 continue
-            res = link.resource
-            if not link.internal:
+            if link.internal:
+                internal.setdefault(link.url, link.resource)
+            else:
                 unreached["offsite"].add(link.url)
-            elif res is None:
-                unreached["limits"].add(link.url)
-            elif res.outcome == "not_checked" and "robots" in (res.error or ""):
-                unreached["robots"].add(link.url)
-            elif res.outcome in ("broken", "suspected") and res.method != "PAGE":
-                unreached["errors"].add(link.url)
-    unreached["limits"] -= fetched_urls
+    # an internal page linked but never fetched as a page: refused by robots.txt, failed, or left out by the
+    # crawl's limits (page limit, depth, trap guard; such a link gets at most a HEAD check)
+    for url, res in internal.items():
+        if url in fetched_urls:
+            continue
+        if res is not None and res.outcome == "not_checked" and "robots" in (res.error or ""):
+            unreached["robots"].add(url)
+        elif res is not None and res.outcome in ("broken", "suspected"):
+            unreached["errors"].add(url)
+        else:
+            unreached["limits"].add(url)
     linked_not_reached = {k: len(v) for k, v in unreached.items()}
 
     why = []
