@@ -59,7 +59,7 @@ def test_every_fixture_site_has_a_valid_oracle():
 
 @pytest.mark.e2e
 def test_eval_on_the_fixture_sites_has_precision_and_recall_one(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "zwgk.cli", "eval", "--json", "--workspace", str(tmp_path)],
+    out = subprocess.run([sys.executable, "-m", "zwgk.cli", "eval", "sites", "--json", "--workspace", str(tmp_path)],
                          capture_output=True, text=True, timeout=420)
     assert out.stdout.strip(), out.stderr[-3000:]
     report = json.loads(out.stdout)
