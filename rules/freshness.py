@@ -49,6 +49,12 @@ def is_gkml_column(column: Column, ctx: CheckContext) -> bool:
     return any(m in where for m in ctx.thresholds.freshness.gkml_markers)
 
 
+def is_single_document(column: Column, feed: ColumnFeed, ctx: CheckContext) -> bool:
+    """A column whose only item is a guide, a profile or a duties page (信息公开指南, 依申请公开 申请表, 机构职能)."""
+    where = " ".join([column.name, *(e.title for e in feed.head[:1])])
+    return any(m in where for m in ctx.thresholds.freshness.single_document_markers)
+
+
 def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container: bool = False,
                  printed: dict[str, str] | None = None) -> ColumnState:
     """What the freshness rules make of one column as of ctx.as_of (container: it has sub-columns).
@@ -66,6 +72,8 @@ def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container:
         if column.cls in t.blank_column_classes:
             return ColumnState(column, BLANK, feed)
         return ColumnState(column, NOT_JUDGED, feed)
+    if feed.count == 1 and is_single_document(column, feed, ctx):
+        return ColumnState(column, STATIC, feed)
     window = t.column_windows.get(column.cls)
     if window is None:
         return ColumnState(column, NOT_JUDGED, feed)
@@ -221,7 +229,9 @@ def check_column_not_updated(snapshot: Snapshot, ctx: CheckContext) -> Iterator[
 
     Not flagged: 互动、办事、专题、静态 and unknown-class columns (their own rules or none); columns that could
     not be assessed (STALE010); empty columns (STALE004/STALE005); an item dated exactly at the window's
-    edge. Items dated after the check day prove nothing and are ignored.
+    edge; a column holding one document (its page is the document, or its only item is a guide, profile or
+    duties page: `freshness.single_document_markers`). Items dated after the check day prove nothing and are
+    ignored. A list that prints no dates is dated by the 发布日期 its first items' own pages print.
     """
     for s in column_states(snapshot, ctx):
         if s.state != STALE:

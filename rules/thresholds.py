@@ -69,6 +69,7 @@ class Freshness:
     blank_column_classes: list[str]
     gkml_markers: list[str]
     undated_list_detail_pages: int
+    single_document_markers: list[str]
 
 
 @dataclass(frozen=True)

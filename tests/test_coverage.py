@@ -93,3 +93,14 @@ def test_an_undated_list_is_dated_by_its_items_pages():
 def test_a_static_column_is_not_judged_for_updates():
     s = snap([{"id": "c1", "name": "机构职能", "url": HOME + "jgzn/", "class": "基本信息", "role": "static"}])
     assert column_states(s, ctx_for(s))[0].state == "static"
+
+
+def test_a_column_whose_only_item_is_a_guide_is_static():
+    column = {"id": "c1", "name": "依申请公开", "url": HOME + "ysqgk/", "class": "基本信息"}
+    guide = [{"column_id": "c1", "url": HOME + "ysqgk/1.html", "title": "政府信息公开申请表", "date": "2015-06-26"}]
+    s = snap([column], entries=guide)
+    assert column_states(s, ctx_for(s))[0].state == "static"
+    # a single stale notice is still a stale column
+    notice = {"id": "c1", "name": "通知公告", "url": HOME + "tzgg/", "class": "通知公告"}
+    s = snap([notice], entries=[{**guide[0], "title": "关于开展安全检查的通知"}])
+    assert column_states(s, ctx_for(s))[0].state == "stale"
