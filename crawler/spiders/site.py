@@ -243,8 +243,11 @@ class GovSiteSpider(scrapy.Spider):
                         and self.scopes[site].contains(link.url) and not same_page(link.url, home)), None)
         if sitemap:
             # the 网站地图 names every column with its parent: read it before the menus so that a column's
-            # parent and level never depend on which page happened to link it first
-            yield self._page_request(sitemap, site, "sitemap", depth=1, parent=home, extra={"nav": nav})
+            # parent and level never depend on which page happened to link it first. It is admitted here
+            # (never fetched twice) and never filtered: the menus are discovered in its callback or errback.
+            self._admit(site, sitemap)
+            request = self._page_request(sitemap, site, "sitemap", depth=1, parent=home, extra={"nav": nav})
+            yield request.replace(dont_filter=True)
             return
         yield from self._discover_nav(site, {**ctx, "nav": nav, "parent": home}, home=home)
 
