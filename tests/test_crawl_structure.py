@@ -91,6 +91,11 @@ def test_pages_belong_to_the_column_that_lists_them(crawls):
                       (SITE,)).fetchall()
     assert len(rows) == 5     # linked from the homepage first, still the 政策文件 column's documents
     assert {(r["kind"], r["column_id"]) for r in rows} == {("article", policy)}
+    # a column page also linked as an ordinary page (the homepage's 「更多」) stays the column's page
+    kinds = {path(r[0], base): r[1] for r in db.execute(
+        "SELECT p.url, p.kind FROM pages p JOIN columns c ON c.run_id=p.run_id AND c.site_id=p.site_id"
+        " AND c.url=p.url WHERE p.site_id=?", (SITE,))}
+    assert kinds and set(kinds.values()) <= {"column", "gkml"}, kinds
 
 
 def test_soft_404_and_unfetchable_links_are_recorded(crawls):
