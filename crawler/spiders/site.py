@@ -33,6 +33,7 @@ HTML_TYPES = ("text/html", "application/xhtml")
 ERROR_STATUSES = list(range(400, 600))
 MAX_NAV_TEXT = 16          # a menu item longer than this is an article link, not a column
 SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops this many levels down
+UNDATED_DETAIL_PAGES = 5   # first items of an undated list fetched early (rules read their 发布日期)
 MAX_FORWARDS = 3           # a chain of refresh/script stubs longer than this is a loop
 _COLUMN_PATH = re.compile(r"/col/col\d+(?:/|$)|/(?:channel|channels|col|column|lm)/\d+(?:/|$)", re.I)
 
@@ -361,14 +362,21 @@ class GovSiteSpider(scrapy.Spider):
                     yield from self._column_request(site, link.url, link.text, column, depth=ctx["depth"] + 1,
                                                     parent=url)
         yield self._entry_rows(site, column["id"], page.entries, url, offset=ctx["list_index"] * 1000)
-        for entry in page.entries:
+        # a list that prints no dates is dated by its first items' own pages: fetch those before other pages
+        undated = getattr(page, "undated_list", None)
+        if undated is None:
+            undated = bool(page.entries) and not any(e.date for e in page.entries)
+        for i, entry in enumerate(page.entries):
             if entry.url and self.scopes[site].contains(entry.url) and looks_like_page(entry.url):
                 admitted, event = self._admit(site, entry.url)
                 if event:
                     yield event
                 if admitted == "new":
-                    yield self._page_request(entry.url, site, "entry", depth=ctx["depth"] + 1, parent=url,
-                                             column=column)
+                    request = self._page_request(entry.url, site, "entry", depth=ctx["depth"] + 1, parent=url,
+                                                 column=column)
+                    if undated and ctx["list_index"] == 0 and i < UNDATED_DETAIL_PAGES:
+                        request = request.replace(priority=PRIORITY["column"] - ctx["depth"])
+                    yield request
         if ctx["list_index"] + 1 < limits.max_list_pages:
             for next_url in page.pagination:
                 if not self.scopes[site].contains(next_url):
