@@ -52,6 +52,7 @@ class RecordStorePipeline:
 
     def close_spider(self):
         self.flush()
+        self.store.settle_pages(self.run_id)
         self.store.close()
 
 

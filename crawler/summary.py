@@ -5,8 +5,9 @@ from __future__ import annotations
 from zwgk.core.store import Store
 
 
-def crawl_summary(store: Store, run_id: int) -> dict:
-    """Per-site figures of one run: pages, columns by class, entries, checks, broken by kind, not assessable."""
+def crawl_summary(store: Store, run_id: int, coverage: dict[str, dict] | None = None) -> dict:
+    """Per-site figures of one run: pages, columns by class, entries, checks, broken by kind, not assessable,
+    and the coverage figures (rules/coverage.py, computed by the caller) when given."""
     db = store.db
     sites = {}
     for site in store.sites(run_id):
@@ -30,6 +31,7 @@ def crawl_summary(store: Store, run_id: int) -> dict:
                       " WHERE l.run_id=? AND l.site_id=? AND r.outcome!='not_checked'")[0][0],
             broken_by_kind=broken, not_assessable=not_assessable,
             warnings=q("SELECT COUNT(*) FROM crawl_events WHERE run_id=? AND site_id=?")[0][0],
+            coverage=(coverage or {}).get(sid),
         )
     run = store.run(run_id)
     return dict(run_id=run_id, as_of=run["as_of"], status=run["status"], sites=sites)
@@ -48,6 +50,18 @@ def format_summary(summary: dict) -> str:
             lines.append("  无法打开：" + "、".join(f"{_KIND.get(k, k)} {v}" for k, v in s["broken_by_kind"].items()))
         for col in s["not_assessable"]:
             lines.append(f"  无法评估的栏目：{col['name']} —— {col['reason']}")
+        cov = s.get("coverage")
+        if cov and "columns_discovered" in cov:
+            reach = cov["linked_not_reached"]
+            lines.append(f"  覆盖：导航栏目 {cov['nav_columns']}，发现栏目 {cov['columns_discovered']}，"
+                         f"已评估 {cov['columns_assessed']}，未评估 {cov['columns_not_assessed']}；"
+                         f"页面抓取 {cov['pages_fetched']}（失败 {cov['pages_failed']}，未抓取 {cov['pages_skipped']}）")
+            lines.append(f"  有链接未到达：上限 {reach['limits']}，robots {reach['robots']}，出错 {reach['errors']}，"
+                         f"站外 {reach['offsite']}")
+            for why, n in cov["not_assessed_reasons"].items():
+                lines.append(f"  未评估原因：{why} {n} 个")
+        if cov and not cov.get("sufficient", True):
+            lines.append("  覆盖不足，评分将为待定：" + "；".join(cov.get("reasons") or []))
         if s["warnings"]:
             lines.append(f"  抓取提示 {s['warnings']} 条（陷阱链接、页面上限等，见 crawl_events 表）")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 from rules.catalog import site_catalog
 from rules.context import CheckContext, NotAssessed
+from rules.coverage import site_coverage
 from rules.redaction import redact, redact_value
 from rules.registry import Rule, rules_version, select_rules
 from rules.snapshot import Snapshot, load_sites, load_snapshot
@@ -181,6 +182,11 @@ def run_check(store, run_id: int | None, as_of=None, codes=None, thresholds=None
             findings = []
         else:
             findings, outcomes = check_snapshot(snapshot, make_context(snapshot, day, thresholds), rules)
+            try:
+                store.write_coverage(check_id, site_id, site_coverage(snapshot, thresholds))
+            except Exception as exc:  # coverage that cannot be computed leaves the site ungradable
+                store.write_coverage(check_id, site_id, dict(
+                    sufficient=False, reasons=[f"抓取覆盖情况无法计算：{type(exc).__name__}: {exc}"]))
         seq += store.write_findings(check_id, run_id, day.isoformat(), findings, start_seq=seq)
         store.write_rule_outcomes(check_id, outcomes)
         if on_site is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Iterator
 
@@ -24,9 +24,12 @@ class ColumnState:
     window: Window | None = None
     newest: Entry | None = None
     days: int | None = None          # days since the newest dated item (None: no dated item)
+    dated_from: str = "list"         # list | detail_pages (a list printing no dates, dated by its items' pages)
 
     def evidence(self) -> dict:
         ev = {"column_class": self.column.cls, "entries": self.feed.count, "undated": self.feed.undated}
+        if self.dated_from != "list":
+            ev["dated_from"] = self.dated_from
         if self.window is not None:
             ev["window"] = str(self.window)
         if self.newest is not None:
@@ -46,8 +49,17 @@ def is_gkml_column(column: Column, ctx: CheckContext) -> bool:
     return any(m in where for m in ctx.thresholds.freshness.gkml_markers)
 
 
-def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container: bool = False) -> ColumnState:
-    """What the freshness rules make of one column as of ctx.as_of (container: it has sub-columns)."""
+def is_single_document(column: Column, feed: ColumnFeed, ctx: CheckContext) -> bool:
+    """A column whose only item is a guide, a profile or a duties page (信息公开指南, 依申请公开 申请表, 机构职能)."""
+    where = " ".join([column.name, *(e.title for e in feed.head[:1])])
+    return any(m in where for m in ctx.thresholds.freshness.single_document_markers)
+
+
+def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container: bool = False,
+                 printed: dict[str, str] | None = None) -> ColumnState:
+    """What the freshness rules make of one column as of ctx.as_of (container: it has sub-columns).
+
+    printed: for a list that prints no dates, the 发布日期 its first entries' own pages print (url → date)."""
     t = ctx.thresholds.freshness
     if column.assessable is not True:
         return ColumnState(column, NOT_ASSESSABLE, feed)
@@ -60,6 +72,8 @@ def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container:
         if column.cls in t.blank_column_classes:
             return ColumnState(column, BLANK, feed)
         return ColumnState(column, NOT_JUDGED, feed)
+    if feed.count == 1 and is_single_document(column, feed, ctx):
+        return ColumnState(column, STATIC, feed)
     window = t.column_windows.get(column.cls)
     if window is None:
         return ColumnState(column, NOT_JUDGED, feed)
@@ -68,11 +82,21 @@ def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container:
     newest = next((e for e in feed.newest if not e.pinned and e.date <= cutoff), None)
     if newest is None and any(e.pinned for e in feed.newest):
         return ColumnState(column, NOT_JUDGED, feed, window)   # only pinned rows are dated
+    dated_from = "list"
+    if newest is None and printed:
+        # an undated list is dated by its newest entries' own pages (RULEBOOK §4 counts only an item with
+        # no visible date anywhere as not updated)
+        dated = sorted(((d[:10], e) for e in feed.head
+                        if not e.pinned and (d := printed.get(e.url)) and d[:10] <= cutoff),
+                       key=lambda pair: pair[0], reverse=True)
+        if dated:
+            newest = replace(dated[0][1], date=dated[0][0])
+            dated_from = "detail_pages"
     if newest is None:   # every item undated (or dated after as_of): counts as not updated
         return ColumnState(column, STALE, feed, window)
     days = (ctx.as_of - date.fromisoformat(newest.date[:10])).days
     state = STALE if newest.date[:10] < window.start(ctx.as_of).isoformat() else FRESH
-    return ColumnState(column, state, feed, window, newest, days)
+    return ColumnState(column, state, feed, window, newest, days, dated_from)
 
 
 def containers(snapshot: Snapshot) -> frozenset[str]:
@@ -85,7 +109,19 @@ def containers(snapshot: Snapshot) -> frozenset[str]:
 
 
 def column_states(snapshot: Snapshot, ctx: CheckContext) -> list[ColumnState]:
-    states = [column_state(c, snapshot.feed(c.column_id), ctx, c.column_id in containers(snapshot))
+    return ctx.memo("column_states", lambda: _column_states(snapshot, ctx))
+
+
+def _column_states(snapshot: Snapshot, ctx: CheckContext) -> list[ColumnState]:
+    held = containers(snapshot)
+    # lists that print no dates: the first few entries' own pages tell when the column was last updated
+    n = ctx.thresholds.freshness.undated_list_detail_pages
+    undated = {c.column_id: [e.url for e in snapshot.feed(c.column_id).head[:n]] for c in snapshot.columns
+               if snapshot.feed(c.column_id).count and not snapshot.feed(c.column_id).dated}
+    wanted = [u for urls in undated.values() for u in urls]
+    printed = snapshot.published_on(wanted) if wanted and n else {}
+    states = [column_state(c, snapshot.feed(c.column_id), ctx, c.column_id in held,
+                           printed if c.column_id in undated else None)
               for c in snapshot.columns]
     if not any(s.state != NOT_ASSESSABLE for s in states):
         raise NotAssessed("未发现可评估的栏目（栏目均未抓取或无法评估）")
@@ -197,7 +233,9 @@ def check_column_not_updated(snapshot: Snapshot, ctx: CheckContext) -> Iterator[
 
     Not flagged: 互动、办事、专题、静态 and unknown-class columns (their own rules or none); columns that could
     not be assessed (STALE010); empty columns (STALE004/STALE005); an item dated exactly at the window's
-    edge. Items dated after the check day prove nothing and are ignored.
+    edge; a column holding one document (its page is the document, or its only item is a guide, profile or
+    duties page: `freshness.single_document_markers`). Items dated after the check day prove nothing and are
+    ignored. A list that prints no dates is dated by the 发布日期 its first items' own pages print.
     """
     for s in column_states(snapshot, ctx):
         if s.state != STALE:

@@ -67,6 +67,9 @@ def problem_of(link: Link, ctx: CheckContext) -> Problem | None:
         return Problem(EMPTY_FILE, "confirmed", "文件为空，0字节", res.status)
     # Only 404/403/410 are confirmed (RULEBOOK §6); a failure with no answer at all (redirect loop) is
     # too. Other 4xx (400, 401, 429 ...), 5xx, timeouts and connection failures stay suspected.
+    if ok_status and res.outcome == "broken" and res.error:
+        # 软404: the page answers 200 but shows an error page; the crawler names the words it found
+        return Problem(UNREACHABLE, "confirmed", res.error, res.status)
     if res.status in ctx.thresholds.links.confirmed_statuses:
         return Problem(UNREACHABLE, "confirmed", f"HTTP {res.status}", res.status)
     if res.outcome == "broken" and res.status is None:

@@ -144,6 +144,7 @@ class Column:
     page_kind: str = ""            # kind of the page fetched at the column URL ('' when none)
     page_status: int | None = None
     shows_article: bool = False    # the column page is one article (static content: 指南, 概况), not a list
+    role: str = ""                 # list | hub | static | unreadable as the crawler read the column page
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,11 +272,11 @@ class StoreSnapshot(Snapshot):
             Column(column_id=c[0], name=c[1], url=c[2], cls=c[3], office=c[4] or "", catalog_path=c[5] or "",
                    path=c[6] or "", level=c[7] if c[7] is not None else 1, parent_id=c[8] or "",
                    source=c[9], assessable=None if c[10] is None else bool(c[10]), reason=c[11] or "",
-                   note=c[12] or "", page_kind=c[13] or "", page_status=c[14],
-                   shows_article=c[13] == "article" or (c[15] or "{}") != "{}")
+                   note=c[12] or "", page_kind=c[13] or "", page_status=c[14], role=c[16] or "",
+                   shows_article=c[13] == "article" or (c[15] or "{}") != "{}" or c[16] == "static")
             for c in db.execute(
                 "SELECT c.column_id, c.name, c.url, c.cls, c.office, c.catalog_path, c.path, c.level,"
-                " c.parent_id, c.source, c.assessable, c.reason, c.note, p.kind, p.status, p.fields"
+                " c.parent_id, c.source, c.assessable, c.reason, c.note, p.kind, p.status, p.fields, c.role"
                 " FROM columns c LEFT JOIN pages p ON p.run_id=c.run_id AND p.site_id=c.site_id AND p.url=c.url"
                 " WHERE c.run_id=? AND c.site_id=? ORDER BY c.rowid", args)
         ]
@@ -530,7 +531,8 @@ def snapshot_from_dict(data: Mapping, page_builder=None) -> MemorySnapshot:
             reason=str(c.get("reason", "")), note=str(c.get("note", "")),
             page_kind=str(c.get("page_kind", "column" if fetched else "")),
             page_status=c.get("page_status", 200 if fetched else None),
-            shows_article=bool(c.get("shows_article", c.get("page_kind") == "article"))))
+            role=str(c.get("role", "")),
+            shows_article=bool(c.get("shows_article", c.get("page_kind") == "article" or c.get("role") == "static"))))
     resources = {}
     for r in data.get("resources") or []:
         r = dict(r)

@@ -69,6 +69,18 @@ class Freshness:
     warn_stale_columns: int
     blank_column_classes: list[str]
     gkml_markers: list[str]
+    undated_list_detail_pages: int
+    single_document_markers: list[str]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """When a crawl covered enough of a site to grade it (RULEBOOK: no verdict without evidence)."""
+
+    min_nav_assessed_percent: int
+    min_columns_assessed_percent: int
+    min_columns_assessed: int
+    max_pages_failed_percent: int
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,7 @@ class Thresholds:
     media: Media
     links: Links
     catalog: CatalogLexicon
+    coverage: Coverage
     source: str = ""
 
     def digest(self) -> str:

@@ -26,6 +26,7 @@ SITE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("score", "float"), ("provisional", "bool"), ("veto", "bool"), ("veto_reasons", "list"),
     ("passed", "object"), ("grade", "str"), ("bonus_eligible", "bool"), ("warnings", "list"),
     ("not_assessed", "list"), ("exempt", "list"), ("findings_count", "int"), ("rank", "int"),
+    ("ungraded_reasons", "list"),
 )
 OFFICE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("site_id", "str"), ("site_name", "str"), ("office", "str"), ("issues", "int"), ("findings_count", "int"),
@@ -209,7 +210,8 @@ def score(findings: pd.DataFrame, sites: pd.DataFrame, outcomes: pd.DataFrame, p
     """Score every site in `sites` from its findings under `profile`.
 
     findings: columns of the store's `findings` table (evidence as dict or JSON text);
-    sites: site_id, name, office, kind, external_services, status;
+    sites: site_id, name, office, kind, external_services, status, optionally coverage_reasons (a list: the
+    crawl covered too little, rules/coverage.py — the site is then 待定 with those reasons);
     outcomes: code, site_id, status (assessed | not_assessed), reason;
     rule_indicators: rule code -> indicator for every rule that ran (default: the rule registry). An indicator
     with no rule that assessed it is *not assessed*: it is left out of the total, never given full marks."""
@@ -284,6 +286,11 @@ def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringP
     reasons = list(dict.fromkeys(f"{profile.indicators[i].name}：{m}"
                                  for i, m in zip(veto_rows["indicator"], veto_rows["message"])))
     gradable = assessed_max > 0 and coverage + 1e-9 >= profile.min_assessed_share
+    # the crawl's own coverage (rules/coverage.py): a site whose columns were mostly not reached is not graded
+    ungraded = list(site.get("coverage_reasons") or []) if not veto else []
+    if not gradable and not veto:
+        ungraded.insert(0, f"已评估指标分值占比 {coverage:.0%}，低于 {profile.min_assessed_share:.0%}")
+    gradable = gradable and not ungraded
     if veto:
         grade, passed = profile.veto_grade, False
     elif not gradable:
@@ -299,7 +306,7 @@ def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringP
         warnings=_warnings(site, f, profile, {i for s, i in vetoes if s == site["site_id"]}),
         not_assessed=[r["indicator"] for r in rows if not r["assessed"] and not r["exempt"]],
         exempt=[r["indicator"] for r in rows if r["exempt"]],
-        findings_count=int(f["count"].sum()) if len(f) else 0,
+        findings_count=int(f["count"].sum()) if len(f) else 0, ungraded_reasons=ungraded,
     )
 
 
@@ -471,12 +478,17 @@ def load_inputs(store, check_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     outcomes = pd.read_sql_query("SELECT code, site_id, status, reason FROM rule_outcomes WHERE check_id=?",
                                  store.db, params=(check_id,))
     site_rows = []
+    coverage = store.coverage(check_id)
     for row in store.sites(check["run_id"]):
         profile = json.loads(row["profile_json"] or "{}")
+        cov = coverage.get(row["site_id"])
         site_rows.append(dict(site_id=row["site_id"], name=row["name"], office=row["office"], kind=row["kind"],
                               external_services=bool(profile.get("external_services", True)),
-                              status=row["status"]))
-    sites = pd.DataFrame(site_rows, columns=["site_id", "name", "office", "kind", "external_services", "status"])
+                              status=row["status"],
+                              coverage_reasons=list(cov.get("reasons") or []) if cov and not cov.get("sufficient",
+                                                                                                      True) else []))
+    sites = pd.DataFrame(site_rows, columns=["site_id", "name", "office", "kind", "external_services", "status",
+                                             "coverage_reasons"])
     return findings, sites, outcomes, dict(check)
 
 

@@ -43,8 +43,20 @@ def test_homepage_media_and_attachments():
         assert got[key].kind == kind
     assert got[("a@href", base)].text == "重庆市梁平区人民政府"   # logo link named by its image's alt
     assert got[("iframe@src", "https://player.example.com/v/123")].text == "在线访谈视频"
-    urls = [ref.url for ref in got.values()]
-    assert not [u for u in urls if u.startswith(("mailto:", "tel:", "javascript:")) or "#" in u]
+    # hrefs that lead nowhere are recorded as what they are (never fetched: they are not http URLs)
+    unfetchable = {ref.url for ref in got.values() if not ref.url.startswith(("http://", "https://"))}
+    assert {"mailto:lpzf@cqlp.gov.cn", "tel:023-53222222", "javascript:void(0);", "#top"} <= unfetchable
+    assert not [u for u in got.values() if u.url.startswith("http") and "#" in u.url]
+
+
+def test_empty_anchor_javascript_and_data_hrefs_are_recorded():
+    html = ('<html><body><a href="">空链接</a><a href="#">井号</a><a href="javascript:;">脚本</a>'
+            '<a href="data:text/html;base64,PGgxPg==">数据</a><a href="/ok.html">正常</a></body></html>')
+    refs = extract_links(lxml.html.document_fromstring(html), "http://example.gov.cn/")
+    got = {r.text: r.url for r in refs}
+    assert got == {"空链接": "", "井号": "#", "脚本": "javascript:;", "数据": "data:text/html;base64,PGgxPg==",
+                   "正常": "http://example.gov.cn/ok.html"}
+    assert all(r.kind == "link" and r.tag == "a@href" for r in refs)
 
 
 @pytest.mark.parametrize("ext", ["pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "zip", "rar", "7z", "ppt",
@@ -62,10 +74,11 @@ def test_relative_resolution_and_fragment():
                                      "http://cdn.example.com/c.js"]
 
 
-def test_dropped_hrefs():
+def test_unfetchable_hrefs_are_recorded_never_resolved():
     html = ('<a href="javascript:void(0)">x</a><a href="JavaScript:;">x</a><a href="mailto:a@b.cn">x</a>'
             '<a href="tel:12345">x</a><a href="#">x</a><a href="#anchor">x</a><a href="">x</a><a>no href</a>')
-    assert links(html) == []
+    assert [r.url for r in links(html)] == ["javascript:void(0)", "JavaScript:;", "mailto:a@b.cn", "tel:12345",
+                                            "#", "#anchor", ""]
 
 
 def test_duplicates_are_listed_once_per_tag():

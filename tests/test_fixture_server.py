@@ -23,7 +23,8 @@ from fixtures.server import DEFAULT_AS_OF as AS_OF
 from fixtures.server import SITES_ROOT, TEMPLATE_SUFFIXES, FixtureServer
 from zwgk.core.config import load_profiles
 
-SITES = ("cityportal", "fgw")
+SITES = ("cityportal", "fgw")        # generated from spec.yaml
+HAND_MADE = ("hanweb",)              # written by hand, no spec.yaml
 DATE = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})")
 
 
@@ -459,7 +460,7 @@ def test_sites_are_sized_for_a_quick_crawl():
 
 def test_profiles_render_and_load(fixture_server, fixture_profiles):
     profiles = {p.id: p for p in load_profiles(fixture_profiles)}
-    assert set(profiles) == set(SITES)
+    assert set(profiles) == set(SITES) | set(HAND_MADE)
     city, fgw = profiles["cityportal"], profiles["fgw"]
     assert city.homepage == fixture_server.base_url("cityportal") + "/" and city.columns == ()
     assert city.allowed_domains == (fixture_server.host("cityportal"),) and city.limits.timeout == 3

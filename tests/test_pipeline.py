@@ -40,9 +40,9 @@ def test_demo_writes_every_output(tmp_path):
     raw = (out / "scores.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert {r["site_id"] for r in rows} == {"cityportal", "fgw"}
+    assert {r["site_id"] for r in rows} == {"cityportal", "fgw", "hanweb"}
     wide = list(csv.DictReader((out / "scores_wide.csv").read_text(encoding="utf-8-sig").splitlines()))
-    assert len(wide) == 2
+    assert len(wide) == 3
 
     # the workspace stays usable stage by stage
     listed = zwgk("findings", "--workspace", str(out / "workspace"), "--format", "json")

@@ -56,6 +56,17 @@ def _resolve(base: str, value: str) -> str | None:
     return url
 
 
+def unfetchable_href(href: str) -> str:
+    """How an href that leads nowhere is recorded: "" (empty), "#…" (an anchor), or its scheme and a short
+    head of the value ("javascript:void(0)", "data:image/png…")."""
+    value = href.strip()
+    if not value:
+        return ""
+    if value.startswith("#"):
+        return value[:100]
+    return value[:60] + ("…" if len(value) > 60 else "")
+
+
 def _ext(url: str) -> str:
     try:
         path = urlsplit(url).path
@@ -109,8 +120,13 @@ def extract_links(tree, base_url: str) -> list[LinkRef]:
     for el in elements:
         tag = el.tag
         if tag in ("a", "area"):
-            url = resolve(base, el.get("href"))
-            if url:
+            href = el.get("href")
+            url = resolve(base, href)
+            if url is None and href is not None:
+                # an empty or "#" href, javascript:, data:, mailto: — recorded as what it is, never fetched
+                what = unfetchable_href(href)
+                add(what, _text(el) if tag == "a" else "", "link", f"{tag}@href")
+            elif url:
                 text = _text(el) if tag == "a" else ""
                 if not text and tag == "a":
                     # An image link (logo, banner) is named by its picture's alt text.

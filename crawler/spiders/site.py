@@ -15,7 +15,11 @@ from twisted.python.failure import Failure
 
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
+from crawler.extract.integrity import markup_text, unreadable_reason
 from crawler.extract.page import extract_page
+from crawler.extract.signals import is_sitemap_link, load_signals, soft_404_words, usable_column_name
+from crawler.extract.sitemap import sitemap_columns
+from crawler.extract.stubs import forward_target
 from crawler.items import CrawlEvent, SiteStatus, StoreRows, page_body_rows
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
 from crawler.sniff import sniff_type
@@ -23,12 +27,15 @@ from zwgk.core.config import SiteProfile
 from zwgk.core.store import now_iso
 
 # Request priorities: discovery first (so columns are known before ordinary links reach them), checks last.
-PRIORITY = {"home": 1000, "gkml": 900, "column": 500, "entry": 100, "page": 50, "check": -100}
+PRIORITY = {"home": 1000, "sitemap": 950, "gkml": 900, "column": 500, "entry": 100, "page": 50, "check": -100}
 HTML_TYPES = ("text/html", "application/xhtml")
 # Statuses handed to the callbacks (recorded as facts); 3xx stay with the redirect middleware.
 ERROR_STATUSES = list(range(400, 600))
 MAX_NAV_TEXT = 16          # a menu item longer than this is an article link, not a column
 SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops this many levels down
+UNDATED_DETAIL_PAGES = 5   # first items of an undated list fetched early (rules read their 发布日期)
+MAX_FORWARDS = 3           # a chain of refresh/script stubs longer than this is a loop
+_COLUMN_PATH = re.compile(r"/col/col\d+(?:/|$)|/(?:channel|channels|col|column|lm)/\d+(?:/|$)", re.I)
 
 
 def digest(text: str) -> bytes:
@@ -62,7 +69,8 @@ class GovSiteSpider(scrapy.Spider):
         return self.state
 
     def _site_state(self, site: str) -> dict:
-        return self._state().setdefault(site, {"pages": 0, "traps": {}, "columns": {}, "events": 0, "seen": set()})
+        return self._state().setdefault(site, {"pages": 0, "traps": {}, "columns": {}, "events": 0, "seen": set(),
+                                              "column_info": {}})
 
     def _first_check(self, url: str) -> bool:
         """True the first time a resource comes up in this run: every linked URL is checked once.
@@ -85,10 +93,10 @@ class GovSiteSpider(scrapy.Spider):
             yield self._page_request(profile.homepage, profile.id, "home", depth=0, parent="")
 
     def _page_request(self, url: str, site: str, role: str, depth: int, parent: str,
-                      column: dict | None = None, list_index: int = 0) -> Request:
+                      column: dict | None = None, list_index: int = 0, extra: dict | None = None) -> Request:
         profile = self.profiles[site]
         ctx = {"site": site, "role": role, "depth": depth, "parent": parent, "column": column,
-               "list_index": list_index}
+               "list_index": list_index, **(extra or {})}
         return Request(
             url, callback=self.parse, errback=self.on_error, priority=PRIORITY[role] - depth,
             meta={
@@ -135,56 +143,85 @@ class GovSiteSpider(scrapy.Spider):
             return
         yield self._resource_rows(response, method=response.request.method)
 
-    def _resource_rows(self, response: Response, method: str) -> StoreRows:
+    def _resource_rows(self, response: Response, method: str, soft_404: str = "") -> StoreRows:
         status = response.status
         outcome = "ok"
         if status >= 500 or status in (408, 429):
             outcome = "suspected"
-        elif status >= 400:
-            outcome = "broken"
+        elif status >= 400 or soft_404:
+            outcome = "broken"   # a 200 page that says 页面不存在 is a dead link to its visitors (软404)
         length = response.headers.get("Content-Length")
         return StoreRows("resources", [dict(
             run_id=self.run_id, url=ctx_url(response), method=method, status=status,
             content_type=header(response, "Content-Type"),
             content_length=int(length) if length and length.isdigit() else None,
             sniffed_type=sniff_type(response.body[:2048]) if method != "HEAD" else "",
-            elapsed_ms=latency_ms(response), final_url=response.url, error="",
+            elapsed_ms=latency_ms(response), final_url=response.url, error=soft_404,
             attempts=response.meta.get("retry_times", 0) + 1, outcome=outcome, checked_at=now_iso(),
         )])
 
     def _handle_page(self, response: Response, ctx: dict):
         site, role = ctx["site"], ctx["role"]
         url = ctx_url(response)
+        if role in ("page", "entry") and page_key(url) in self._site_state(site)["columns"]:
+            # a column's page reached through an ordinary link as well: its column fetch records it, whichever
+            # of the two arrives last (else the page's kind would depend on the order of arrival)
+            return
         content_type = header(response, "Content-Type")
-        yield self._resource_rows(response, method="PAGE")
         is_html = not content_type or content_type.lower().startswith(HTML_TYPES)
+        is_list = role in ("column", "gkml")
         if response.status >= 400 or not is_html or not response.body:
+            yield self._resource_rows(response, method="PAGE")
             yield self._page_row(response, ctx, url, kind=page_kind(role), error=http_error(response))
             if role == "home":
                 yield SiteStatus(site, "unreachable", f"首页无法访问（HTTP {response.status}）")
-            elif role in ("column", "gkml") and ctx["list_index"] == 0:
+            elif role == "sitemap":
+                yield from self._discover_nav(site, ctx)
+            elif is_list and ctx["list_index"] == 0:
                 why = f"HTTP {response.status}" if response.status >= 400 else "不是网页"
                 yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问（{why}）")
             return
         text, encoding = decode_body(response.body, content_type)
         yield page_body_rows(self.run_id, site, url, response.body, encoding)
         try:
-            page = extract_page(text, response.url, listing=role in ("home", "column", "gkml"))
+            page = extract_page(text, response.url, listing=role in ("home", "column", "gkml", "sitemap"))
         except Exception as exc:  # a page the extractor cannot read must not stop the site
+            yield self._resource_rows(response, method="PAGE")
             yield self._page_row(response, ctx, url, kind=page_kind(role), encoding=encoding,
                                  error=f"解析失败：{exc!r}"[:500])
             yield CrawlEvent(site, "error", f"页面解析失败：{exc!r}"[:500], url)
+            if is_list and ctx["list_index"] == 0:
+                yield self._column_rows(site, ctx["column"], assessable=0, reason="栏目页面解析失败，无法读取栏目列表")
             return
-        kind = page_kind(role, page)
-        yield self._page_row(response, ctx, url, kind, encoding=encoding, page=page)
+        # a channel page that only forwards (refresh or script stub) is read where it leads, as the same column
+        target = forward_target(text, response.url, page.text_len) if role != "check" and not page.entries else None
+        if target and ctx.get("forwards", 0) < MAX_FORWARDS and self.scopes[site].contains(target):
+            yield self._resource_rows(response, method="PAGE")
+            request = self._page_request(target, site, role, depth=ctx["depth"], parent=ctx.get("parent", ""),
+                                         column=ctx.get("column"), list_index=ctx.get("list_index", 0),
+                                         extra={"forwards": ctx.get("forwards", 0) + 1, "as_url": url})
+            # the forwarded page stands for the stub's URL (as_url), as after an HTTP redirect
+            yield request.replace(dont_filter=True)
+            return
+        soft_404 = soft_404_words(page.title, markup_text(text)) \
+            if role != "home" and page.text_len <= load_signals().soft_404_max_text else []
+        error = f"页面内容为错误提示（{'、'.join(soft_404)}）" if soft_404 else ""
+        yield self._resource_rows(response, method="PAGE", soft_404=error)
+        kind = "other" if soft_404 else page_kind(role, page)
+        yield self._page_row(response, ctx, url, kind, encoding=encoding, page=page, error=error)
         if page.metadata:
             yield StoreRows("metadata", [
                 dict(run_id=self.run_id, site_id=site, page_url=url, position=i, **asdict(m))
                 for i, m in enumerate(page.metadata)])
         if role == "home":
             yield from self._on_home(response, ctx, page)
-        elif role in ("column", "gkml"):
-            yield from self._on_column(response, ctx, page)
+        elif role == "sitemap":
+            yield from self._on_sitemap(response, ctx, text)
+        elif is_list:
+            if soft_404 and ctx["list_index"] == 0:
+                yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面显示为错误页面（{error}）")
+                return
+            yield from self._on_column(response, ctx, page, text)
         yield from self._follow_links(response, ctx, page)
 
     def _page_row(self, response: Response, ctx: dict, url: str, kind: str, encoding: str = "",
@@ -206,17 +243,48 @@ class GovSiteSpider(scrapy.Spider):
     # ---- discovery -----------------------------------------------------------------------------------
     def _on_home(self, response: Response, ctx: dict, page):
         site = ctx["site"]
-        yield self._entry_rows(site, "", page.entries, ctx_url(response))
+        home = ctx_url(response)
+        yield self._entry_rows(site, "", page.entries, home)
+        nav = [(link.url, link.text) for link in page.nav]
+        sitemap = next((link.url for link in page.links if link.kind == "link" and is_sitemap_link(link.text)
+                        and self.scopes[site].contains(link.url) and not same_page(link.url, home)), None)
+        if sitemap:
+            # the 网站地图 names every column with its parent: read it before the menus so that a column's
+            # parent and level never depend on which page happened to link it first. It is admitted here
+            # (never fetched twice) and never filtered: the menus are discovered in its callback or errback.
+            self._admit(site, sitemap)
+            request = self._page_request(sitemap, site, "sitemap", depth=1, parent=home, extra={"nav": nav})
+            yield request.replace(dont_filter=True)
+            return
+        yield from self._discover_nav(site, {**ctx, "nav": nav, "parent": home}, home=home)
+
+    def _discover_nav(self, site: str, ctx: dict, home: str = ""):
+        home = home or ctx.get("parent", "")
         for col in self.profiles[site].columns:
-            yield from self._column_request(site, col.url, col.name, None, depth=1, parent=ctx_url(response))
-        for link in page.nav:
-            yield from self._column_request(site, link.url, link.text, None, depth=1, parent=ctx_url(response))
+            yield from self._column_request(site, col.url, col.name, None, depth=1, parent=home)
+        for url, text in ctx.get("nav") or ():
+            yield from self._column_request(site, url, text, None, depth=1, parent=home)
+
+    def _on_sitemap(self, response: Response, ctx: dict, text: str):
+        site = ctx["site"]
+        url = ctx_url(response)
+        # the map first: it tells each column's parent; configured columns keep their configured names anyway
+        info = self._site_state(site)["column_info"]
+        found = 0
+        for entry in sitemap_columns(text, response.url):
+            # a heading that is not itself a column (a static page, no link) leaves its columns top-level
+            parent = info.get(page_key(entry.parent_url)) if entry.parent_url else None
+            before = len(info)
+            yield from self._column_request(site, entry.url, entry.name, parent,
+                                            depth=2 if parent else 1, parent=url)
+            found += len(info) > before
+        yield CrawlEvent(site, "info", f"网站地图：列出栏目 {found} 个", url)
+        yield from self._discover_nav(site, ctx)
 
     def _column_request(self, site: str, url: str, name: str, parent_column: dict | None, depth: int,
                         parent: str):
         name = " ".join(name.split())
-        if not url or not name or len(name) > MAX_NAV_TEXT or not self.scopes[site].contains(url) \
-                or not looks_like_page(url):
+        if not url or len(name) > MAX_NAV_TEXT or not self.scopes[site].contains(url) or not looks_like_page(url):
             return
         key = page_key(url)
         conf = self.configured[site].get(key)
@@ -226,11 +294,13 @@ class GovSiteSpider(scrapy.Spider):
         profile = self.profiles[site]
         if key in known or key == page_key(profile.homepage):
             return
-        name = conf.name if conf else name
+        named = bool(conf) or usable_column_name(name)
+        # a date, a number or 「更多」 never names a column: the column page's own heading will
+        name = conf.name if conf else (name if named else unnamed(url))
         is_gkml = parent_column is None and "信息公开" in name
         # everything below the 政府信息公开 page is a 信息公开目录 item: 基本信息 unless its name says more
         under_gkml = bool(parent_column and (parent_column["under_gkml"] or parent_column["gkml"]))
-        cls = conf.cls if conf and conf.cls != "unknown" else classify_column(name, url)
+        cls = conf.cls if conf and conf.cls != "unknown" else classify_column(name, url) if named else "unknown"
         if cls == "unknown" and under_gkml:
             cls = "基本信息"
         column = dict(
@@ -240,29 +310,36 @@ class GovSiteSpider(scrapy.Spider):
             level=parent_column["level"] + 1 if parent_column else 1,
             parent_id=parent_column["id"] if parent_column else "",
             source="configured" if conf else "discovered", gkml=is_gkml, under_gkml=under_gkml,
+            named=named, configured_cls=bool(conf and conf.cls != "unknown"),
         )
         known[key] = column["id"]
+        self._site_state(site)["column_info"][key] = column
         yield self._column_rows(site, column, assessable=None)
         yield self._page_request(url, site, "gkml" if is_gkml else "column", depth=depth, parent=parent,
                                  column=column)
 
     def _column_rows(self, site: str, column: dict, assessable, reason: str = "", path: str = "",
-                     note: str = "", level: int | None = None, hub: bool = False) -> StoreRows:
+                     note: str = "", level: int | None = None, hub: bool = False, role: str = "") -> StoreRows:
         row = dict(run_id=self.run_id, site_id=site, column_id=column["id"], name=column["name"],
                    url=column["url"], cls=column["cls"], office=column["office"],
                    catalog_path=column["catalog_path"], path=path, level=level or column["level"],
                    parent_id=column["parent_id"], source=column["source"], assessable=assessable,
-                   reason=reason, note=note, hub=int(hub))
+                   reason=reason, note=note, hub=int(hub), role=role or ("hub" if hub else ""))
         return StoreRows("columns", [row])
 
-    def _on_column(self, response: Response, ctx: dict, page):
+    def _on_column(self, response: Response, ctx: dict, page, text: str):
         site, column = ctx["site"], ctx["column"]
         url = ctx_url(response)
         limits = self.profiles[site].limits
         if ctx["list_index"] == 0:
+            if not column.get("named", True):
+                self._name_from_page(site, column, page)
             reason = ""
             if page.script_rendered_list and not page.entries:
                 reason = "栏目列表由JavaScript脚本动态生成，无法直接评估"
+            elif not page.entries:
+                # blank only when the page was read as HTML and its list is known to be empty
+                reason = unreadable_reason(response.body, text, page.text_len, len(page.links))
             # A channel page (频道页) links to sub-columns below its own path (it may also show their latest
             # items in blocks): it is a hub, never itself a blank or stale column.
             prefix = canonical_url(url).rsplit("/", 1)[0] + "/"
@@ -270,24 +347,38 @@ class GovSiteSpider(scrapy.Spider):
             children = [link for link in page.nav if canonical_url(link.url).startswith(prefix)
                         and canonical_url(link.url) not in listed and not same_page(link.url, url)]
             hub = bool(children) and not reason
+            # a column page that shows one document (a guide, a profile, 机构职能) is static content
+            static = not reason and not hub and not page.entries and not page.pagination \
+                and page.kind_hint == "article"
+            role = "unreadable" if reason else "hub" if hub else "static" if static else "list"
             # breadcrumb depth tells the real level (首页 > 政府信息公开 > 规划信息 > 专项规划 is level 3)
             level = max(1, len(page.breadcrumb) - 1) if len(page.breadcrumb) >= 2 else None
             yield self._column_rows(site, column, assessable=0 if reason else 1, reason=reason,
-                                    path=">".join(page.breadcrumb), note=page.empty_note, level=level, hub=hub)
+                                    path=">".join(page.breadcrumb), note=page.empty_note, level=level, hub=hub,
+                                    role=role)
+            if reason.startswith("栏目页面"):
+                yield CrawlEvent(site, "warning", f"栏目「{column['name']}」未评估：{reason}", url)
             if column["level"] < SUB_COLUMN_LEVELS:
                 # the 信息公开目录 tree may link anywhere on the site; other pages only to their own children
                 for link in page.nav if ctx["role"] == "gkml" else children:
                     yield from self._column_request(site, link.url, link.text, column, depth=ctx["depth"] + 1,
                                                     parent=url)
         yield self._entry_rows(site, column["id"], page.entries, url, offset=ctx["list_index"] * 1000)
-        for entry in page.entries:
+        # a list that prints no dates is dated by its first items' own pages: fetch those before other pages
+        undated = getattr(page, "undated_list", None)
+        if undated is None:
+            undated = bool(page.entries) and not any(e.date for e in page.entries)
+        for i, entry in enumerate(page.entries):
             if entry.url and self.scopes[site].contains(entry.url) and looks_like_page(entry.url):
                 admitted, event = self._admit(site, entry.url)
                 if event:
                     yield event
                 if admitted == "new":
-                    yield self._page_request(entry.url, site, "entry", depth=ctx["depth"] + 1, parent=url,
-                                             column=column)
+                    request = self._page_request(entry.url, site, "entry", depth=ctx["depth"] + 1, parent=url,
+                                                 column=column)
+                    if undated and ctx["list_index"] == 0 and i < UNDATED_DETAIL_PAGES:
+                        request = request.replace(priority=PRIORITY["column"] - ctx["depth"])
+                    yield request
         if ctx["list_index"] + 1 < limits.max_list_pages:
             for next_url in page.pagination:
                 if not self.scopes[site].contains(next_url):
@@ -298,6 +389,21 @@ class GovSiteSpider(scrapy.Spider):
                 if admitted == "new":
                     yield self._page_request(next_url, site, "column", depth=ctx["depth"], parent=url,
                                              column=column, list_index=ctx["list_index"] + 1)
+
+    def _name_from_page(self, site: str, column: dict, page) -> None:
+        """Name a column its link did not name: <meta name="ColumnName">, the breadcrumb's last item, the
+        page's heading or title — the first that is a usable name."""
+        crumbs = [c for c in page.breadcrumb if c not in ("首页", "网站首页")]
+        for candidate in (page.meta_tags.get("ColumnName", ""), crumbs[-1] if crumbs else "", page.title):
+            candidate = " ".join((candidate or "").split())
+            if candidate and len(candidate) <= MAX_NAV_TEXT * 2 and usable_column_name(candidate):
+                column.update(name=candidate, named=True)
+                if not column.get("configured_cls"):
+                    cls = classify_column(candidate, column["url"])
+                    column["cls"] = "基本信息" if cls == "unknown" and column["under_gkml"] else cls
+                self._site_state(site)["column_info"].get(page_key(column["url"]), {}).update(
+                    name=column["name"], cls=column["cls"], named=True)
+                return
 
     def _entry_rows(self, site: str, column_id: str, entries, list_url: str, offset: int = 0) -> StoreRows:
         return StoreRows("entries", [
@@ -367,7 +473,7 @@ class GovSiteSpider(scrapy.Spider):
         ctx = request.meta["zwgk"]
         site, role = ctx["site"], ctx["role"]
         error, outcome = describe_failure(failure)
-        url = request.meta.get("redirect_urls", [request.url])[0]
+        url = ctx.get("as_url") or request.meta.get("redirect_urls", [request.url])[0]
         yield StoreRows("resources", [dict(
             run_id=self.run_id, url=url, method="PAGE" if role != "check" else request.method, status=None,
             content_type="", content_length=None, sniffed_type="", elapsed_ms=None, final_url=request.url,
@@ -382,6 +488,8 @@ class GovSiteSpider(scrapy.Spider):
             text_len=0, meta_tags={}, fields={}, dates={}, error=error)])
         if role == "home":
             yield SiteStatus(site, "unreachable", f"首页无法访问：{error}")
+        elif role == "sitemap":
+            yield from self._discover_nav(site, ctx)
         elif role in ("column", "gkml") and ctx.get("list_index", 0) == 0:
             yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问：{error}")
 
@@ -395,10 +503,17 @@ _COLUMN_FILE = re.compile(r"^(index|default|list|more)\w*\.[a-z]+$", re.I)
 
 
 def column_like(url: str) -> bool:
-    """Column URLs are folders, index/list pages or dynamic lists; a plain .html in a menu is a static page."""
+    """Column URLs are folders, index/list pages or dynamic lists (Hanweb /col/col123/, NFCMS /channel/12/,
+    TRS folders); a plain .html in a menu is a static page."""
     parts = urlsplit(url)
     last = parts.path.rsplit("/", 1)[-1]
-    return not last or bool(parts.query) or bool(_COLUMN_FILE.match(last))
+    return not last or bool(parts.query) or bool(_COLUMN_FILE.match(last)) or bool(_COLUMN_PATH.search(parts.path))
+
+
+def unnamed(url: str) -> str:
+    """A column's name until its page names it (the page could not be fetched): never empty."""
+    path = urlsplit(url).path.rstrip("/")
+    return f"未命名栏目（{path.rsplit('/', 1)[-1] or '/'}）"
 
 
 def same_page(a: str, b: str) -> bool:
@@ -406,8 +521,9 @@ def same_page(a: str, b: str) -> bool:
 
 
 def ctx_url(response: Response) -> str:
-    """The URL as it was linked (before redirects): the key that links, pages and resources share."""
-    return response.meta.get("redirect_urls", [response.url])[0]
+    """The URL as it was linked (before redirects and stub forwards): the key links, pages and resources share."""
+    forwarded = (response.meta.get("zwgk") or {}).get("as_url")
+    return forwarded or response.meta.get("redirect_urls", [response.url])[0]
 
 
 def header(response: Response, name: str) -> str:
@@ -429,6 +545,8 @@ def http_error(response: Response) -> str:
 
 
 def page_kind(role: str, page=None) -> str:
+    """The page's kind from how it was reached and what it shows; a detail page's kind is settled after the
+    crawl (Store.settle_pages) so that it never depends on which link reached it first."""
     if role == "home":
         return "home"
     if role == "gkml":

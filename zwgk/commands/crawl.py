@@ -34,7 +34,23 @@ def crawl_command(profiles, workspace, as_of, resume, progress, redis_url):
         raise click.ClickException(str(exc)) from None
     store = Store(workspace)
     try:
-        click.echo(format_summary(crawl_summary(store, run_id)))
+        click.echo(format_summary(crawl_summary(store, run_id, coverage=_coverage(store, run_id))))
     finally:
         store.close()
+def _coverage(store: Store, run_id: int) -> dict[str, dict]:
+    """Each site's coverage figures, computed from the snapshot as the check stage will (rules/coverage.py)."""
+    from rules.coverage import site_coverage
+    from rules.snapshot import load_sites, load_snapshot
+    from rules.thresholds import load_thresholds
+
+    thresholds = load_thresholds()
+    out = {}
+    for site_id in load_sites(store.db, run_id):
+        try:
+            out[site_id] = site_coverage(load_snapshot(store, run_id, site_id), thresholds)
+        except Exception as exc:  # the summary must still print; the check stage reports it again
+            out[site_id] = dict(sufficient=False, reasons=[f"覆盖情况无法计算：{type(exc).__name__}: {exc}"])
+    return out
+
+
 COMMANDS: list = [crawl_command]

@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS columns (
     reason        TEXT DEFAULT '',        -- why not assessable (JS-rendered list, 403, timeout ...)
     note          TEXT DEFAULT '',        -- 备注说明 printed on an empty column
     hub           INTEGER DEFAULT 0,      -- 1 = a channel page listing sub-columns, not itself a list
+    role          TEXT DEFAULT '',        -- list | hub | static (one document) | unreadable; '' = not fetched
     PRIMARY KEY (run_id, site_id, column_id)
 );
 
@@ -222,11 +223,20 @@ CREATE TABLE IF NOT EXISTS scores (
     data          TEXT NOT NULL           -- JSON of the score row (points lost, cap, veto, total, grade ...)
 );
 
+-- per site and check: what the crawl covered (rules/coverage.py); data is the JSON contract read by reports
+CREATE TABLE IF NOT EXISTS coverage (
+    check_id      INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    PRIMARY KEY (check_id, site_id)
+);
+
 CREATE INDEX IF NOT EXISTS idx_pages_column ON pages (run_id, site_id, column_id);
 CREATE INDEX IF NOT EXISTS idx_links_url ON links (run_id, url);
 CREATE INDEX IF NOT EXISTS idx_findings_run ON findings (run_id, site_id);
 CREATE INDEX IF NOT EXISTS idx_scores_check ON scores (check_id, site_id);
 """
+
 
 
 def now_iso() -> str:
@@ -395,6 +405,36 @@ class Store:
                 sql = f"{verb} INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
                 db.executemany(sql, [tuple(_cell(r[c]) for c in cols) for r in group])
         return len(rows)
+
+    def settle_pages(self, run_id: int) -> int:
+        """Give every fetched page the column whose list lists it, and the kind 'article' when a list lists
+        it: a function of the site's structure, not of which link reached the page first. A page listed by
+        several columns belongs to the deepest one (then the first by URL). Returns the pages changed."""
+        with self.transaction() as db:
+            cur = db.execute("""
+                WITH owner AS (
+                    SELECT e.site_id, e.url, e.column_id,
+                           ROW_NUMBER() OVER (PARTITION BY e.site_id, e.url
+                                              ORDER BY c.level DESC, c.url, c.column_id) AS n
+                    FROM entries e JOIN columns c
+                      ON c.run_id=e.run_id AND c.site_id=e.site_id AND c.column_id=e.column_id
+                    WHERE e.run_id=? AND e.column_id!='')
+                UPDATE pages SET
+                    column_id = (SELECT o.column_id FROM owner o
+                                 WHERE o.site_id=pages.site_id AND o.url=pages.url AND o.n=1),
+                    kind = CASE WHEN kind='other' AND error='' THEN 'article' ELSE kind END
+                WHERE run_id=? AND kind IN ('article', 'other') AND EXISTS (
+                    SELECT 1 FROM owner o WHERE o.site_id=pages.site_id AND o.url=pages.url AND o.n=1)
+                """, (run_id, run_id))
+            return cur.rowcount
+
+    def write_coverage(self, check_id: int, site_id: str, data: dict) -> None:
+        self.write_rows("coverage", [dict(check_id=check_id, site_id=site_id, data=data)])
+
+    def coverage(self, check_id: int) -> dict[str, dict]:
+        """site_id -> the coverage figures of one check (rules/coverage.py; keys are a contract)."""
+        return {r[0]: json.loads(r[1]) for r in self.db.execute(
+            "SELECT site_id, data FROM coverage WHERE check_id=? ORDER BY site_id", (check_id,))}
 
     def log_event(self, run_id: int, site_id: str, level: str, message: str, url: str = "") -> None:
         self.write_rows("crawl_events", [dict(run_id=run_id, site_id=site_id, at=now_iso(), level=level,
