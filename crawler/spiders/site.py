@@ -16,7 +16,10 @@ from twisted.python.failure import Failure
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.page import extract_page
+from crawler.download import RENDER_META
 from crawler.items import CrawlEvent, SiteStatus, StoreRows
+from crawler.middlewares import OutOfScopeRefused
+from crawler.render import render_need
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
 from crawler.sniff import sniff_type
 from zwgk.core.config import SiteProfile
@@ -166,6 +169,8 @@ class GovSiteSpider(scrapy.Spider):
                 why = f"HTTP {response.status}" if response.status >= 400 else "不是网页"
                 yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问（{why}）")
             return
+        if ctx.get("rendered"):
+            self.crawler.stats.inc_value(f"zwgk/site/{site}/rendered")
         text, encoding = decode_body(response.body, content_type)
         try:
             page = extract_page(text, response.url, listing=role in ("home", "column", "gkml"))
@@ -204,6 +209,9 @@ class GovSiteSpider(scrapy.Spider):
     # ---- discovery -----------------------------------------------------------------------------------
     def _on_home(self, response: Response, ctx: dict, page):
         site = ctx["site"]
+        if not ctx.get("rendered") and render_need(page, response.text, "home"):
+            render, why = self._render_request(response, ctx, "nav")
+            yield render or self._event(site, f"首页导航由脚本生成，未渲染：{why}", ctx_url(response))
         yield self._entry_rows(site, "", page.entries, ctx_url(response))
         for col in self.profiles[site].columns:
             yield from self._column_request(site, col.url, col.name, None, depth=1, parent=ctx_url(response))
@@ -245,13 +253,34 @@ class GovSiteSpider(scrapy.Spider):
                                  column=column)
 
     def _column_rows(self, site: str, column: dict, assessable, reason: str = "", path: str = "",
-                     note: str = "", level: int | None = None, hub: bool = False) -> StoreRows:
+                     note: str = "", level: int | None = None, hub: bool = False,
+                     rendered: bool = False) -> StoreRows:
         row = dict(run_id=self.run_id, site_id=site, column_id=column["id"], name=column["name"],
                    url=column["url"], cls=column["cls"], office=column["office"],
                    catalog_path=column["catalog_path"], path=path, level=level or column["level"],
                    parent_id=column["parent_id"], source=column["source"], assessable=assessable,
-                   reason=reason, note=note, hub=int(hub))
+                   reason=reason, note=note, hub=int(hub), rendered=int(rendered))
         return StoreRows("columns", [row])
+
+    def _render_request(self, response: Response, ctx: dict, need: str) -> tuple[Request | None, str]:
+        """The same page again, through headless Chromium, when this site may still render one; else
+        (None, why not). The static page's facts stay recorded until the rendered ones replace them."""
+        site = ctx["site"]
+        limit = self.profiles[site].limits.max_rendered_pages
+        if limit == 0:
+            return None, "已关闭渲染（max_rendered_pages: 0 或 --no-render）"
+        if not self.settings.get("ZWGK_RENDER_BROWSER"):
+            return None, "本机没有可用的 Chromium 浏览器"
+        state = self._site_state(site)
+        if state.get("renders", 0) >= limit:
+            return None, f"已达到每站渲染页面上限 {limit}"
+        state["renders"] = state.get("renders", 0) + 1
+        url = ctx_url(response)
+        request = self._page_request(url, site, ctx["role"], depth=ctx["depth"], parent=ctx.get("parent", ""),
+                                     column=ctx.get("column"), list_index=ctx.get("list_index", 0))
+        request.meta["zwgk"].update(rendered=True, render_need=need)
+        request.meta[RENDER_META] = True
+        return request.replace(dont_filter=True), "等待渲染"
 
     def _on_column(self, response: Response, ctx: dict, page):
         site, column = ctx["site"], ctx["column"]
@@ -259,8 +288,16 @@ class GovSiteSpider(scrapy.Spider):
         limits = self.profiles[site].limits
         if ctx["list_index"] == 0:
             reason = ""
-            if page.script_rendered_list and not page.entries:
-                reason = "栏目列表由JavaScript脚本动态生成，无法直接评估"
+            need = "" if ctx.get("rendered") else render_need(page, response.text, ctx["role"])
+            if ctx.get("rendered") and page.script_rendered_list and not page.entries:
+                reason = "栏目列表由脚本生成，渲染后列表仍为空（脚本未能取得数据），无法评估"
+            elif need:
+                render, why = self._render_request(response, ctx, need)
+                if render is not None:
+                    render.meta["zwgk"]["static_path"] = ">".join(page.breadcrumb)
+                    yield render
+                if need == "list":
+                    reason = f"栏目列表由脚本生成，未渲染：{why}"
             # A channel page (频道页) links to sub-columns below its own path (it may also show their latest
             # items in blocks): it is a hub, never itself a blank or stale column.
             prefix = canonical_url(url).rsplit("/", 1)[0] + "/"
@@ -271,7 +308,8 @@ class GovSiteSpider(scrapy.Spider):
             # breadcrumb depth tells the real level (首页 > 政府信息公开 > 规划信息 > 专项规划 is level 3)
             level = max(1, len(page.breadcrumb) - 1) if len(page.breadcrumb) >= 2 else None
             yield self._column_rows(site, column, assessable=0 if reason else 1, reason=reason,
-                                    path=">".join(page.breadcrumb), note=page.empty_note, level=level, hub=hub)
+                                    path=">".join(page.breadcrumb), note=page.empty_note, level=level, hub=hub,
+                                    rendered=bool(ctx.get("rendered")))
             if column["level"] < SUB_COLUMN_LEVELS:
                 # the 信息公开目录 tree may link anywhere on the site; other pages only to their own children
                 for link in page.nav if ctx["role"] == "gkml" else children:
@@ -366,6 +404,13 @@ class GovSiteSpider(scrapy.Spider):
         site, role = ctx["site"], ctx["role"]
         error, outcome = describe_failure(failure)
         url = request.meta.get("redirect_urls", [request.url])[0]
+        if ctx.get("rendered"):
+            # the page itself was fetched and recorded; only what script builds stays unread
+            yield self._event(site, f"页面渲染失败：{error}", url)
+            if ctx.get("render_need") == "list" and ctx.get("column"):
+                yield self._column_rows(site, ctx["column"], assessable=0, path=ctx.get("static_path", ""),
+                                        reason=f"栏目列表由脚本生成，未渲染：渲染失败（{error}）")
+            return
         yield StoreRows("resources", [dict(
             run_id=self.run_id, url=url, method="PAGE" if role != "check" else request.method, status=None,
             content_type="", content_length=None, sniffed_type="", elapsed_ms=None, final_url=request.url,
@@ -444,6 +489,8 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
         return "请求超时", "suspected"
     if failure.check(DNSLookupError):
         return "域名解析失败", "suspected"
+    if failure.check(OutOfScopeRefused):
+        return str(failure.value), "not_checked"
     if failure.check(IgnoreRequest):
         text = str(failure.value)
         if "robots.txt" in text:
