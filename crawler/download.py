@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import HtmlResponse
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, threads
+from twisted.internet import defer, task, threads
 
 from crawler.middlewares import OutboundGuardMiddleware
 from crawler.render import RENDER_RESOURCE_TYPES, Chromium, RenderError, chromium_path, render_page
@@ -46,6 +46,31 @@ class RequestClock:
         self.inflight[slot] -= 1
 
 
+class SiteGate:
+    """A site's floor and ceiling, kept where the request really starts.
+
+    Scrapy's slot is not enough: with no delay it starts a burst of queued requests before counting any
+    as transferring (so more than `concurrency` run at once), and AutoThrottle and jitter move its delay.
+    Here at most `concurrency` requests are in flight and two starts are at least the delay apart; the
+    browser's requests during a render take their turn here too."""
+
+    def __init__(self, concurrency: int):
+        self.slots = defer.DeferredSemaphore(max(1, concurrency))
+        self.last = float("-inf")
+
+    def reserve(self, delay: float) -> float:
+        """Seconds to wait before the next request may start; that start is booked now."""
+        now = time.monotonic()
+        start = max(now, self.last + delay)
+        self.last = start
+        return start - now
+
+
+def reactor_():
+    from twisted.internet import reactor
+    return reactor
+
+
 class SiteDownloadHandler(HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 handler, plus: a mapped host is connected at its mapped address (the URL and the
     Host header stay the site's), and a request marked for rendering is loaded in headless Chromium."""
@@ -62,23 +87,50 @@ class SiteDownloadHandler(HTTP11DownloadHandler):
         self.all_inside = bool(self.guard.sites) and all(c["no_external"] for c in self.guard.sites.values())
         self.browser: Chromium | None = None
         self.render_lock = defer.DeferredLock()
+        self.slot_settings = settings.getdict("DOWNLOAD_SLOTS")
+        self.gates: dict[str, SiteGate] = {}
 
     async def download_request(self, request):
-        slot = request.meta.get("download_slot") or urlsplit(request.url).netloc
-        self.clock.enter(slot)
+        key = request.meta.get("download_slot") or urlsplit(request.url).netloc
+        gate = self._gate(key)
+        if gate is not None:
+            await maybe_deferred_to_future(gate.slots.acquire())
         try:
-            self.clock.started(slot)
-            if request.meta.get(RENDER_META):
-                return await self._render(request, slot)
-            target = self.host_map.connect_url(request.url)
-            if target is None:
-                return await super().download_request(request)
-            mapped = request.replace(url=target)  # meta is shared: latency and flags land on the original
-            mapped.headers[b"Host"] = _host_header(request.url)
-            response = await super().download_request(mapped)
-            return response.replace(url=request.url)
+            wait = gate.reserve(self._delay(key)) if gate is not None else 0.0
+            if wait > 0:
+                await maybe_deferred_to_future(task.deferLater(reactor_(), wait))
+            self.clock.enter(key)
+            try:
+                self.clock.started(key)
+                if request.meta.get(RENDER_META):
+                    return await self._render(request, key)
+                target = self.host_map.connect_url(request.url)
+                if target is None:
+                    return await super().download_request(request)
+                mapped = request.replace(url=target)  # meta is shared: latency and flags land on the original
+                mapped.headers[b"Host"] = _host_header(request.url)
+                response = await super().download_request(mapped)
+                return response.replace(url=request.url)
+            finally:
+                self.clock.leave(key)
         finally:
-            self.clock.leave(slot)
+            if gate is not None:
+                gate.slots.release()
+
+    def _gate(self, key: str) -> "SiteGate | None":
+        """The gate of a site's slot (None for other hosts: Scrapy's own slot is enough there)."""
+        if key not in self.gates:
+            conf = self.slot_settings.get(key)
+            if conf is None:
+                return None
+            self.gates[key] = SiteGate(int(conf["concurrency"]))
+        return self.gates[key]
+
+    def _delay(self, key: str) -> float:
+        """The profile's delay, or more when AutoThrottle has raised the slot's (never less)."""
+        floor = float(self.slot_settings.get(key, {}).get("delay", 0.0))
+        state = self.crawler.engine.downloader.slots.get(key)
+        return max(floor, state.delay if state is not None else 0.0)
 
     # ---- rendering ---------------------------------------------------------------------------------------
     async def _render(self, request, slot: str):
@@ -117,17 +169,11 @@ class SiteDownloadHandler(HTTP11DownloadHandler):
             return 0.0  # another organisation's script: not this site's politeness to keep
         key = self.guard.sites[owner]["slot"]
         if first and key == slot:
-            return 0.0  # the page itself: the slot just let the render request go
-        downloader = self.crawler.engine.downloader
-        state = downloader.slots.get(key)
-        now = time.monotonic()
-        if state is None:
-            self.clock.started(key, now)
-            return 0.0
-        start = max(now, state.lastseen + state.delay)
-        state.lastseen = start  # Scrapy's own requests to the site now wait for this one too
-        self.clock.started(key, start)
-        return start - now
+            return 0.0  # the page itself: the gate just let the render request go
+        gate = self._gate(key)
+        wait = gate.reserve(self._delay(key)) if gate is not None else 0.0
+        self.clock.started(key, time.monotonic() + wait)
+        return wait
 
     def _browser_flags(self) -> tuple[str, ...]:
         rules = self.host_map.chromium_rules()

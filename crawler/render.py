@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -23,7 +24,9 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-extensions", "--disable-default-apps", "--disable-domain-reliability",
                   "--disable-client-side-phishing-detection", "--disable-breakpad", "--no-pings",
                   "--no-proxy-server", "--mute-audio", "--metrics-recording-only",
-                  "--disable-features=DnsOverHttps,OptimizationHints,MediaRouter,Translate,NetworkPrediction",
+                  # no https:// attempt before the http:// URL we were given (HTTPS-Upgrades), no prefetching
+                  "--disable-features=DnsOverHttps,OptimizationHints,MediaRouter,Translate,NetworkPrediction,"
+                  "HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,HttpsFirstModeV2ForEngagedSites",
                   "--remote-debugging-pipe", "--window-size=1280,2000")
 # What a page needs to build its DOM; images, styles, fonts and media are never fetched.
 RENDER_RESOURCE_TYPES = frozenset({"Document", "Script", "XHR", "Fetch"})
@@ -45,37 +48,43 @@ _WRITES_LINKS = re.compile(r"(?:document\.write(?:ln)?|\.innerHTML\s*[+]?=|\.(?:
 _NAV_CLASS = re.compile(r"nav|menu|daohang|lanmu|column", re.I)
 
 
-def script_builds_navigation(tree) -> bool:
-    """A menu written by script: inline script writing links, or a menu container left empty for a script."""
+def script_navigation_key(tree) -> str:
+    """'' when the page's menus are plain HTML; else space-separated keys of the scripts that write them
+    (the same script on every page of a site gives the same key, so its menu is rendered once, not on
+    every page).
+
+    A menu is written by script when an inline script writes links into the page, or when a menu
+    container is left empty next to external scripts."""
     try:
-        scripts = "\n".join(tree.xpath("//script/text()"))
+        scripts = [t for t in tree.xpath("//script/text()") if _WRITES_LINKS.search(t)]
     except (AttributeError, TypeError, lxml.etree.XPathError):
-        return False
-    if scripts and _WRITES_LINKS.search(scripts):
-        return True
-    has_script_src = bool(tree.xpath("//script[@src]"))
-    if not has_script_src:
-        return False
+        return ""
+    if scripts:  # one key per script: a page adding its own list script still shares the site's menu script
+        return " ".join(sorted({"inline:" + hashlib.sha1(t.strip().encode()).hexdigest()[:16] for t in scripts}))
+    sources = sorted(tree.xpath("//script/@src"))
+    if not sources:
+        return ""
     for el in tree.iter("ul", "div", "nav"):
         label = f"{el.get('class') or ''} {el.get('id') or ''}"
         if _NAV_CLASS.search(label) and next(el.iter("a"), None) is None \
                 and not "".join(el.xpath(".//text()[not(ancestor::script)]")).strip():
-            return True
-    return False
+            return "src:" + hashlib.sha1(" ".join(sources).encode()).hexdigest()[:16]
+    return ""
 
 
-def render_need(page, html: str, role: str) -> str:
-    """Why a fetched page should be rendered: 'list' (its column list is filled by script), 'nav' (its
-    menu is written by script) or '' (the HTML as served is what a person sees)."""
+def render_need(page, html: str, role: str) -> tuple[str, str]:
+    """Why a fetched page should be rendered: ('list', '') when its column list is filled by script,
+    ('nav', key) when its menu is written by script, ('', '') when the HTML as served is what a person sees."""
     if role in ("column", "gkml") and page.script_rendered_list and not page.entries:
-        return "list"
-    if role in ("home", "column", "gkml"):
+        return "list", ""
+    if role in ("home", "column", "gkml") and "<script" in html:
         from crawler.extract.page import parse_html
 
         tree = parse_html(html)
-        if tree is not None and script_builds_navigation(tree):
-            return "nav"
-    return ""
+        key = script_navigation_key(tree) if tree is not None else ""
+        if key:
+            return "nav", key
+    return "", ""
 
 
 # ---- a minimal DevTools client over --remote-debugging-pipe (fd 3 in, fd 4 out; NUL-separated JSON) --------
@@ -259,6 +268,8 @@ def render_page(browser: Chromium, url: str, admit: Callable[[str, str, bool], s
                 continue
             method, params = event.get("method"), event.get("params", {})
             if method == "Fetch.requestPaused":
+                if inflight and params.get("networkId") == inflight[0]:
+                    inflight = None  # the same request again (a redirect, a fallback): it is its turn
                 pending.append(params)
             elif method in ("Network.loadingFinished", "Network.loadingFailed"):
                 if inflight and params.get("requestId") == inflight[0]:

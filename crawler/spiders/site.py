@@ -209,8 +209,9 @@ class GovSiteSpider(scrapy.Spider):
     # ---- discovery -----------------------------------------------------------------------------------
     def _on_home(self, response: Response, ctx: dict, page):
         site = ctx["site"]
-        if not ctx.get("rendered") and render_need(page, response.text, "home"):
-            render, why = self._render_request(response, ctx, "nav")
+        need, key = render_need(page, response.text, "home") if not ctx.get("rendered") else ("", "")
+        if need and self._new_nav(site, key):
+            render, why = self._render_request(response, ctx, need)
             yield render or self._event(site, f"首页导航由脚本生成，未渲染：{why}", ctx_url(response))
         yield self._entry_rows(site, "", page.entries, ctx_url(response))
         for col in self.profiles[site].columns:
@@ -262,6 +263,15 @@ class GovSiteSpider(scrapy.Spider):
                    reason=reason, note=note, hub=int(hub), rendered=int(rendered))
         return StoreRows("columns", [row])
 
+    def _new_nav(self, site: str, key: str) -> bool:
+        """True when a page's menu scripts (their keys) include one this site has not rendered yet."""
+        keys = set(key.split())
+        seen = self._site_state(site).setdefault("nav_scripts", set())
+        if not keys or keys <= seen:
+            return not keys
+        seen.update(keys)
+        return True
+
     def _render_request(self, response: Response, ctx: dict, need: str) -> tuple[Request | None, str]:
         """The same page again, through headless Chromium, when this site may still render one; else
         (None, why not). The static page's facts stay recorded until the rendered ones replace them."""
@@ -288,7 +298,9 @@ class GovSiteSpider(scrapy.Spider):
         limits = self.profiles[site].limits
         if ctx["list_index"] == 0:
             reason = ""
-            need = "" if ctx.get("rendered") else render_need(page, response.text, ctx["role"])
+            need, key = render_need(page, response.text, ctx["role"]) if not ctx.get("rendered") else ("", "")
+            if need == "nav" and not self._new_nav(site, key):
+                need = ""  # the same script-written menu was rendered on another page of the site
             if ctx.get("rendered") and page.script_rendered_list and not page.entries:
                 reason = "栏目列表由脚本生成，渲染后列表仍为空（脚本未能取得数据），无法评估"
             elif need:

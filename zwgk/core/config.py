@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -246,6 +246,19 @@ def _parse_host_map(value, err) -> dict[str, str]:
                     or "/" in str(text):
                 raise err(f"host_map.{key}", f"{what} (no scheme, no path), got {text!r}")
         out[str(key).strip().lower()] = str(target).strip().lower()
+    return out
+
+
+def with_crawl_options(profiles: list[SiteProfile], no_external: bool = False,
+                       no_render: bool = False) -> list[SiteProfile]:
+    """The profiles with the command line's --no-external / --no-render applied (stored with the run)."""
+    out = []
+    for p in profiles:
+        if no_external:
+            p = replace(p, no_external=True)
+        if no_render:
+            p = replace(p, limits=replace(p.limits, max_rendered_pages=0))
+        out.append(p)
     return out
 
 
