@@ -51,12 +51,17 @@ class SiteGate:
 
     Scrapy's slot is not enough: with no delay it starts a burst of queued requests before counting any
     as transferring (so more than `concurrency` run at once), and AutoThrottle and jitter move its delay.
-    Here at most `concurrency` requests are in flight and two starts are at least the delay apart; the
-    browser's requests during a render take their turn here too."""
+    Here at most `concurrency` requests are in flight, and a request starts at least the delay after the
+    previous start and after the previous answer; the browser's requests during a render take their
+    turn here too."""
 
     def __init__(self, concurrency: int):
         self.slots = defer.DeferredSemaphore(max(1, concurrency))
         self.last = float("-inf")
+
+    def wait(self, delay: float) -> float:
+        """Seconds until a request may start (≤ 0: now)."""
+        return self.last + delay - time.monotonic()
 
     def reserve(self, delay: float) -> float:
         """Seconds to wait before the next request may start; that start is booked now."""
@@ -95,15 +100,20 @@ class SiteDownloadHandler(HTTP11DownloadHandler):
         gate = self._gate(key)
         if gate is not None:
             await maybe_deferred_to_future(gate.slots.acquire())
+        render = bool(request.meta.get(RENDER_META))
         try:
-            wait = gate.reserve(self._delay(key)) if gate is not None else 0.0
-            if wait > 0:
+            # a render books no start of its own: each request the browser makes takes its turn (_admit)
+            while gate is not None and not render:
+                wait = gate.wait(self._delay(key))
+                if wait <= 0:
+                    gate.last = time.monotonic()
+                    break
                 await maybe_deferred_to_future(task.deferLater(reactor_(), wait))
             self.clock.enter(key)
             try:
-                self.clock.started(key)
-                if request.meta.get(RENDER_META):
+                if render:
                     return await self._render(request, key)
+                self.clock.started(key)
                 target = self.host_map.connect_url(request.url)
                 if target is None:
                     return await super().download_request(request)
@@ -115,6 +125,9 @@ class SiteDownloadHandler(HTTP11DownloadHandler):
                 self.clock.leave(key)
         finally:
             if gate is not None:
+                # the delay also runs from the end of this request: a start we allowed can reach the
+                # site late (a busy machine), but never after its answer came back
+                gate.last = max(gate.last, time.monotonic())
                 gate.slots.release()
 
     def _gate(self, key: str) -> "SiteGate | None":
@@ -138,14 +151,17 @@ class SiteDownloadHandler(HTTP11DownloadHandler):
 
         site = (request.meta.get("zwgk") or {}).get("site")
 
-        def admit(url: str, resource_type: str, first: bool):
-            """Runs in the render thread; the slot is read and reserved in the reactor thread."""
-            return threads.blockingCallFromThread(reactor, self._admit, url, resource_type, first, site, slot)
+        def admit(url: str, resource_type: str):
+            """Runs in the render thread; the gate is read and booked in the reactor thread."""
+            return threads.blockingCallFromThread(reactor, self._admit, url, resource_type, site)
+
+        def finished(url: str):
+            threads.blockingCallFromThread(reactor, self._finished, url, site)
 
         def work():
             if self.browser is None or not self.browser.alive():
                 self.browser = Chromium(extra_flags=self._browser_flags(), executable=self.browser_path or None)
-            return render_page(self.browser, request.url, admit)
+            return render_page(self.browser, request.url, admit, finished)
 
         try:
             status, html, _ = await maybe_deferred_to_future(self.render_lock.run(threads.deferToThread, work))
@@ -155,7 +171,7 @@ class SiteDownloadHandler(HTTP11DownloadHandler):
                             headers={"Content-Type": "text/html; charset=utf-8"}, request=request,
                             flags=["rendered"])
 
-    def _admit(self, url: str, resource_type: str, first: bool, site: str | None, slot: str):
+    def _admit(self, url: str, resource_type: str, site: str | None):
         """'' → refused (the reason); a number → seconds to wait before this request may go."""
         if not url.startswith(("http://", "https://")):
             return 0.0 if url.startswith(("data:", "blob:", "about:")) else "不是网页地址"
@@ -168,12 +184,18 @@ class SiteDownloadHandler(HTTP11DownloadHandler):
         if owner is None:
             return 0.0  # another organisation's script: not this site's politeness to keep
         key = self.guard.sites[owner]["slot"]
-        if first and key == slot:
-            return 0.0  # the page itself: the gate just let the render request go
         gate = self._gate(key)
         wait = gate.reserve(self._delay(key)) if gate is not None else 0.0
         self.clock.started(key, time.monotonic() + wait)
         return wait
+
+    def _finished(self, url: str, site: str | None) -> None:
+        """A browser request to a site is over: the site's next request waits the delay from now. The
+        browser sends a little after it is allowed to, so counting from its start could fall short."""
+        owner = self.guard.owner(url, site)
+        gate = self._gate(self.guard.sites[owner]["slot"]) if owner is not None else None
+        if gate is not None:
+            gate.last = max(gate.last, time.monotonic())
 
     def _browser_flags(self) -> tuple[str, ...]:
         rules = self.host_map.chromium_rules()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -200,6 +201,23 @@ class Chromium:
         result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, timeout=timeout)
         return result["result"].get("value")
 
+    def screenshot(self) -> bytes:
+        return base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
+
+    def problems(self) -> list[str]:
+        """Console errors and warnings, uncaught exceptions, and browser log errors (CSP refusals, failed loads)."""
+        out = []
+        for e in self.events:
+            method, params = e.get("method"), e.get("params", {})
+            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
+                args = params.get("args", [])
+                out.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in args))
+            elif method == "Runtime.exceptionThrown":
+                out.append("exception: " + params["exceptionDetails"].get("text", ""))
+            elif method == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):
+                out.append(f"log ({params['entry'].get('source')}): {params['entry'].get('text')}")
+        return out
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 
@@ -228,27 +246,30 @@ class RenderError(Exception):
     """The page could not be rendered; the message (Chinese) becomes the column's reason."""
 
 
-def render_page(browser: Chromium, url: str, admit: Callable[[str, str, bool], str | float],
+def render_page(browser: Chromium, url: str, admit: Callable[[str, str], str | float],
+                finished: Callable[[str], None] = lambda url: None,
                 seconds: float = RENDER_SECONDS) -> tuple[int, str, int]:
     """Load url and return (HTTP status of the document, the DOM as HTML, requests sent).
 
-    Every request the page makes is paused first and goes through `admit(url, resource_type, first)`:
-    a str is a refusal (the request fails, nothing is contacted), a number is how long to wait before
-    it may go (the site's delay). Requests go one at a time, so a render is one connection to the site."""
+    Every request the page makes is paused first and goes through `admit(url, resource_type)`: a str is
+    a refusal (the request fails, nothing is contacted), a number is how long to wait before it may go
+    (the site's delay); `finished(url)` is told when it is over. Requests go one at a time, so a render
+    is one connection to the site."""
     target = browser.new_page(domains=("Page", "Runtime", "Network"))
     try:
         browser.call("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]})
         browser.send("Page.navigate", {"url": url})
         deadline = time.monotonic() + seconds
         pending: list[dict] = []
-        inflight: tuple[str, float] | None = None   # (network request id, started)
-        status, loaded, sent, first, last_activity = None, False, 0, True, time.monotonic()
+        inflight: tuple[str, float, str] | None = None   # (network request id, started, url)
+        status, loaded, sent, last_activity = None, False, 0, time.monotonic()
         while time.monotonic() < deadline:
             if inflight and time.monotonic() - inflight[1] > REQUEST_SECONDS:
+                finished(inflight[2])
                 inflight = None  # never let one hung request hold the page
             if inflight is None and pending:
                 paused = pending.pop(0)
-                verdict = admit(paused["request"]["url"], paused.get("resourceType", ""), first)
+                verdict = admit(paused["request"]["url"], paused.get("resourceType", ""))
                 if isinstance(verdict, str):
                     browser.send("Fetch.failRequest", {"requestId": paused["requestId"],
                                                        "errorReason": "BlockedByClient"})
@@ -256,9 +277,9 @@ def render_page(browser: Chromium, url: str, admit: Callable[[str, str, bool], s
                     if verdict > 0:
                         time.sleep(min(verdict, max(0.0, deadline - time.monotonic())))
                     browser.send("Fetch.continueRequest", {"requestId": paused["requestId"]})
-                    inflight = (paused.get("networkId") or paused["requestId"], time.monotonic())
+                    inflight = (paused.get("networkId") or paused["requestId"], time.monotonic(),
+                                paused["request"]["url"])
                     sent += 1
-                    first = False
                 last_activity = time.monotonic()
                 continue
             if loaded and inflight is None and not pending and time.monotonic() - last_activity >= QUIET_SECONDS:
@@ -269,10 +290,12 @@ def render_page(browser: Chromium, url: str, admit: Callable[[str, str, bool], s
             method, params = event.get("method"), event.get("params", {})
             if method == "Fetch.requestPaused":
                 if inflight and params.get("networkId") == inflight[0]:
+                    finished(inflight[2])
                     inflight = None  # the same request again (a redirect, a fallback): it is its turn
                 pending.append(params)
             elif method in ("Network.loadingFinished", "Network.loadingFailed"):
                 if inflight and params.get("requestId") == inflight[0]:
+                    finished(inflight[2])
                     inflight = None
                     last_activity = time.monotonic()
             elif method == "Network.responseReceived" and params.get("type") == "Document" and status is None:
