@@ -144,7 +144,7 @@ class _DefaultSites(click.Group):
 @click.group("eval", cls=_DefaultSites, invoke_without_command=True)
 @click.pass_context
 def eval_group(ctx) -> None:
-    """评测：样例网站的查准率/查全率（sites），真实页面语料的抽取准确率（pages）。"""
+    """评测：样例网站的查准率/查全率（sites），真实页面语料的抽取准确率（pages），真实网站镜像的完整评估（site）。"""
     if ctx.invoked_subcommand is None:
         ctx.invoke(eval_sites_command)
 
@@ -164,6 +164,33 @@ def eval_sites_command(sites_dir: str | None = None, as_json: bool = False, work
     click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
     if report["overall"]["precision"] < 1.0 or report["overall"]["recall"] < 1.0:
         sys.exit(1)
+
+
+@eval_group.command("site")
+@click.argument("mirror", type=click.Path(exists=True))
+@click.option("--host", required=True, help="镜像所属网站的主机名（如 www.zhecheng.gov.cn），映射到本机镜像服务器")
+@click.option("--id", "site_id", default="mirror", show_default=True, help="站点 id")
+@click.option("--name", default="", help="网站名称")
+@click.option("--site-code", default="", help="网站标识码")
+@as_of_option("镜像的快照日期 YYYY-MM-DD（评估基准日）。")
+@click.option("--out", default="zwgk-mirror-output", show_default=True, type=click.Path(file_okay=False),
+              help="报告输出目录。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@workspace_option
+def eval_site_command(mirror, host, site_id, name, site_code, as_of, out, as_json, workspace) -> None:
+    """在本机回环地址上提供真实网站镜像（.tar.gz 或目录），按 --no-external 完整评估一遍并输出数据。
+
+    请在只有回环网卡的网络命名空间中运行：unshare -n sh -c 'ip link set lo up; zwgk eval site …'。"""
+    from datetime import date as _date
+
+    from zwgk.evaluation.real_site import evaluate_mirror, format_figures
+
+    try:
+        result = evaluate_mirror(Path(mirror), host.lower(), as_of or _date.today(), Path(workspace), Path(out),
+                                 site_id, name, site_code)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_figures(result))
 
 
 @eval_group.command("pages")
