@@ -175,9 +175,10 @@ def eval_sites_command(sites_dir: str | None = None, as_json: bool = False, work
 @as_of_option("镜像的快照日期 YYYY-MM-DD（评估基准日）。")
 @click.option("--out", default="zwgk-mirror-output", show_default=True, type=click.Path(file_okay=False),
               help="报告输出目录。")
+@click.option("--no-render", is_flag=True, help="不用浏览器渲染由脚本生成的页面（对比渲染的开销）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @workspace_option
-def eval_site_command(mirror, host, site_id, name, site_code, as_of, out, as_json, workspace) -> None:
+def eval_site_command(mirror, host, site_id, name, site_code, as_of, out, no_render, as_json, workspace) -> None:
     """在本机回环地址上提供真实网站镜像（.tar.gz 或目录），按 --no-external 完整评估一遍并输出数据。
 
     请在只有回环网卡的网络命名空间中运行：unshare -n sh -c 'ip link set lo up; zwgk eval site …'。"""
@@ -187,7 +188,7 @@ def eval_site_command(mirror, host, site_id, name, site_code, as_of, out, as_jso
 
     try:
         result = evaluate_mirror(Path(mirror), host.lower(), as_of or _date.today(), Path(workspace), Path(out),
-                                 site_id, name, site_code)
+                                 site_id, name, site_code, render=not no_render)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_figures(result))

@@ -15,6 +15,7 @@ import sys
 import tarfile
 import tempfile
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import date
@@ -106,20 +107,24 @@ def site_profile(path: Path, site_id: str, name: str, site_code: str, host: str,
 
 
 def evaluate_mirror(archive: Path, host: str, as_of: date, workspace: Path, out: Path, site_id: str = "mirror",
-                    name: str = "", site_code: str = "") -> dict:
+                    name: str = "", site_code: str = "", render: bool = True) -> dict:
     """Serve, run the whole pipeline (`zwgk run --no-external`) and read back the figures."""
     with tempfile.TemporaryDirectory(prefix="zwgk-mirror-") as tmp:
         root = unpack(Path(archive), Path(tmp) / "site")
         with serve_mirror(root) as (address, requests):
             profile = site_profile(Path(tmp) / "profile.yaml", site_id, name or host, site_code or "0000000000",
                                    host, address)
+            started = time.monotonic()
             run = subprocess.run([sys.executable, "-m", "zwgk.cli", "run", str(profile), "--workspace", str(workspace),
-                                  "--as-of", as_of.isoformat(), "--out", str(out), "--no-pdf", "--no-external"],
+                                  "--as-of", as_of.isoformat(), "--out", str(out), "--no-pdf", "--no-external",
+                                  *([] if render else ["--no-render"])],
                                  capture_output=True, text=True)
             served = len(requests)
+            seconds = time.monotonic() - started
     if run.returncode != 0:
         raise RuntimeError(f"zwgk run failed:\n{run.stderr[-3000:]}")
-    return dict(figures(workspace, site_id, host), requests_served=served, address=address)
+    return dict(figures(workspace, site_id, host), requests_served=served, address=address,
+                run_seconds=round(seconds, 1))
 
 
 def figures(workspace: Path, site_id: str, host: str) -> dict:
@@ -155,7 +160,7 @@ def figures(workspace: Path, site_id: str, host: str) -> dict:
 
 def format_figures(f: dict) -> str:
     lines = [f"运行 {f['run_id']}，检查 {f['check_id']}：页面 {f['pages']}（失败 {f['pages_failed']}），"
-             f"镜像服务器应答请求 {f['requests_served']} 次",
+             f"镜像服务器应答请求 {f['requests_served']} 次，zwgk run 用时 {f['run_seconds']} 秒",
              f"栏目 {len(f['columns'])}（可评估 {f['columns_assessed']}，渲染 {f['columns_rendered']}）："]
     for c in f["columns"]:
         state = "可评估" if c["assessable"] == 1 else f"未评估（{c['reason']}）" if c["assessable"] == 0 else "未抓取"
