@@ -32,6 +32,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 # What a page needs to build its DOM; images, styles, fonts and media are never fetched.
 RENDER_RESOURCE_TYPES = frozenset({"Document", "Script", "XHR", "Fetch"})
 RENDER_SECONDS = 30.0      # a whole render: load, scripts, their data requests
+MIN_STATIC_NAV = 3         # a page with this many menu links in its HTML does not need a browser for them
 QUIET_SECONDS = 0.5        # no request for this long after load: the page is built
 REQUEST_SECONDS = 15.0     # one sub-request may take this long before the next one goes
 
@@ -62,7 +63,8 @@ def script_navigation_key(tree) -> str:
         return ""
     if scripts:  # one key per script: a page adding its own list script still shares the site's menu script
         return " ".join(sorted({"inline:" + hashlib.sha1(t.strip().encode()).hexdigest()[:16] for t in scripts}))
-    sources = sorted(tree.xpath("//script/@src"))
+    # by file name: the same script is ../js/menu.js on one page and ../../js/menu.js on another
+    sources = sorted({src.rsplit("/", 1)[-1].split("?")[0] for src in tree.xpath("//script/@src")})
     if not sources:
         return ""
     for el in tree.iter("ul", "div", "nav"):
@@ -83,6 +85,8 @@ def render_need(page, html: str, role: str) -> tuple[str, str]:
 
         tree = parse_html(html)
         key = script_navigation_key(tree) if tree is not None else ""
+        if key.startswith("src:") and len(page.nav) >= MIN_STATIC_NAV:
+            key = ""  # the page has its menu in plain HTML; the empty container is decoration (a mobile menu)
         if key:
             return "nav", key
     return "", ""
