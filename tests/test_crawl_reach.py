@@ -4,6 +4,7 @@ script rendered in headless Chromium. `zwgk crawl` runs as a subprocess against 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -106,6 +107,28 @@ def test_without_rendering_script_lists_are_not_assessed_never_blank(fixture_ser
     codes = {(r["code"], r["url"]) for r in db.execute("SELECT code, url FROM findings")}
     assert ("STALE010", f"{SITE}/tzgg/") in codes          # not assessed, with the reason
     assert ("STALE004", f"{SITE}/tzgg/") not in codes      # never a blank column
+    events = [r[0] for r in db.execute("SELECT message FROM crawl_events WHERE site_id='nyj'")]
+    assert any(m.startswith("首页导航由脚本生成，未渲染：") for m in events), events  # the menu left unread, said
+
+
+@pytest.mark.parametrize("case", ["no browser", "limit reached"])
+def test_a_script_list_the_crawl_cannot_render_says_why(fixture_server, fixture_profiles, tmp_path, case):
+    env = None
+    if case == "no browser":
+        env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # python, but no chromium on PATH
+        profile, why = nyj_profile(fixture_profiles, tmp_path), "本机没有可用的 Chromium 浏览器"
+    else:
+        if not chromium_path():
+            pytest.skip("Debian chromium is not installed")
+        # the homepage's script-written menu takes the only render; the 通知公告 list finds none left
+        profile, why = nyj_profile(fixture_profiles, tmp_path, limits={"max_rendered_pages": 1}), "已达到每站渲染页面上限 1"
+    result = subprocess.run([sys.executable, "-m", "zwgk.cli", "crawl", str(profile), "--workspace",
+                             str(tmp_path / "ws"), "--as-of", AS_OF.isoformat(), "--no-progress"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    tzgg = columns(open_db(tmp_path / "ws"))["/tzgg/"]
+    assert (tzgg["assessable"], tzgg["rendered"]) == (0, 0)
+    assert tzgg["reason"] == f"栏目列表由脚本生成，未渲染：{why}"
 
 
 _CALL = re.compile(r"^(\d+)\s+(socket|connect|sendto|sendmsg|close)\((\d+|[A-Z_]+)(.*?)(?:\)\s+=\s+(-?\d+)|<unfinished)")
