@@ -27,6 +27,8 @@ def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, no_ex
         loaded = load_profiles(list(profiles)) if profiles else None
         if loaded:
             loaded = with_crawl_options(loaded, no_external, no_render)
+        elif no_external or no_render:
+            click.echo("提示：继续抓取沿用该运行保存的站点配置，--no-external / --no-render 不改变它", err=True)
         if not loaded and not resume:
             raise click.UsageError("请给出站点配置文件或目录（PROFILE…），或使用 --resume 继续上次抓取")
         show = sys.stderr.isatty() if progress is None else progress
