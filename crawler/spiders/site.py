@@ -212,7 +212,9 @@ class GovSiteSpider(scrapy.Spider):
         need, key = render_need(page, response.text, "home") if not ctx.get("rendered") else ("", "")
         if need and self._new_nav(site, key):
             render, why = self._render_request(response, ctx, need)
-            yield render or self._event(site, f"首页导航由脚本生成，未渲染：{why}", ctx_url(response))
+            event = None if render else self._event(site, f"首页导航由脚本生成，未渲染：{why}", ctx_url(response))
+            if render or event:
+                yield render or event
         yield self._entry_rows(site, "", page.entries, ctx_url(response))
         for col in self.profiles[site].columns:
             yield from self._column_request(site, col.url, col.name, None, depth=1, parent=ctx_url(response))
@@ -418,7 +420,9 @@ class GovSiteSpider(scrapy.Spider):
         url = request.meta.get("redirect_urls", [request.url])[0]
         if ctx.get("rendered"):
             # the page itself was fetched and recorded; only what script builds stays unread
-            yield self._event(site, f"页面渲染失败：{error}", url)
+            event = self._event(site, f"页面渲染失败：{error}", url)
+            if event:
+                yield event
             if ctx.get("render_need") == "list" and ctx.get("column"):
                 yield self._column_rows(site, ctx["column"], assessable=0, path=ctx.get("static_path", ""),
                                         reason=f"栏目列表由脚本生成，未渲染：渲染失败（{error}）")
