@@ -89,6 +89,13 @@ def serve_mirror(root: Path):
         server.server_close()
 
 
+def outside_interfaces() -> list[str]:
+    """Network interfaces other than loopback: none inside `unshare -n sh -c 'ip link set lo up; …'`."""
+    import socket
+
+    return sorted(name for _, name in socket.if_nameindex() if name != "lo")
+
+
 def unpack(archive: Path, dest: Path) -> Path:
     """The mirror's files in dest (a .tar.gz is unpacked; a folder is used as it is)."""
     if archive.is_dir():
@@ -124,7 +131,7 @@ def evaluate_mirror(archive: Path, host: str, as_of: date, workspace: Path, out:
     if run.returncode != 0:
         raise RuntimeError(f"zwgk run failed:\n{run.stderr[-3000:]}")
     return dict(figures(workspace, site_id, host), requests_served=served, address=address,
-                run_seconds=round(seconds, 1))
+                run_seconds=round(seconds, 1), interfaces_besides_loopback=outside_interfaces())
 
 
 def figures(workspace: Path, site_id: str, host: str) -> dict:
@@ -159,7 +166,11 @@ def figures(workspace: Path, site_id: str, host: str) -> dict:
 
 
 def format_figures(f: dict) -> str:
-    lines = [f"运行 {f['run_id']}，检查 {f['check_id']}：页面 {f['pages']}（失败 {f['pages_failed']}），"
+    lines = []
+    if f["interfaces_besides_loopback"]:
+        lines.append("提示：本次未在仅有回环网卡的网络命名空间中运行（还有 " + "、".join(f["interfaces_besides_loopback"])
+                     + "）；请用 unshare -n sh -c 'ip link set lo up; …' 运行（make eval-real）")
+    lines += [f"运行 {f['run_id']}，检查 {f['check_id']}：页面 {f['pages']}（失败 {f['pages_failed']}），"
              f"镜像服务器应答请求 {f['requests_served']} 次，zwgk run 用时 {f['run_seconds']} 秒",
              f"栏目 {len(f['columns'])}（可评估 {f['columns_assessed']}，渲染 {f['columns_rendered']}）："]
     for c in f["columns"]:
