@@ -17,10 +17,17 @@ bench: install
 	$(PYTHON) -m zwgk.cli bench check --pages 100000
 	$(PYTHON) -m zwgk.cli bench report --sites 200
 
-# The real-page corpus beside the project (never copied into it): extraction figures per CMS family.
+# The real-page corpus beside the project (never copied into it): extraction figures per CMS family; then
+# the real county portal mirror served on loopback and evaluated end to end, inside a network namespace
+# that has only loopback (as root), with host_map and --no-external: nothing of it leaves the machine.
 CORPUS ?= ../shared/corpus
+REAL_OUT ?= /tmp/zwgk-eval-real
 eval-real: install
 	$(PYTHON) -m zwgk.cli eval pages $(CORPUS)/pages --labels $(CORPUS)/pages.yaml
+	rm -rf $(REAL_OUT)
+	unshare -n sh -c 'ip link set lo up; $(PYTHON) -m zwgk.cli eval site $(CORPUS)/sites/zhecheng-2018/site.tar.gz \
+	  --host www.zhecheng.gov.cn --id zhecheng --name 柘城县人民政府 --site-code 4114240001 --as-of 2018-07-27 \
+	  --workspace $(REAL_OUT)/workspace --out $(REAL_OUT)/report'
 
 docs:
 	$(PYTHON) -m zwgk.rule_docs

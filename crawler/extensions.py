@@ -1,4 +1,4 @@
-"""CrawlProgressExtension: per-site counts of pages, checks, queue and errors, shown live on a terminal."""
+"""Crawl extensions: live progress per site, AutoThrottle held to each profile's delay, request rates stored."""
 
 from __future__ import annotations
 
@@ -8,7 +8,67 @@ from collections import Counter
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.extensions.throttle import AutoThrottle
 from twisted.internet import task
+
+from zwgk.core.store import Store
+
+
+class SiteAutoThrottle(AutoThrottle):
+    """AutoThrottle slows down for a struggling site, but never under the delay its profile asks for.
+
+    Scrapy's own lowers a slot's delay to latency / target concurrency, floored only by the global
+    DOWNLOAD_DELAY: a profile asking for 1 s between requests got ten requests a second."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.floors = {key: float(cfg.get("delay", 0)) for key, cfg in crawler.settings.getdict("DOWNLOAD_SLOTS").items()}
+
+    def _response_downloaded(self, response, request, spider=None):
+        super()._response_downloaded(response, request, spider)
+        key, slot = self._get_slot(request, spider)
+        if slot is not None and key in self.floors:
+            slot.delay = max(slot.delay, self.floors[key])
+
+
+class RequestRateExtension:
+    """At the end of a crawl, stores per site how many requests it received, over how long, the smallest
+    gap between two of them and the most at once (table site_requests; the crawl summary shows it)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("ZWGK_WORKSPACE"):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider=None, reason=None):
+        settings = self.crawler.settings
+        stats = self.crawler.stats
+        rows = []
+        for site_id, cfg in settings.getdict("ZWGK_SITES").items():
+            prefix = f"zwgk/slot/{cfg['slot']}/"
+            count = stats.get_value(prefix + "requests", 0)
+            if not count:
+                continue
+            rows.append(dict(run_id=settings.getint("ZWGK_RUN_ID"), site_id=site_id, slot=cfg["slot"],
+                             requests=count, seconds=round(stats.get_value(prefix + "last", 0)
+                                                           - stats.get_value(prefix + "first", 0), 3),
+                             min_gap_ms=stats.get_value(prefix + "min_gap_ms"),
+                             max_concurrency=stats.get_value(prefix + "max_concurrency", 0),
+                             rendered=stats.get_value(f"zwgk/site/{site_id}/rendered", 0),
+                             delay=cfg["delay"], concurrency=cfg["concurrency"]))
+        if not rows:
+            return
+        store = Store(settings["ZWGK_WORKSPACE"])
+        try:
+            store.add_request_stats(rows)
+        finally:
+            store.close()
 
 
 class CrawlProgressExtension:

@@ -1,39 +1,76 @@
-"""Downloader middlewares: the private-address guard and redirect-loop detection."""
+"""Downloader middlewares: the outbound guard (politeness slot, no_external, private addresses) and redirect loops."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 
-from crawler.scope import is_private_address
+from crawler.scope import HostMap, SiteScope, is_private_address
 
 
-class PrivateHostGuardMiddleware:
-    """A crawled page can link anywhere; following such a link must not reach into the evaluator's network."""
+class OutOfScopeRefused(IgnoreRequest):
+    """A request the profile forbids (no_external, private address): recorded as not checked, never sent."""
 
-    def __init__(self, allow_by_site: dict[str, frozenset[str]]):
-        self.allow_by_site = allow_by_site
-        self.any_site = frozenset().union(*allow_by_site.values()) if allow_by_site else frozenset()
+
+class OutboundGuardMiddleware:
+    """Every request, before any DNS lookup or connection: which site's politeness slot it counts against,
+    whether it may leave the hosts the profile names (no_external), and never into the evaluator's network.
+
+    The slot is the site's, not the host's: a site's pages, its files on other hosts of the site, its
+    robots.txt and the links other sites make to it all share the profile's delay and concurrency."""
+
+    def __init__(self, sites: dict[str, dict], host_map: HostMap, guard_private: bool):
+        self.sites = sites
+        self.scopes = {sid: SiteScope(cfg["domains"]) for sid, cfg in sites.items()}
+        self.host_map = host_map
+        self.guard_private = guard_private
+        allow = [frozenset(cfg["private"]) for cfg in sites.values()]
+        self.any_site = frozenset().union(*allow) if allow else frozenset()
 
     @classmethod
     def from_crawler(cls, crawler):
-        allow = crawler.settings.getdict("ZWGK_PRIVATE_HOSTS_ALLOWED")
-        if crawler.settings.getbool("ZWGK_PRIVATE_GUARD_DISABLED"):
-            raise NotConfigured
-        return cls({site: frozenset(hosts) for site, hosts in allow.items()})
+        s = crawler.settings
+        return cls(s.getdict("ZWGK_SITES"), HostMap(s.getdict("ZWGK_HOST_MAP")),
+                   not s.getbool("ZWGK_PRIVATE_GUARD_DISABLED"))
+
+    def owner(self, url: str, site: str | None) -> str | None:
+        """The site whose hosts the URL is on (the requesting site first)."""
+        if site in self.scopes and self.scopes[site].contains(url):
+            return site
+        return next((sid for sid, scope in self.scopes.items() if scope.contains(url)), None)
 
     def process_request(self, request, spider=None):
-        host = (urlsplit(request.url).hostname or "").lower()
         site = (request.meta.get("zwgk") or {}).get("site")
-        # robots.txt requests carry no site: any profile that allows the host allows its robots.txt
-        allowed = self.allow_by_site.get(site, ()) if site else self.any_site
-        if host in allowed:
-            return None
-        if is_private_address(host):
-            raise IgnoreRequest(f"私有或本机地址 {host} 未在站点配置 allow_private_hosts 中，拒绝访问")
+        owner = self.owner(request.url, site)
+        if owner is not None:
+            request.meta["download_slot"] = self.sites[owner]["slot"]
+        why = self.refusal(request.url, site, owner)
+        if why:
+            raise OutOfScopeRefused(why)
         return None
+
+    def refusal(self, url: str, site: str | None, owner: str | None = "?") -> str:
+        """Why this URL must not be contacted for `site` ('' when it may). Decided on the URL alone,
+        before anything is resolved or connected."""
+        host = (urlsplit(url).hostname or "").lower()
+        if owner == "?":
+            owner = self.owner(url, site)
+        cfg = self.sites.get(site)
+        if cfg and cfg["no_external"] and owner != site:
+            return f"未检查：站外地址 {host}（本次评估仅访问站点配置的主机，no_external）"
+        if self.host_map.target(url) is not None:
+            return ""  # the evaluator named this address: no lookup of the real host
+        if not self.guard_private:
+            return ""
+        # robots.txt requests carry no site: any profile that allows the host allows its robots.txt
+        allowed = frozenset(cfg["private"]) if cfg else self.any_site
+        if host in allowed:
+            return ""
+        if is_private_address(host):
+            return f"私有或本机地址 {host} 未在站点配置 allow_private_hosts 中，拒绝访问"
+        return ""
 
 
 class LoopAwareRedirectMiddleware(RedirectMiddleware):

@@ -9,6 +9,8 @@ from functools import lru_cache
 from posixpath import splitext
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from zwgk.core.config import split_netloc
+
 # File endings fetched as linked resources (checked), never parsed as pages.
 RESOURCE_EXTENSIONS = frozenset(
     ".pdf .doc .docx .xls .xlsx .wps .et .dps .ppt .pptx .zip .rar .7z .txt .ofd .csv .xml .json"
@@ -50,6 +52,51 @@ class SiteScope:
         host = (parts.hostname or "").lower()
         # a bare domain also admits its subdomains (www.example.gov.cn under example.gov.cn)
         return any(host == h or host.endswith("." + h) for h in self.hosts)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class HostMap:
+    """Where a connection really goes: a profile's host_map sends a site's host to a staging copy or mirror.
+
+    Only the connection moves; the URL (and so every recorded page, link and finding, and the Host header)
+    stays the site's own."""
+
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = {k.lower(): v.lower() for k, v in mapping.items()}
+
+    def __bool__(self) -> bool:
+        return bool(self.mapping)
+
+    def target(self, url: str) -> str | None:
+        """host:port to connect to for this URL, None when its host is not mapped."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        try:
+            port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 80)
+        except ValueError:
+            return None
+        mapped = self.mapping.get(f"{host}:{port}") or self.mapping.get(host)
+        if mapped is None:
+            return None
+        target_host, target_port = split_netloc(mapped)
+        return f"{target_host}:{target_port or port}"
+
+    def connect_url(self, url: str) -> str | None:
+        """The URL with its host replaced by the mapped address (None when not mapped)."""
+        target = self.target(url)
+        if target is None:
+            return None
+        parts = urlsplit(url)
+        return urlunsplit((parts.scheme, target, parts.path, parts.query, ""))
+
+    def hosts(self) -> set[str]:
+        return {split_netloc(k)[0] for k in self.mapping}
+
+    def chromium_rules(self) -> list[str]:
+        """The same mapping as Chromium --host-resolver-rules entries (MAP host address:port)."""
+        return [f"MAP {split_netloc(k)[0]} {v}" for k, v in sorted(self.mapping.items())]
 
 
 def is_private_address(host: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from crawler.render import chromium_path
 from zwgk import __version__
 from zwgk.core.config import SiteProfile
 
@@ -30,20 +31,27 @@ BASE_SETTINGS: dict = {
     "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
     "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
     "REQUEST_FINGERPRINTER_CLASS": "crawler.fingerprints.RoleAwareFingerprinter",
-    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_ENABLED": True,         # as SiteAutoThrottle: it never goes under a profile's delay
     "AUTOTHROTTLE_MAX_DELAY": 10.0,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 4.0,
     "HTTPCACHE_ENABLED": False,
     "DOWNLOADER_MIDDLEWARES": {
-        "crawler.middlewares.PrivateHostGuardMiddleware": 50,   # before robots.txt is even fetched
+        "crawler.middlewares.OutboundGuardMiddleware": 50,   # before robots.txt is even fetched, before any DNS
         "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
         "crawler.middlewares.LoopAwareRedirectMiddleware": 600,
     },
     "ITEM_PIPELINES": {
         "crawler.pipelines.RecordStorePipeline": 300,
     },
+    "DOWNLOAD_HANDLERS": {
+        "http": "crawler.download.SiteDownloadHandler",    # host_map, rendering, request times per site
+        "https": "crawler.download.SiteDownloadHandler",
+    },
     "EXTENSIONS": {
+        "scrapy.extensions.throttle.AutoThrottle": None,
+        "crawler.extensions.SiteAutoThrottle": 0,
         "crawler.extensions.CrawlProgressExtension": 500,
+        "crawler.extensions.RequestRateExtension": 510,
     },
     "ZWGK_BATCH_ROWS": 2000,
     "ZWGK_BATCH_SECONDS": 2.0,
@@ -60,23 +68,71 @@ REDIS_SETTINGS: dict = {
 }
 
 
+# The site should see at least `delay` between two requests: our timer starts a request when the slot
+# allows, but the request reaches the server a little later or earlier (connection set-up, a reused
+# keep-alive connection); this margin keeps the server-side gap at or above the profile's delay.
+DELAY_MARGIN = 0.02
+
+
+def site_slots(profiles: list[SiteProfile]) -> dict[str, dict]:
+    """Per site: its politeness slot, hosts, no_external and private hosts (the outbound guard's table).
+
+    Sites that share a host (two department sites under one portal, two mirrors on one address) share one
+    slot, so the host sees the largest delay and the smallest concurrency of them."""
+    group = {p.id: p.id for p in profiles}
+
+    def find(x):
+        while group[x] != x:
+            x = group[x]
+        return x
+
+    owner_of: dict[str, str] = {}
+    for p in profiles:
+        for netloc in _netlocs(p):
+            if netloc in owner_of:
+                group[find(p.id)] = find(owner_of[netloc])
+            else:
+                owner_of[netloc] = p.id
+    members: dict[str, list[SiteProfile]] = {}
+    for p in profiles:
+        members.setdefault(find(p.id), []).append(p)
+    out = {}
+    for root, ps in members.items():
+        slot = "site:" + "+".join(sorted(p.id for p in ps))
+        delay = max(p.limits.delay for p in ps)
+        concurrency = min(p.limits.concurrency_per_host for p in ps)
+        for p in ps:
+            out[p.id] = dict(slot=slot, delay=delay, concurrency=concurrency,
+                             domains=[*p.allowed_domains, *p.host_map], no_external=p.no_external,
+                             private=[h.lower() for h in p.allow_private_hosts])
+    return out
+
+
+def _netlocs(p: SiteProfile) -> set[str]:
+    return {urlsplit(p.homepage).netloc.lower(), *p.allowed_domains, *p.host_map, *p.host_map.values()}
+
+
 def crawl_settings(profiles: list[SiteProfile], workspace: str, run_id: int, jobdir: str | None,
                    progress: bool = False, redis_url: str | None = None) -> dict:
     """Settings for one run over the given sites."""
     settings = dict(BASE_SETTINGS)
-    slots = {}
-    start_delay = 0.0
+    sites = site_slots(profiles)
+    # no jitter: Scrapy's ±50 % would put every other gap under the profile's delay
+    slots = {cfg["slot"]: {"concurrency": cfg["concurrency"], "jitter": 0,
+                           "delay": cfg["delay"] + DELAY_MARGIN if cfg["delay"] else 0.0}
+             for cfg in sites.values()}
+    host_map: dict[str, str] = {}
     for p in profiles:
-        for netloc in {urlsplit(p.homepage).netloc, *[d for d in p.allowed_domains if ":" in d]}:
-            slots[netloc] = {"concurrency": p.limits.concurrency_per_host, "delay": p.limits.delay}
-        start_delay = max(start_delay, p.limits.delay)
+        host_map.update(p.host_map)
     settings.update(
         DOWNLOAD_SLOTS=slots,
-        AUTOTHROTTLE_START_DELAY=start_delay,
+        ZWGK_SITES=sites,
+        ZWGK_HOST_MAP=host_map,
+        ZWGK_RENDER_BROWSER=chromium_path(),
+        AUTOTHROTTLE_START_DELAY=max((p.limits.delay for p in profiles), default=0.0),
         ZWGK_WORKSPACE=str(workspace),
         ZWGK_RUN_ID=run_id,
         ZWGK_PROGRESS=progress,
-        ZWGK_PRIVATE_HOSTS_ALLOWED={p.id: [h.lower() for h in p.allow_private_hosts] for p in profiles},
     )
     if jobdir:
         settings["JOBDIR"] = jobdir

@@ -20,7 +20,9 @@ def crawl_summary(store: Store, run_id: int, coverage: dict[str, dict] | None = 
             " WHERE l.run_id=? AND l.site_id=? AND r.outcome IN ('broken','suspected') GROUP BY l.kind")}
         not_assessable = [dict(name=r[0], reason=r[1]) for r in q(
             "SELECT name, reason FROM columns WHERE run_id=? AND site_id=? AND assessable=0 ORDER BY name")]
+        rate = db.execute("SELECT * FROM site_requests WHERE run_id=? AND site_id=?", (run_id, sid)).fetchone()
         sites[sid] = dict(
+            requests=dict(rate) if rate else None,
             name=site["name"], status=site["status"], error=site["error"],
             pages=q("SELECT COUNT(*) FROM pages WHERE run_id=? AND site_id=?")[0][0],
             pages_failed=q("SELECT COUNT(*) FROM pages WHERE run_id=? AND site_id=? AND (status IS NULL OR status>=400)")[0][0],
@@ -44,6 +46,13 @@ def format_summary(summary: dict) -> str:
                      + (f" —— {s['error']}" if s["error"] else ""))
         lines.append(f"  页面 {s['pages']}（失败 {s['pages_failed']}），栏目 {s['columns']}，条目 {s['entries']}，"
                      f"链接与资源 {s['links']}（已检查 {s['checked']}）")
+        if s["requests"]:
+            r = s["requests"]
+            per_second = r["requests"] / r["seconds"] if r["seconds"] > 0 else float(r["requests"])
+            gap = f"，最小间隔 {r['min_gap_ms'] / 1000:.2f} 秒" if r["min_gap_ms"] is not None else ""
+            lines.append(f"  请求 {r['requests']} 次，用时 {r['seconds']:.1f} 秒，平均 {per_second:.1f} 次/秒{gap}，"
+                         f"最多同时 {r['max_concurrency']} 个（配置：间隔 ≥ {r['delay']:g} 秒，同时 ≤ {r['concurrency']} 个）"
+                         + (f"，已渲染 {r['rendered']} 页" if r["rendered"] else ""))
         if s["columns_by_class"]:
             lines.append("  栏目分类：" + "、".join(f"{k} {v}" for k, v in s["columns_by_class"].items()))
         if s["broken_by_kind"]:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from openpyxl import Workbook
 
-from zwgk.core.config import ConfigError, load_profiles, profile_from_json
+from zwgk.core.config import ConfigError, load_profiles, profile_from_json, with_crawl_options
 
 GOOD = {
     "id": "demo", "name": "示例市人民政府", "office": "示例市人民政府办公室", "site_code": "4499000001",
@@ -46,6 +46,12 @@ def test_single_and_many_sites_and_folders(tmp_path):
     ({"kind": "county"}, "field 'kind'"),
     ({"columns": [{"name": "通知公告", "url": "https://x/", "class": "新闻"}]}, "field 'columns[0].class'"),
     ({"colums": []}, "field 'colums': unknown field"),
+    ({"host_map": ["127.0.0.1"]}, "field 'host_map': a mapping of the site's host names"),
+    ({"host_map": {"www.example.gov.cn": "http://127.0.0.1:8080/"}}, "field 'host_map.www.example.gov.cn': an address"),
+    ({"host_map": {"www.example.gov.cn": "127.0.0.1:99999"}}, "field 'host_map.www.example.gov.cn': an address"),
+    ({"host_map": {"https://www.example.gov.cn": "127.0.0.1"}}, "a host name or host:port of the site"),
+    ({"no_external": "yes"}, "field 'no_external': true or false, got 'yes'"),
+    ({"limits": {"max_rendered_pages": -1}}, "field 'limits.max_rendered_pages': a whole number ≥ 0"),
 ])
 def test_malformed_profile_names_file_field_and_expectation(tmp_path, change, message):
     path = write(tmp_path, "bad.yaml", dict(GOOD, **change))
@@ -53,6 +59,23 @@ def test_malformed_profile_names_file_field_and_expectation(tmp_path, change, me
         load_profiles([path])
     assert str(path) in str(err.value)
     assert message in str(err.value)
+
+
+def test_host_map_no_external_and_rendering_limit(tmp_path):
+    path = write(tmp_path, "ok.yaml", dict(GOOD, host_map={"WWW.example.gov.cn": "127.0.0.1:8080"}, no_external=True,
+                                         limits={"max_rendered_pages": 0}))
+    (demo,) = load_profiles([path])
+    assert demo.host_map == {"www.example.gov.cn": "127.0.0.1:8080"} and demo.no_external
+    assert demo.limits.max_rendered_pages == 0
+    assert profile_from_json(demo.to_json()).digest() == demo.digest()  # a resumed crawl maps the same way
+    assert profile_from_json(demo.to_json()).host_map == demo.host_map
+    (plain,) = with_crawl_options(load_profiles([write(tmp_path, "plain.yaml", GOOD)]), no_external=True,
+                                  no_render=True)
+    assert plain.no_external and plain.limits.max_rendered_pages == 0
+    # one crawl connects a host one way only
+    other = write(tmp_path, "other.yaml", dict(GOOD, id="other", host_map={"www.example.gov.cn": "127.0.0.1:9090"}))
+    with pytest.raises(ConfigError, match=r"host_map.www.example.gov.cn': maps to '127.0.0.1:9090'"):
+        load_profiles([path, other])
 
 
 def test_broken_yaml_and_duplicate_ids(tmp_path):

@@ -9,7 +9,10 @@ import sys
 
 import pytest
 
+from crawler.render import chromium_path
 from tests.conftest import AS_OF
+
+CHROMIUM = chromium_path()
 
 pytestmark = pytest.mark.e2e
 
@@ -63,6 +66,13 @@ def test_columns_classes_entries_and_newest_dates(crawled, fixture_server, site_
             continue
         if row["cls"] != col["class"]:
             problems.append(f"{col['path']}: class {row['cls']} != {col['class']}")
+        if col.get("rendered") and CHROMIUM:
+            # a list filled by script is read from the page rendered in Chromium (crawler/render.py)
+            col = {**col, **col["rendered"], "assessable": True, "undated": 0}
+            if not row["rendered"]:
+                problems.append(f"{col['path']}: list built by script was not rendered ({row['reason']})")
+        elif col.get("rendered") and not row["reason"].startswith("栏目列表由脚本生成，未渲染："):
+            problems.append(f"{col['path']}: no browser, but the reason says {row['reason']!r}")
         if bool(row["assessable"]) != col["assessable"]:
             problems.append(f"{col['path']}: assessable {row['assessable']} != {col['assessable']} ({row['reason']})")
         if col.get("entries") is not None and col["assessable"]:
@@ -199,7 +209,11 @@ def test_summary_and_run_status(crawled):
     db, stdout, _ = crawled
     assert "状态：完成" in stdout
     assert "示例市人民政府" in stdout and "示例市发展和改革委员会" in stdout
-    assert "无法评估的栏目" in stdout
+    # the lists built by script are read from the rendered page when Chromium is there, else not assessed
+    assert ("无法评估的栏目" in stdout) == (not CHROMIUM)
+    if CHROMIUM:
+        assert stdout.count("已渲染 1 页") == 2  # one script-built list on each site, nothing else
+    assert "请求 " in stdout and "次/秒" in stdout  # the request rate each site saw
     assert db.execute("SELECT status FROM runs WHERE run_id=1").fetchone()[0] == "done"
     statuses = {r[0] for r in db.execute("SELECT status FROM run_sites WHERE run_id=1")}
     assert statuses == {"done"}

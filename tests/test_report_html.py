@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import fcntl
-import json
 import os
 import re
-import select
 import shutil
 import struct
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from report_samples import DEPT_A, DEPT_B, FORMULA_TITLE, PORTAL, SCRIPT_TITLE, build_workspace
+from crawler.render import Chromium, chromium_path
 from reports.html import render_pdf, render_report
 from scoring.profile import load_profile
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium_path() or None
 
 
 @pytest.fixture(scope="module")
@@ -33,111 +29,7 @@ def report(tmp_path_factory) -> Path:
         store.close()
 
 
-# ---- a minimal DevTools client over --remote-debugging-pipe (fd 3 in, fd 4 out; NUL-separated JSON) --------
-
-class Chromium:
-    """Headless Chromium driven over the DevTools pipe: load a page, read its text, screenshot, console."""
-
-    FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-extensions", "--remote-debugging-pipe", "--window-size=1280,2000")
-
-    def __init__(self, profile_dir: Path):
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-
-        def wire_pipes():  # runs in the child: DevTools reads fd 3 and writes fd 4
-            # move both ends above 4 first, so placing one cannot overwrite the other
-            reader = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)
-            writer = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
-            os.dup2(reader, 3)
-            os.dup2(writer, 4)
-
-        self.proc = subprocess.Popen([CHROMIUM, *self.FLAGS, f"--user-data-dir={profile_dir}", "about:blank"],
-                                     pass_fds=(3, 4), preexec_fn=wire_pipes,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._buffer = b""
-        self._next_id = 0
-        self.events: list[dict] = []
-        self.session = None
-
-    def _read_message(self, deadline: float) -> dict:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._from_child], [], [], left)[0]:
-                raise TimeoutError("Chromium did not answer in time")
-            chunk = os.read(self._from_child, 1 << 16)
-            if not chunk:
-                raise RuntimeError("Chromium closed the DevTools pipe")
-            self._buffer += chunk
-        raw, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(raw)
-
-    def call(self, method: str, params: dict | None = None, timeout: float = 15) -> dict:
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params or {}}
-        if self.session and not method.startswith(("Target.", "Browser.")):
-            message["sessionId"] = self.session
-        os.write(self._to_child, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read_message(deadline)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def wait_for(self, event: str, timeout: float = 15) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(e.get("method") == event for e in self.events):
-            self.events.append(self._read_message(deadline))
-
-    def open(self, url: str) -> None:
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
-            self.call(f"{domain}.enable")
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": 2000, "deviceScaleFactor": 1, "mobile": False})
-        self.call("Page.navigate", {"url": url})
-        self.wait_for("Page.loadEventFired")
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
-        return result["result"].get("value")
-
-    def screenshot(self) -> bytes:
-        return base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
-
-    def problems(self) -> list[str]:
-        """Console errors and warnings, uncaught exceptions, and browser log errors (CSP refusals, failed loads)."""
-        out = []
-        for e in self.events:
-            method, params = e.get("method"), e.get("params", {})
-            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
-                args = params.get("args", [])
-                out.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in args))
-            elif method == "Runtime.exceptionThrown":
-                out.append("exception: " + params["exceptionDetails"].get("text", ""))
-            elif method == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):
-                out.append(f"log ({params['entry'].get('source')}): {params['entry'].get('text')}")
-        return out
-
-    def close(self) -> None:
-        try:
-            self.call("Browser.close", timeout=5)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self._to_child)
-        os.close(self._from_child)
+# Chromium is driven over the DevTools pipe by the crawler's own client (crawler/render.py).
 
 
 @pytest.fixture

@@ -49,3 +49,17 @@ def test_sniff_types():
     assert sniff_type(b"FWS\x09") == "swf"
     assert sniff_type(b"%PDF-1.7") == "pdf"
     assert sniff_type(b"\x01\x02") == "unknown"
+
+
+def test_host_map_moves_only_the_connection():
+    from crawler.scope import HostMap
+
+    hosts = HostMap({"www.example.gov.cn": "127.0.0.1:8080", "static.example.gov.cn:8443": "10.0.0.5",
+                     "old.example.gov.cn": "[::1]:81"})
+    assert hosts.connect_url("http://www.example.gov.cn/a/b.html?x=1#top") == "http://127.0.0.1:8080/a/b.html?x=1"
+    assert hosts.connect_url("http://WWW.example.gov.cn:8000/") == "http://127.0.0.1:8080/"
+    assert hosts.target("https://static.example.gov.cn:8443/x.js") == "10.0.0.5:8443"  # the URL's port kept
+    assert hosts.target("https://static.example.gov.cn/x.js") is None                  # only that port is mapped
+    assert hosts.target("http://old.example.gov.cn/") == "[::1]:81"
+    assert hosts.target("http://example.gov.cn/") is None
+    assert "MAP www.example.gov.cn 127.0.0.1:8080" in hosts.chromium_rules()

@@ -48,3 +48,11 @@ def holds_workspace(command: str):
                 raise click.ClickException(str(exc)) from None
         return inner
     return wrap
+
+
+def crawl_scope_options(func):
+    """--no-external and --no-render: how far a crawl may reach, for every profile given."""
+    func = click.option("--no-render", is_flag=True,
+                        help="不用浏览器渲染由脚本生成的栏目列表和导航（这些栏目记为未评估）。")(func)
+    return click.option("--no-external", is_flag=True,
+                        help="只访问站点配置中的主机：站外链接记为“未检查”，不做域名解析、不建立连接。")(func)

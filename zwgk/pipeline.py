@@ -8,20 +8,20 @@ from pathlib import Path
 
 import click
 
-from zwgk.cli_options import as_of_option, holds_workspace, workspace_option
-from zwgk.core.config import ConfigError, load_profiles
+from zwgk.cli_options import as_of_option, crawl_scope_options, holds_workspace, workspace_option
+from zwgk.core.config import ConfigError, load_profiles, with_crawl_options
 from zwgk.core.store import Store, StoreError
 
 
 def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, scoring_profile: str,
-                 out: Path, pdf: bool):
+                 out: Path, pdf: bool, no_external: bool = False, no_render: bool = False):
     """Every stage over the given sites; returns (run_id, check_id, outputs)."""
     from crawler.runner import run_crawl
     from reports.outputs import write_outputs
     from rules.engine import run_check
     from scoring.scorer import score_check
 
-    profiles = load_profiles(profile_paths)
+    profiles = with_crawl_options(load_profiles(profile_paths), no_external, no_render)
     click.echo(f"抓取 {len(profiles)} 个网站…", err=True)
     run_id = run_crawl(profiles, workspace, as_of, progress=False)
     store = Store(workspace)
@@ -50,12 +50,13 @@ def echo_outputs(outputs) -> None:
 @click.option("--out", default="zwgk-output", show_default=True, type=click.Path(file_okay=False),
               help="报告输出目录。")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告。")
+@crawl_scope_options
 @holds_workspace("run")
-def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf):
+def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf, no_external, no_render):
     """一条命令完成：抓取 → 检查 → 评分 → 报告。"""
     try:
         _, _, outputs = run_pipeline(list(profiles), Path(workspace), as_of, scoring_profile,
-                                     Path(out), pdf=not no_pdf)
+                                     Path(out), pdf=not no_pdf, no_external=no_external, no_render=no_render)
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None
     echo_outputs(outputs)

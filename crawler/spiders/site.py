@@ -13,6 +13,7 @@ from scrapy.http import Request, Response
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
 
+from crawler.download import RENDER_META
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.integrity import markup_text, unreadable_reason
@@ -21,6 +22,8 @@ from crawler.extract.signals import is_sitemap_link, load_signals, soft_404_word
 from crawler.extract.sitemap import sitemap_columns
 from crawler.extract.stubs import forward_target
 from crawler.items import CrawlEvent, SiteStatus, StoreRows, page_body_rows
+from crawler.middlewares import OutOfScopeRefused
+from crawler.render import render_need
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
 from crawler.sniff import sniff_type
 from zwgk.core.config import SiteProfile
@@ -181,6 +184,8 @@ class GovSiteSpider(scrapy.Spider):
                 why = f"HTTP {response.status}" if response.status >= 400 else "不是网页"
                 yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问（{why}）")
             return
+        if ctx.get("rendered"):
+            self.crawler.stats.inc_value(f"zwgk/site/{site}/rendered")
         text, encoding = decode_body(response.body, content_type)
         yield page_body_rows(self.run_id, site, url, response.body, encoding)
         try:
@@ -243,12 +248,18 @@ class GovSiteSpider(scrapy.Spider):
     # ---- discovery -----------------------------------------------------------------------------------
     def _on_home(self, response: Response, ctx: dict, page):
         site = ctx["site"]
+        need, key = render_need(page, response.text, "home") if not ctx.get("rendered") else ("", "")
+        if need and self._new_nav(site, key):
+            render, why = self._render_request(response, ctx, need)
+            event = None if render else self._event(site, f"首页导航由脚本生成，未渲染：{why}", ctx_url(response))
+            if render or event:
+                yield render or event
         home = ctx_url(response)
         yield self._entry_rows(site, "", page.entries, home)
         nav = [(link.url, link.text) for link in page.nav]
         sitemap = next((link.url for link in page.links if link.kind == "link" and is_sitemap_link(link.text)
                         and self.scopes[site].contains(link.url) and not same_page(link.url, home)), None)
-        if sitemap:
+        if sitemap and not ctx.get("rendered"):
             # the 网站地图 names every column with its parent: read it before the menus so that a column's
             # parent and level never depend on which page happened to link it first. It is admitted here
             # (never fetched twice) and never filtered: the menus are discovered in its callback or errback.
@@ -319,13 +330,44 @@ class GovSiteSpider(scrapy.Spider):
                                  column=column)
 
     def _column_rows(self, site: str, column: dict, assessable, reason: str = "", path: str = "",
-                     note: str = "", level: int | None = None, hub: bool = False, role: str = "") -> StoreRows:
+                     note: str = "", level: int | None = None, hub: bool = False, role: str = "",
+                     rendered: bool = False) -> StoreRows:
         row = dict(run_id=self.run_id, site_id=site, column_id=column["id"], name=column["name"],
                    url=column["url"], cls=column["cls"], office=column["office"],
                    catalog_path=column["catalog_path"], path=path, level=level or column["level"],
                    parent_id=column["parent_id"], source=column["source"], assessable=assessable,
-                   reason=reason, note=note, hub=int(hub), role=role or ("hub" if hub else ""))
+                   reason=reason, note=note, hub=int(hub), role=role or ("hub" if hub else ""),
+                   rendered=int(rendered))
         return StoreRows("columns", [row])
+
+    def _new_nav(self, site: str, key: str) -> bool:
+        """True when a page's menu scripts (their keys) include one this site has not rendered yet."""
+        keys = set(key.split())
+        seen = self._site_state(site).setdefault("nav_scripts", set())
+        if not keys or keys <= seen:
+            return not keys
+        seen.update(keys)
+        return True
+
+    def _render_request(self, response: Response, ctx: dict, need: str) -> tuple[Request | None, str]:
+        """The same page again, through headless Chromium, when this site may still render one; else
+        (None, why not). The static page's facts stay recorded until the rendered ones replace them."""
+        site = ctx["site"]
+        limit = self.profiles[site].limits.max_rendered_pages
+        if limit == 0:
+            return None, "已关闭渲染（max_rendered_pages: 0 或 --no-render）"
+        if not self.settings.get("ZWGK_RENDER_BROWSER"):
+            return None, "本机没有可用的 Chromium 浏览器"
+        state = self._site_state(site)
+        if state.get("renders", 0) >= limit:
+            return None, f"已达到每站渲染页面上限 {limit}"
+        state["renders"] = state.get("renders", 0) + 1
+        url = ctx_url(response)
+        request = self._page_request(url, site, ctx["role"], depth=ctx["depth"], parent=ctx.get("parent", ""),
+                                     column=ctx.get("column"), list_index=ctx.get("list_index", 0))
+        request.meta["zwgk"].update(rendered=True, render_need=need)
+        request.meta[RENDER_META] = True
+        return request.replace(dont_filter=True), "等待渲染"
 
     def _on_column(self, response: Response, ctx: dict, page, text: str):
         site, column = ctx["site"], ctx["column"]
@@ -335,7 +377,19 @@ class GovSiteSpider(scrapy.Spider):
             if not column.get("named", True):
                 self._name_from_page(site, column, page)
             reason = ""
-            if page.script_rendered_list and not page.entries:
+            need, key = render_need(page, response.text, ctx["role"]) if not ctx.get("rendered") else ("", "")
+            if need == "nav" and not self._new_nav(site, key):
+                need = ""  # the same script-written menu was rendered on another page of the site
+            if ctx.get("rendered") and page.script_rendered_list and not page.entries:
+                reason = "栏目列表由脚本生成，渲染后列表仍为空（脚本未能取得数据），无法评估"
+            elif need:
+                render, why = self._render_request(response, ctx, need)
+                if render is not None:
+                    render.meta["zwgk"]["static_path"] = ">".join(page.breadcrumb)
+                    yield render
+                if need == "list":
+                    reason = f"栏目列表由脚本生成，未渲染：{why}"
+            elif page.script_rendered_list and not page.entries:
                 reason = "栏目列表由JavaScript脚本动态生成，无法直接评估"
             elif not page.entries:
                 # blank only when the page was read as HTML and its list is known to be empty
@@ -355,7 +409,7 @@ class GovSiteSpider(scrapy.Spider):
             level = max(1, len(page.breadcrumb) - 1) if len(page.breadcrumb) >= 2 else None
             yield self._column_rows(site, column, assessable=0 if reason else 1, reason=reason,
                                     path=">".join(page.breadcrumb), note=page.empty_note, level=level, hub=hub,
-                                    role=role)
+                                    role=role, rendered=bool(ctx.get("rendered")))
             if reason.startswith("栏目页面"):
                 yield CrawlEvent(site, "warning", f"栏目「{column['name']}」未评估：{reason}", url)
             if column["level"] < SUB_COLUMN_LEVELS:
@@ -474,6 +528,15 @@ class GovSiteSpider(scrapy.Spider):
         site, role = ctx["site"], ctx["role"]
         error, outcome = describe_failure(failure)
         url = ctx.get("as_url") or request.meta.get("redirect_urls", [request.url])[0]
+        if ctx.get("rendered"):
+            # the page itself was fetched and recorded; only what script builds stays unread
+            event = self._event(site, f"页面渲染失败：{error}", url)
+            if event:
+                yield event
+            if ctx.get("render_need") == "list" and ctx.get("column"):
+                yield self._column_rows(site, ctx["column"], assessable=0, path=ctx.get("static_path", ""),
+                                        reason=f"栏目列表由脚本生成，未渲染：渲染失败（{error}）")
+            return
         yield StoreRows("resources", [dict(
             run_id=self.run_id, url=url, method="PAGE" if role != "check" else request.method, status=None,
             content_type="", content_length=None, sniffed_type="", elapsed_ms=None, final_url=request.url,
@@ -564,6 +627,8 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
         return "请求超时", "suspected"
     if failure.check(DNSLookupError):
         return "域名解析失败", "suspected"
+    if failure.check(OutOfScopeRefused):
+        return str(failure.value), "not_checked"
     if failure.check(IgnoreRequest):
         text = str(failure.value)
         if "robots.txt" in text:

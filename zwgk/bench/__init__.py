@@ -5,17 +5,19 @@ from __future__ import annotations
 import click
 
 from zwgk.bench.crawl import crawl_bench_command
+from zwgk.bench.render import render_bench_command
 from zwgk.bench.report import report as report_bench_command
 from zwgk.bench.check import bench_check
 
 
 @click.group("bench")
 def bench_group():
-    """性能基准：抓取、检查、报告（打印页面/秒、峰值内存等数据）。"""
+    """性能基准：抓取、检查、报告、渲染（打印页面/秒、峰值内存等数据）。"""
 
 
 bench_group.add_command(crawl_bench_command, "crawl")
 bench_group.add_command(bench_check, "check")
 bench_group.add_command(report_bench_command, "report")
+bench_group.add_command(render_bench_command, "render")
 
 COMMANDS = [bench_group]

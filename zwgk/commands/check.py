@@ -167,6 +167,34 @@ def eval_sites_command(sites_dir: str | None = None, as_json: bool = False, work
         sys.exit(1)
 
 
+@eval_group.command("site")
+@click.argument("mirror", type=click.Path(exists=True))
+@click.option("--host", required=True, help="镜像所属网站的主机名（如 www.zhecheng.gov.cn），映射到本机镜像服务器")
+@click.option("--id", "site_id", default="mirror", show_default=True, help="站点 id")
+@click.option("--name", default="", help="网站名称")
+@click.option("--site-code", default="", help="网站标识码")
+@as_of_option("镜像的快照日期 YYYY-MM-DD（评估基准日）。")
+@click.option("--out", default="zwgk-mirror-output", show_default=True, type=click.Path(file_okay=False),
+              help="报告输出目录。")
+@click.option("--no-render", is_flag=True, help="不用浏览器渲染由脚本生成的页面（对比渲染的开销）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@workspace_option
+def eval_site_command(mirror, host, site_id, name, site_code, as_of, out, no_render, as_json, workspace) -> None:
+    """在本机回环地址上提供真实网站镜像（.tar.gz 或目录），按 --no-external 完整评估一遍并输出数据。
+
+    请在只有回环网卡的网络命名空间中运行：unshare -n sh -c 'ip link set lo up; zwgk eval site …'。"""
+    from datetime import date as _date
+
+    from zwgk.evaluation.real_site import evaluate_mirror, format_figures
+
+    try:
+        result = evaluate_mirror(Path(mirror), host.lower(), as_of or _date.today(), Path(workspace), Path(out),
+                                 site_id, name, site_code, render=not no_render)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_figures(result))
+
+
 @eval_group.command("pages")
 @click.argument("pages_dir", type=click.Path(file_okay=False, exists=True))
 @click.option("--labels", "labels", type=click.Path(dir_okay=False, exists=True),
@@ -186,35 +214,6 @@ def eval_pages_command(pages_dir: str, labels: str | None, as_json: bool, brief:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report, not brief))
-
-
-@eval_group.command("site")
-@click.argument("source", type=click.Path(exists=True))
-@click.option("--host", required=True, help="站点主机名（镜像中绝对链接所用的域名），如 www.example.gov.cn")
-@as_of_option("评估基准日 YYYY-MM-DD（镜像保存之日）")
-@click.option("--name", default="被评估网站", show_default=True, help="网站名称")
-@click.option("--office", default="主办单位", show_default=True, help="主办单位")
-@click.option("--site-code", default="0000000000", show_default=True, help="网站标识码")
-@click.option("--out", "out_dir", default="eval-site-output", show_default=True, type=click.Path(file_okay=False))
-@click.option("--allow-network", is_flag=True, help="允许在有外部网络接口的环境中运行（默认拒绝）")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@workspace_option
-def eval_site_command(source, host, as_of, name, office, site_code, out_dir, allow_network, as_json, workspace):
-    """在本机回环地址上提供一个保存的真实网站（目录或 tar.gz），只在该站内抓取，并运行全部检查、评分和报告。"""
-    from zwgk.evaluation.real_site import evaluate_site, format_summary, network_interfaces
-
-    interfaces = network_interfaces()
-    if interfaces and not allow_network:
-        raise click.ClickException(
-            f"本机有回环以外的网络接口（{'、'.join(interfaces)}）：真实网站的评估须在只有回环的网络命名空间中运行，"
-            "例如 sudo unshare -n sh -c 'ip link set lo up; zwgk eval site …'（或 make eval-real）；确需如此请加 --allow-network")
-    if as_of is None:
-        raise click.UsageError("请用 --as-of 给出镜像保存之日（评估基准日）")
-    try:
-        summary = evaluate_site(Path(source), host, as_of, Path(workspace), Path(out_dir), name, office, site_code)
-    except (StoreError, ConfigError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(json.dumps(summary, ensure_ascii=False, indent=2) if as_json else format_summary(summary))
 
 
 @click.group("catalog")

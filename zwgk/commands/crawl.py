@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 import click
 
-from zwgk.cli_options import as_of_option, holds_workspace, workspace_option
-from zwgk.core.config import ConfigError, load_profiles
+from zwgk.cli_options import as_of_option, crawl_scope_options, holds_workspace, workspace_option
+from zwgk.core.config import ConfigError, load_profiles, with_crawl_options
 from zwgk.core.store import Store, StoreError
 
 
@@ -17,14 +17,19 @@ from zwgk.core.store import Store, StoreError
 @click.option("--resume", is_flag=True, help="继续上一次中断的抓取。")
 @click.option("--progress/--no-progress", default=None, help="显示实时进度（终端上默认显示）。")
 @click.option("--redis-url", envvar="ZWGK_REDIS_URL", default=None, help="使用 Redis 共享抓取队列（scrapy-redis）。")
+@crawl_scope_options
 @holds_workspace("crawl")
-def crawl_command(profiles, workspace, as_of, resume, progress, redis_url):
+def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, no_external, no_render):
     """抓取站点：首页 → 栏目 → 列表页 → 详情页，并检查所有链接与资源。"""
     from crawler.runner import run_crawl
     from crawler.summary import crawl_summary, format_summary
 
     try:
         loaded = load_profiles(list(profiles)) if profiles else None
+        if loaded:
+            loaded = with_crawl_options(loaded, no_external, no_render)
+        elif no_external or no_render:
+            click.echo("提示：继续抓取沿用该运行保存的站点配置，--no-external / --no-render 不改变它", err=True)
         if not loaded and not resume:
             raise click.UsageError("请给出站点配置文件或目录（PROFILE…），或使用 --resume 继续上次抓取")
         show = sys.stderr.isatty() if progress is None else progress

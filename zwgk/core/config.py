@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,6 +44,7 @@ class CrawlLimits:
     obey_robots: bool = True
     max_query_variants: int = 30  # distinct query strings per path before it is treated as a trap
     max_list_pages: int = 200     # list pages followed per column (endless pagination guard)
+    max_rendered_pages: int = 10  # pages rendered in headless Chromium (lists/menus built by script); 0 = off
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class SiteProfile:
     catalog: str = ""             # path to a catalog file, relative to the profile file
     limits: CrawlLimits = field(default_factory=CrawlLimits)
     allow_private_hosts: tuple[str, ...] = ()
+    # host (or host:port) → the address actually connected to (a staging copy, a mirror); URLs stay the site's
+    host_map: dict[str, str] = field(default_factory=dict)
+    no_external: bool = False     # True: nothing outside the profile's hosts is contacted (links not checked)
     source: str = ""              # the file this profile came from
 
     def to_json(self) -> str:
@@ -73,7 +77,9 @@ class SiteProfile:
 
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TOP_KEYS = {"id", "name", "office", "site_code", "homepage", "allowed_domains", "kind", "external_services",
-             "columns", "catalog", "limits", "allow_private_hosts"}
+             "columns", "catalog", "limits", "allow_private_hosts", "host_map", "no_external"}
+# host name (letters, digits, '-', '.', IDNA already applied) or an IP literal, optional :port
+_HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])$")
 
 
 def load_profiles(paths: list[str | Path]) -> list[SiteProfile]:
@@ -96,7 +102,20 @@ def load_profiles(paths: list[str | Path]) -> list[SiteProfile]:
             profiles.append(prof)
     if not profiles:
         raise ConfigError(f"no site profiles found in {', '.join(map(str, paths))}")
+    check_host_maps(profiles)
     return profiles
+
+
+def check_host_maps(profiles: list[SiteProfile]) -> None:
+    """One crawl connects each host one way: two profiles mapping a host to different addresses is an error."""
+    seen: dict[str, tuple[str, SiteProfile]] = {}
+    for prof in profiles:
+        for host, target in prof.host_map.items():
+            if host in seen and seen[host][0] != target:
+                other = seen[host][1]
+                raise ConfigError(f"{prof.source}: field 'host_map.{host}': maps to {target!r}, but {other.source} "
+                                  f"(site '{other.id}') maps it to {seen[host][0]!r}")
+            seen[host] = (target, prof)
 
 
 def _is_profile_file(path: Path) -> bool:
@@ -179,17 +198,25 @@ def parse_profile(data, path: Path, where: str) -> SiteProfile:
         elif want is float:
             low, high = FLOAT_LIMIT_RANGES.get(key, (0.0, 1e9))
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+        elif key == "max_rendered_pages":
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         else:
             ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
         if not ok:
             low, high = FLOAT_LIMIT_RANGES.get(key, (0.0, 1e9))
             expected = {bool: "true or false", float: f"a number from {low:g} to {high:g} (seconds)",
                         int: "a whole number > 0"}[want]
+            if key == "max_rendered_pages":
+                expected = "a whole number ≥ 0 (0 switches rendering off)"
             raise err(f"limits.{key}", f"{expected}, got {value!r}")
         limit_values[key] = want(value)
     private = data.get("allow_private_hosts") or []
     if not isinstance(private, list) or not all(isinstance(h, str) for h in private):
         raise err("allow_private_hosts", "a list of host names or IP addresses")
+    host_map = _parse_host_map(data.get("host_map"), err)
+    no_external = data.get("no_external", False)
+    if not isinstance(no_external, bool):
+        raise err("no_external", f"true or false, got {no_external!r}")
     catalog = data.get("catalog", "") or ""
     if catalog and not isinstance(catalog, str):
         raise err("catalog", "a path to a catalog file")
@@ -199,8 +226,48 @@ def parse_profile(data, path: Path, where: str) -> SiteProfile:
         id=site_id, name=str(data["name"]), office=str(data["office"]), site_code=str(data["site_code"]),
         homepage=homepage, allowed_domains=tuple(d.lower() for d in domains), kind=kind,
         external_services=ext, columns=tuple(columns), catalog=catalog,
-        limits=CrawlLimits(**limit_values), allow_private_hosts=tuple(private), source=str(path),
+        limits=CrawlLimits(**limit_values), allow_private_hosts=tuple(private), host_map=host_map,
+        no_external=no_external, source=str(path),
     )
+
+
+def split_netloc(netloc: str) -> tuple[str, int | None]:
+    """'host:port' → (host, port); '[::1]:8080' → ('[::1]', 8080); a missing port is None."""
+    host, sep, port = netloc.rpartition(":")
+    if not sep or "]" in port or not host:
+        return netloc, None
+    return host, int(port) if port.isdigit() else -1
+
+
+def _parse_host_map(value, err) -> dict[str, str]:
+    """host_map: {site host[:port]: address[:port]}; both sides checked so a typo fails before the crawl."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise err("host_map", "a mapping of the site's host names to the address to connect to, "
+                              "e.g. {www.example.gov.cn: 127.0.0.1:8080}")
+    out = {}
+    for key, target in value.items():
+        for text, what in ((key, "a host name or host:port of the site"), (target, "an address or address:port")):
+            host, port = split_netloc(str(text).strip().lower()) if isinstance(text, (str, int)) else ("", None)
+            if not host or not _HOST.match(host) or (port is not None and not 0 < port < 65536) \
+                    or "/" in str(text):
+                raise err(f"host_map.{key}", f"{what} (no scheme, no path), got {text!r}")
+        out[str(key).strip().lower()] = str(target).strip().lower()
+    return out
+
+
+def with_crawl_options(profiles: list[SiteProfile], no_external: bool = False,
+                       no_render: bool = False) -> list[SiteProfile]:
+    """The profiles with the command line's --no-external / --no-render applied (stored with the run)."""
+    out = []
+    for p in profiles:
+        if no_external:
+            p = replace(p, no_external=True)
+        if no_render:
+            p = replace(p, limits=replace(p.limits, max_rendered_pages=0))
+        out.append(p)
+    return out
 
 
 def profiles_hash(profiles: list[SiteProfile]) -> str:
@@ -214,4 +281,5 @@ def profile_from_json(text: str) -> SiteProfile:
     data["allow_private_hosts"] = tuple(data["allow_private_hosts"])
     data["columns"] = tuple(ColumnConfig(**c) for c in data["columns"])
     data["limits"] = CrawlLimits(**data["limits"])
+    data.setdefault("host_map", {})
     return SiteProfile(**data)

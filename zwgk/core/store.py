@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS columns (
     note          TEXT DEFAULT '',        -- 备注说明 printed on an empty column
     hub           INTEGER DEFAULT 0,      -- 1 = a channel page listing sub-columns, not itself a list
     role          TEXT DEFAULT '',        -- list | hub | static (one document) | unreadable; '' = not fetched
+    rendered      INTEGER DEFAULT 0,      -- 1 = its list/menu was read from the page rendered in Chromium
     PRIMARY KEY (run_id, site_id, column_id)
 );
 
@@ -168,6 +169,20 @@ CREATE TABLE IF NOT EXISTS crawl_events (
     level         TEXT NOT NULL,          -- info | warning | error
     url           TEXT DEFAULT '',
     message       TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS site_requests (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    slot          TEXT NOT NULL,          -- politeness slot (sites sharing a host share one)
+    requests      INTEGER NOT NULL,       -- requests started to the site's hosts (pages, checks, robots, renders)
+    seconds       REAL NOT NULL,          -- first to last request
+    min_gap_ms    INTEGER,                -- smallest gap between two request starts
+    max_concurrency INTEGER NOT NULL,     -- most requests in flight at once
+    rendered      INTEGER DEFAULT 0,      -- pages rendered in headless Chromium
+    delay         REAL NOT NULL,          -- the profile's delay and concurrency, for comparison
+    concurrency   INTEGER NOT NULL,
+    PRIMARY KEY (run_id, site_id)
 );
 
 CREATE TABLE IF NOT EXISTS checks (
@@ -435,6 +450,21 @@ class Store:
         """site_id -> the coverage figures of one check (rules/coverage.py; keys are a contract)."""
         return {r[0]: json.loads(r[1]) for r in self.db.execute(
             "SELECT site_id, data FROM coverage WHERE check_id=? ORDER BY site_id", (check_id,))}
+
+    def add_request_stats(self, rows: list[dict]) -> None:
+        """Request figures of one crawl process, added to those of earlier processes of a resumed run."""
+        with self.transaction() as db:
+            for r in rows:
+                old = db.execute("SELECT * FROM site_requests WHERE run_id=? AND site_id=?",
+                                 (r["run_id"], r["site_id"])).fetchone()
+                if old is not None:
+                    gaps = [g for g in (old["min_gap_ms"], r["min_gap_ms"]) if g is not None]
+                    r = dict(r, requests=r["requests"] + old["requests"], seconds=r["seconds"] + old["seconds"],
+                             min_gap_ms=min(gaps) if gaps else None, rendered=r["rendered"] + old["rendered"],
+                             max_concurrency=max(r["max_concurrency"], old["max_concurrency"]))
+                cols = list(r)
+                db.execute(f"INSERT OR REPLACE INTO site_requests ({','.join(cols)}) VALUES "
+                           f"({','.join('?' * len(cols))})", [r[c] for c in cols])
 
     def log_event(self, run_id: int, site_id: str, level: str, message: str, url: str = "") -> None:
         self.write_rows("crawl_events", [dict(run_id=run_id, site_id=site_id, at=now_iso(), level=level,

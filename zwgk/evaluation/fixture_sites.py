@@ -8,6 +8,8 @@ produce and nothing more:
         url: /old/zt.html             # path on the site; "{ext}/x.html" on the external site; "" for none
         parent_url: /                 # optional, same form
         evidence: {http_status: 404}  # optional: keys that must agree
+        rendering: true               # optional: expected only when this machine can (true) or cannot
+                                      # (false) render script-built pages in Chromium
 
 It may use the fixture templates' helpers ({{ d(-3) }} = as-of − 3 days). URLs are compared without the
 site's scheme, host and port, and a directory equals its index.html / index.htm.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -55,8 +58,14 @@ def load_expected(site_dir: Path, as_of: date) -> list[dict]:
     for i, item in enumerate(items):
         if not isinstance(item, dict) or "code" not in item:
             raise ValueError(f"{path}: findings[{i}]: a mapping with at least 'code' and 'url'")
+        if not isinstance(item.get("rendering", True), bool):
+            raise ValueError(f"{path}: findings[{i}].rendering: true or false")
         get_rule(item["code"])  # an unknown code is an error in the oracle, not a miss
-    return items
+    from crawler.render import chromium_path
+
+    can_render = bool(chromium_path())
+    return [{k: v for k, v in item.items() if k != "rendering"} for item in items
+            if item.get("rendering", can_render) == can_render]
 
 
 def _matches(f: dict, want: dict, base: str, ext: str) -> bool:
@@ -132,6 +141,8 @@ def evaluate_fixture_sites(sites_dir: Path = DEFAULT_SITES_DIR, workspace: Path 
         bases = {s: server.base_url(s) for s in server.site_ids}
         ext = server.ext_url
         profiles = load_profiles(server.write_profiles(workspace / "fixture-profiles"))
+        # a site crawled under its own host name (host_map) records that name, not the server's address
+        bases.update({p.id: "{0.scheme}://{0.netloc}".format(urlsplit(p.homepage)) for p in profiles})
         run_id = run_crawl(profiles, workspace, as_of, resume=False, progress=False)
     store = Store(workspace)
     try:

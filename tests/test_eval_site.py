@@ -1,0 +1,60 @@
+"""`zwgk eval site`: a mirror folder served on loopback (404 for a folder without index.html, never a
+listing) and evaluated end to end under its own host name, contacting nothing outside it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+from zwgk.evaluation.real_site import serve_mirror
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>
+<div class="nav"><ul><li><a href="http://www.shili.example.gov.cn/">首页</a></li>
+<li><a href="/tzgg/">通知公告</a></li><li><a href="/empty/">空目录</a></li></ul></div>{body}
+<div class="footer"><a href="http://www.waibu-example.cn/">外部网站</a> 网站标识码：4499000099</div></body></html>"""
+
+
+def mirror(tmp_path):
+    root = tmp_path / "mirror"
+    (root / "tzgg").mkdir(parents=True)
+    (root / "empty" / "sub").mkdir(parents=True)  # a folder HTTrack saved without its index page
+    (root / "index.html").write_text(PAGE.format(title="示例镇人民政府", body=""), encoding="utf-8")
+    items = "".join(f'<li><a href="/tzgg/{i}.html">关于示例事项的通知{i}</a><span>2018-0{i}-01</span></li>'
+                    for i in range(1, 5))
+    (root / "tzgg" / "index.html").write_text(PAGE.format(title="通知公告", body=f'<ul class="list">{items}</ul>'),
+                                               encoding="utf-8")
+    for i in range(1, 5):
+        (root / "tzgg" / f"{i}.html").write_text(PAGE.format(title=f"通知{i}", body="<p>正文。</p>"), encoding="utf-8")
+    return root
+
+
+def test_mirror_server_answers_404_for_a_folder_without_index(tmp_path):
+    root = mirror(tmp_path)
+    with serve_mirror(root) as (address, requests):
+        assert "通知公告" in urllib.request.urlopen(f"http://{address}/tzgg/").read().decode()
+        for path in ("/empty/", "/empty/sub/", "/nothing.html", "/../etc/passwd"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(f"http://{address}{path}")
+            assert err.value.code == 404, path
+        assert len(requests) == 5
+
+
+@pytest.mark.e2e
+def test_eval_site_runs_the_pipeline_under_the_sites_own_host(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "zwgk.cli", "eval", "site", str(mirror(tmp_path)),
+                             "--host", "www.shili.example.gov.cn", "--id", "shili", "--as-of", "2018-07-27",
+                             "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "out"), "--json"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout)
+    assert figures["hosts_contacted"] == {"www.shili.example.gov.cn": figures["hosts_contacted"]["www.shili.example.gov.cn"]}
+    assert figures["outside_hosts_contacted"] == [] and figures["hosts_not_checked"] == {"www.waibu-example.cn": 1}
+    by_url = {c["url"]: c for c in figures["columns"]}
+    assert by_url["http://www.shili.example.gov.cn/tzgg/"]["assessable"] == 1
+    assert by_url["http://www.shili.example.gov.cn/empty/"]["assessable"] == 0  # 404, not a listing
+    assert (tmp_path / "out" / "report.html").exists()
