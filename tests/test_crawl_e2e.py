@@ -210,7 +210,7 @@ def test_summary_and_run_status(crawled):
     assert "状态：完成" in stdout
     assert "示例市人民政府" in stdout and "示例市发展和改革委员会" in stdout
     # the lists built by script are read from the rendered page when Chromium is there, else not assessed
-    assert ("无法评估的栏目" in stdout) == (not CHROMIUM)
+    assert ("栏目列表由脚本生成" in stdout) == (not CHROMIUM)
     if CHROMIUM:
         assert stdout.count("已渲染 1 页") == 2  # one script-built list on each site, nothing else
     assert "请求 " in stdout and "次/秒" in stdout  # the request rate each site saw
