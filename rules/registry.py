@@ -17,6 +17,7 @@ from rules import freshness as stale
 from rules import links as link
 from rules import media
 from rules import metadata as meta
+from rules import privacy as priv
 from rules.thresholds import load_thresholds
 
 FAMILIES = {
@@ -25,6 +26,7 @@ FAMILIES = {
     "STALE": "更新与空白栏目",
     "CAT": "公开目录",
     "LINK": "链接可用性",
+    "PRIV": "个人信息保护",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -80,6 +82,10 @@ _MEDIA_BASIS = ("梁平区2021年政务公开任务清单：图片、动漫、�
                 "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》多媒体解读；RULEBOOK §6")
 _LINK_BASIS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“链接可用性”；RULEBOOK §3、§6"
 _VETO_BASIS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决"
+_PRIVACY = "功能设计.个人信息保护"
+_PRIV_BASIS = ("《中华人民共和国政府信息公开条例》第十五条（涉及个人隐私的政府信息不得公开）；"
+               "《中华人民共和国个人信息保护法》第二十八条（身份证件号码、金融账户等敏感个人信息）；"
+               "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》")
 _CAT_BASIS = ("国办公开办函〔2019〕61号（政府信息公开专栏）；梁平区2021年政务公开任务清单（公开路径）；"
               "内江市2023年政务公开工作要点（标准目录与网站内容一致，防止“两张皮”）；RULEBOOK §7")
 
@@ -191,6 +197,15 @@ RULES: tuple[Rule, ...] = (
           "《政府信息公开条例》第二十六条（自形成或者变更之日起20个工作日内公开）；公开目录所列公开时限；RULEBOOK §5",
           "信息形成后应在公开时限内发布；核对成文日期、发布日期是否填写正确。", 30,
           cat.check_catalog_item_published_late, prepare=cat.catalog_matches),
+    # ---- PRIV: 个人信息保护 -----------------------------------------------------------------------
+    _page("PRIV001", "unmasked-id-number", "公开身份证号未去标识化", "deduct", _PRIVACY, _PRIV_BASIS,
+          "立即删除或遮盖页面中的身份证号（如 35*************123），公示名单只保留必要信息。", 1,
+          priv.check_id_number),
+    _page("PRIV002", "unmasked-mobile-number", "公开个人手机号码未去标识化", "deduct", _PRIVACY, _PRIV_BASIS,
+          "遮盖个人手机号码中间四位（如 139****5678），或删除；单位联系电话不受影响。", 1,
+          priv.check_mobile_number),
+    _page("PRIV003", "unmasked-bank-card", "公开银行卡号未去标识化", "deduct", _PRIVACY, _PRIV_BASIS,
+          "立即删除或遮盖页面中的个人银行卡号、账号。", 1, priv.check_bank_card),
     # ---- LINK: 链接 ---------------------------------------------------------------------------
     _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页每个扣1分）",
           "修复或删除首页上的错误链接。", 3, link.check_dead_link_on_homepage),

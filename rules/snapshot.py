@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import sqlite3
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
@@ -79,6 +80,9 @@ class Page:
     text_len: int = 0
     body_hash: str = ""
     error: str = ""
+    # The visible text (a line per block, tabs between cells) when held in memory (fixtures); a stored
+    # snapshot reads it on demand through Snapshot.page_text, never with the page.
+    text: str = ""
 
     @property
     def ok(self) -> bool:
@@ -213,6 +217,10 @@ class Snapshot:
     def published_on(self, urls: Iterable[str]) -> dict[str, str]:
         """The 发布日期 (ISO) printed on each of these fetched pages, for the ones that print one."""
         raise NotImplementedError
+
+    def page_text(self, page: Page) -> str | None:
+        """The page's visible text (a line per block, tabs between cells); None when the crawl kept none."""
+        return page.text or None
 
 
 def _norm_index(value: str | None) -> str:
@@ -380,6 +388,16 @@ class StoreSnapshot(Snapshot):
         row = self.db.execute("SELECT column_id FROM entries WHERE run_id=? AND site_id=? AND url=? AND column_id <> ''"
                               " ORDER BY column_id LIMIT 1", (self.run_id, self.site_id, url)).fetchone()
         return row[0] if row else ""
+
+    def page_text(self, page: Page) -> str | None:
+        row = self.db.execute("SELECT text FROM page_texts WHERE run_id=? AND site_id=? AND url=?",
+                              (self.run_id, self.site_id, page.url)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        try:
+            return zlib.decompress(row[0]).decode("utf-8", "replace")
+        except zlib.error:
+            return None
 
     def titled(self, markers: Iterable[str]) -> list[PageRef]:
         markers = [m for m in markers if m]
@@ -583,7 +601,7 @@ def page_from_dict(p: Mapping, resources: Mapping[str, Resource]) -> Page:
                 fields=MappingProxyType(fields), dates=MappingProxyType(dates), metadata=tuple(meta), links=links,
                 text_len=int(p.get("text_len", 1000)), body_hash=str(p.get("body_hash", "")),
                 error=str(p.get("error", "")), sources=MappingProxyType(dict(p.get("sources") or {})),
-                layout=str(p.get("layout", "")))
+                layout=str(p.get("layout", "")), text=str(p.get("text") or ""))
 
 
 def _attach_resources(page: Page, resources: Mapping[str, Resource]) -> Page:

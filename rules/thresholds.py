@@ -94,6 +94,26 @@ class Media:
 
 
 @dataclass(frozen=True)
+class Privacy:
+    id_regions: list[str]
+    id_min_birth_year: int
+    mobile_prefixes: list[str]
+    card_prefixes: list[str]
+    card_lengths: list[int]
+    context_chars: int
+    header_rows: int
+    excerpt_chars: int
+    max_samples: int
+    number_labels: list[str]
+    personal_markers: list[str]
+    official_markers: list[str]
+    office_markers: list[str]
+    card_markers: list[str]
+    card_office_markers: list[str]
+    disclosure_markers: list[str]
+
+
+@dataclass(frozen=True)
 class Links:
     confirmed_statuses: list[int]
 
@@ -115,6 +135,7 @@ class Thresholds:
     media: Media
     links: Links
     catalog: CatalogLexicon
+    privacy: Privacy
     source: str = ""
 
     def digest(self) -> str:

@@ -264,4 +264,5 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         kind_hint=kind_hint,
         sources=sources,
         layout=read.layout,
+        text=flow.block_text(),
     )

@@ -41,6 +41,24 @@ class TextFlow:
         """Whitespace-normalised visible text."""
         return " ".join(" ".join(t for t, k in zip(self.texts, self.kinds) if k == TEXT).split())
 
+    def block_text(self, limit: int = 200_000) -> str:
+        """Visible text with its layout kept: a line per block, a tab between table cells (for content rules)."""
+        parts: list[str] = []
+        for t, k in zip(self.texts, self.kinds):
+            if k == TEXT:
+                parts.append(t)
+            elif k == HARD:
+                parts.append("\n")
+            elif k == SOFT:
+                parts.append("\t")
+        lines = []
+        for line in "".join(parts).split("\n"):
+            cells = [" ".join(c.split()) for c in line.split("\t")]
+            line = "\t".join(c for c in cells if c)
+            if line:
+                lines.append(line)
+        return "\n".join(lines)[:limit]
+
 
 def _hidden(el) -> bool:
     style = el.get("style")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
@@ -176,6 +177,10 @@ class GovSiteSpider(scrapy.Spider):
             return
         kind = page_kind(role, page)
         yield self._page_row(response, ctx, url, kind, encoding=encoding, page=page)
+        if page.text:
+            # content rules (personal information, 解读 copies) read the page text from the snapshot
+            yield StoreRows("page_texts", [dict(run_id=self.run_id, site_id=site, url=url,
+                                                text=zlib.compress(page.text.encode("utf-8"), 6))])
         if page.metadata:
             yield StoreRows("metadata", [
                 dict(run_id=self.run_id, site_id=site, page_url=url, position=i, **asdict(m))

@@ -86,6 +86,9 @@ class PageExtract:
     # "byline" only 发布日期/来源 under the headline (not a 要素 block);
     # "unrecognised" labels found but values not told apart (no evidence for a deduction).
     layout: str = ""
+    # The visible text with a line per block and a tab between table cells (content rules: personal
+    # information, 解读 copies); stored zlib-compressed in the page_texts table.
+    text: str = ""
 
 
 @dataclass(slots=True)
