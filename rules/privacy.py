@@ -13,7 +13,6 @@ from rules.snapshot import Page, Snapshot
 # A run of digits (身份证号 may end in X) not touching other digits or letters: numbers inside longer
 # runs (订单号, 统一社会信用代码, URLs) never match. Masked forms (`350999********1028`) break the run.
 _RUN = re.compile(r"(?<![0-9A-Za-z*＊])(\d{11,19}[Xx]?)(?![0-9A-Za-z*＊])")
-_CELL_BREAK = re.compile(r"[\t\n]")
 
 
 @dataclass(frozen=True)
@@ -70,9 +69,10 @@ def find_numbers(text: str, ctx: CheckContext) -> list[Hit]:
 
 
 def _before(text: str, start: int, chars: int) -> str:
-    """The words just before a number, inside its own cell or line."""
+    """The words just before a number in its own line: its cell and the cell left of it (a label cell)."""
     window = text[max(0, start - chars):start]
-    return _CELL_BREAK.split(window)[-1]
+    window = window.rsplit("\n", 1)[-1]
+    return "\t".join(window.split("\t")[-2:])
 
 
 def _table_header(text: str, start: int, max_rows: int) -> str:
@@ -115,7 +115,8 @@ def judge(text: str, hit: Hit, ctx: CheckContext) -> tuple[str, str]:
     t = ctx.thresholds.privacy
     before = _before(text, hit.start, t.context_chars)
     header = _table_header(text, hit.start, t.header_rows)
-    label = next((w for w in t.number_labels if w in before or w in _column_head(text, hit.start, header)), None)
+    head = _column_head(text, hit.start, header)
+    label = next((w for w in t.number_labels if w in before or w in head), None)
     if label:
         return "skip", f"编号类标签“{label}”"
     if hit.kind == "身份证号":
@@ -130,7 +131,7 @@ def judge(text: str, hit: Hit, ctx: CheckContext) -> tuple[str, str]:
         if not card or any(w in before for w in t.card_office_markers):
             return "skip", "无银行卡号标签或为单位账户"
         return "personal", f"标签“{card}”"
-    office = next((w for w in t.office_markers if w in before), None)
+    office = next((w for w in t.office_markers if w in before or w in head), None)
     if personal:
         return "personal", f"个人信息语境“{personal}”"
     if office:
