@@ -17,6 +17,7 @@ from rules import freshness as stale
 from rules import links as link
 from rules import media
 from rules import metadata as meta
+from rules import interpretation as interp
 from rules import privacy as priv
 from rules.thresholds import load_thresholds
 
@@ -27,6 +28,7 @@ FAMILIES = {
     "CAT": "公开目录",
     "LINK": "链接可用性",
     "PRIV": "个人信息保护",
+    "INTERP": "政策解读",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -86,6 +88,9 @@ _PRIVACY = "功能设计.个人信息保护"
 _PRIV_BASIS = ("《中华人民共和国政府信息公开条例》第十五条（涉及个人隐私的政府信息不得公开）；"
                "《中华人民共和国个人信息保护法》第二十八条（身份证件号码、金融账户等敏感个人信息）；"
                "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》")
+_INTERP = "发布解读.政策解读"
+_INTERP_BASIS = ("《国务院办公厅印发〈关于全面推进政务公开工作的意见〉实施细则的通知》（国办发〔2016〕80号）政策解读；"
+                 "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》政策解读")
 _CAT_BASIS = ("国办公开办函〔2019〕61号（政府信息公开专栏）；梁平区2021年政务公开任务清单（公开路径）；"
               "内江市2023年政务公开工作要点（标准目录与网站内容一致，防止“两张皮”）；RULEBOOK §7")
 
@@ -206,6 +211,22 @@ RULES: tuple[Rule, ...] = (
           priv.check_mobile_number),
     _page("PRIV003", "unmasked-bank-card", "公开银行卡号未去标识化", "deduct", _PRIVACY, _PRIV_BASIS,
           "立即删除或遮盖页面中的个人银行卡号、账号。", 1, priv.check_bank_card),
+    # ---- INTERP: 政策解读 -------------------------------------------------------------------------
+    _site("INTERP001", "unpaired-interpretation", "解读未关联政策文件", "warn", _INTERP, "page", _INTERP_BASIS,
+          "在解读页面注明所解读文件的标题、文号并链接原文件。", 15, interp.check_unpaired_interpretation),
+    _site("INTERP002", "not-linked-both-ways", "政策文件与解读未双向关联", "deduct", _INTERP, "page",
+          _INTERP_BASIS + "（文件与解读相互关联）",
+          "在所列页面增加链接：文件页面链接其解读，解读页面链接原文件。", 7, interp.check_not_linked_both_ways),
+    _site("INTERP003", "interpretation-late", "政策解读发布不及时", "deduct", _INTERP, "page",
+          _INTERP_BASIS + "（政策性文件与解读材料同步组织、同步审签、同步部署）",
+          "解读材料与文件同步审签、同步发布；最迟在文件发布后规定的工作日内发布解读。", 15,
+          interp.check_interpretation_late),
+    _site("INTERP004", "interpretation-forms-not-diverse", "多元化解读比例不足", "deduct", _INTERP, "site",
+          _INTERP_BASIS, "采用图解、音视频、动漫、H5、访谈等形式解读，提高多元化解读比例。", 30,
+          interp.check_forms_not_diverse),
+    _site("INTERP005", "interpretation-copies-document", "解读照搬文件原文", "deduct", _INTERP, "page",
+          _INTERP_BASIS, "重写解读：说明出台背景、目的、主要内容、关键词和新旧变化，不照搬原文。", 15,
+          interp.check_interpretation_copies_document),
     # ---- LINK: 链接 ---------------------------------------------------------------------------
     _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页每个扣1分）",
           "修复或删除首页上的错误链接。", 3, link.check_dead_link_on_homepage),

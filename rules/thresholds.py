@@ -114,6 +114,22 @@ class Privacy:
 
 
 @dataclass(frozen=True)
+class Interpretation:
+    not_interpretation_titles: list[str]
+    document_title_pattern: str
+    title_noise: list[str]
+    title_similarity: float
+    max_working_days: int
+    holiday_file: str
+    forms: dict[str, list[str]]
+    diverse_min_share: float
+    diverse_min_documents: int
+    copy_share: float
+    copy_min_chars: int
+    copy_min_sentences: int
+
+
+@dataclass(frozen=True)
 class Links:
     confirmed_statuses: list[int]
 
@@ -136,6 +152,7 @@ class Thresholds:
     links: Links
     catalog: CatalogLexicon
     privacy: Privacy
+    interpretation: Interpretation
     source: str = ""
 
     def digest(self) -> str:
@@ -166,6 +183,10 @@ def _convert(value, hint, where: str, source: str):
             return Window.parse(value)
         except ValueError as exc:
             raise fail("a window like 14d, 6m or 1y") from exc
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise fail("a number from 0 to 1")
+        return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise fail("a whole number ≥ 0")
