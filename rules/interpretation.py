@@ -18,7 +18,7 @@ _QUOTED = re.compile(r"《([^《》]{4,80})》")
 _DOC_NUMBER = re.compile(r"([\u4e00-\u9fa5]{1,12})\s*[〔﹝\[［(（【]\s*(\d{4})\s*[〕﹞\]］)）】]\s*第?\s*0*(\d{1,4})\s*号")
 _SENTENCE = re.compile(r"[。！？；!?;\n]")
 _CJK = re.compile(r"[\u4e00-\u9fa5]")
-_LIST_KINDS = ("home", "column")
+_DETAIL_KINDS = ("article",)   # list pages (home, column, gkml, other) are neither 解读 nor documents
 
 
 def _norm_url(url: str) -> str:
@@ -109,7 +109,7 @@ def analyse(snapshot: Snapshot, ctx: CheckContext) -> Analysis:
     # pictures of the site's chrome (logo, banners) are on the homepage too: they are no 图解
     chrome = frozenset(lk.url for lk in snapshot.home.links) if snapshot.home is not None else frozenset()
     for page in snapshot.pages():
-        if not page.ok or page.kind in _LIST_KINDS:
+        if not page.ok or page.kind not in _DETAIL_KINDS:
             continue
         column = snapshot.column(page.column_id)
         cname = column.name if column else ""
