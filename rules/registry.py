@@ -19,6 +19,7 @@ from rules import media
 from rules import metadata as meta
 from rules import interpretation as interp
 from rules import privacy as priv
+from rules import redating as dating
 from rules.thresholds import load_thresholds
 
 FAMILIES = {
@@ -29,6 +30,7 @@ FAMILIES = {
     "LINK": "链接可用性",
     "PRIV": "个人信息保护",
     "INTERP": "政策解读",
+    "DATE": "发稿日期与重复发布",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -227,6 +229,14 @@ RULES: tuple[Rule, ...] = (
     _site("INTERP005", "interpretation-copies-document", "解读照搬文件原文", "deduct", _INTERP, "page",
           _INTERP_BASIS, "重写解读：说明出台背景、目的、主要内容、关键词和新旧变化，不照搬原文。", 15,
           interp.check_interpretation_copies_document),
+    # ---- DATE: 旧文新发、重复发布 ----------------------------------------------------------------------
+    _site("DATE001", "redated-content", "伪造发稿日期（旧文新发）", "veto", "否决.严重错误", "page",
+          _VETO_BASIS + "“严重错误”（伪造发稿日期）",
+          "恢复信息的真实发布日期；确需重新发布旧文件的，在页面注明原发布日期和重新发布原因。", 3,
+          dating.check_redated_content),
+    _site("DATE002", "duplicate-publication", "信息重复发布", "warn", _COLUMNS, "page",
+          "国办发〔2017〕47号《政府网站发展指引》（信息内容准确规范）；" + _VETO_BASIS.replace("单项否决", "栏目更新"),
+          "删除重复发布的信息，保留一条。", 15, dating.check_duplicate_publication),
     # ---- LINK: 链接 ---------------------------------------------------------------------------
     _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页每个扣1分）",
           "修复或删除首页上的错误链接。", 3, link.check_dead_link_on_homepage),

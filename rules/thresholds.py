@@ -130,6 +130,13 @@ class Interpretation:
 
 
 @dataclass(frozen=True)
+class Redating:
+    min_days: int
+    republication_markers: list[str]
+    duplicate_min_text: int
+
+
+@dataclass(frozen=True)
 class Links:
     confirmed_statuses: list[int]
 
@@ -153,6 +160,7 @@ class Thresholds:
     catalog: CatalogLexicon
     privacy: Privacy
     interpretation: Interpretation
+    redating: Redating
     source: str = ""
 
     def digest(self) -> str:
