@@ -77,6 +77,14 @@ class Analysis:
     home_sentences: frozenset = frozenset()
 
 
+def _urls(page: Page) -> frozenset:
+    return frozenset({_norm_url(page.url), _norm_url(page.final_url or page.url)})
+
+
+def _links(page: Page) -> frozenset:
+    return frozenset(_norm_url(lk.url) for lk in page.links if lk.url and lk.kind == "link")
+
+
 def _day(page: Page) -> tuple[date | None, str]:
     value = page.dates.get("发布日期")
     try:
@@ -108,27 +116,36 @@ def analyse(snapshot: Snapshot, ctx: CheckContext) -> Analysis:
     a = Analysis()
     # pictures of the site's chrome (logo, banners) are on the homepage too: they are no 图解
     chrome = frozenset(lk.url for lk in snapshot.home.links) if snapshot.home is not None else frozenset()
-    for page in snapshot.pages():
-        if not page.ok or page.kind not in _DETAIL_KINDS:
-            continue
+    markers = ctx.thresholds.media.interpretation_markers
+    interp_columns = [c.column_id for c in snapshot.columns if any(m in c.name for m in markers)]
+    for page in snapshot.select_pages(_DETAIL_KINDS, interp_columns, markers):
         column = snapshot.column(page.column_id)
         cname = column.name if column else ""
-        links = frozenset(_norm_url(lk.url) for lk in page.links if lk.url and lk.kind == "link")
-        urls = frozenset({_norm_url(page.url), _norm_url(page.final_url or page.url)})
-        published, source = _day(page)
-        light = Page(url=page.url, kind=page.kind, text=page.text)
         if is_interpretation(page, cname, ctx):
+            published, source = _day(page)
             a.interps.append(Interp(
-                url=page.url, urls=urls, title=page.headline, column_id=page.column_id, published=published,
-                date_source=source, links=links,
+                url=page.url, urls=_urls(page), title=page.headline, column_id=page.column_id, published=published,
+                date_source=source, links=_links(page),
                 link_texts=" ".join(lk.text for lk in page.links if lk.kind == "link"),
                 media=frozenset(lk.kind for lk in page.links if lk.kind != "link" and lk.url not in chrome),
-                column_name=cname, page=light))
-        elif _is_document(page, column, ctx):
-            a.docs.append(Doc(
-                url=page.url, urls=urls, title=page.headline, column_id=page.column_id,
-                number=norm_doc_number(page.fields.get("文号", "")), published=published, date_source=source,
-                links=links, validity=page.fields.get("有效性", ""), page=light))
+                column_name=cname, page=Page(url=page.url, kind=page.kind, text=page.text)))
+    if not a.interps:
+        return a    # nothing to pair: the documents are never read
+    seen = {i.url for i in a.interps}
+    interp_urls = frozenset().union(*(i.urls for i in a.interps))
+    policy_columns = [c.column_id for c in snapshot.columns if c.cls == "政策文件"]
+    for page in snapshot.select_pages(_DETAIL_KINDS, policy_columns, (), with_field="文号"):
+        if page.url in seen:
+            continue
+        column = snapshot.column(page.column_id)
+        if is_interpretation(page, column.name if column else "", ctx) or not _is_document(page, column, ctx):
+            continue
+        published, source = _day(page)
+        a.docs.append(Doc(
+            url=page.url, urls=_urls(page), title=page.headline, column_id=page.column_id,
+            number=norm_doc_number(page.fields.get("文号", "")), published=published, date_source=source,
+            links=_links(page) & interp_urls, validity=page.fields.get("有效性", ""),
+            page=Page(url=page.url, kind=page.kind, text=page.text)))
     if snapshot.home is not None:
         home_text = snapshot.page_text(snapshot.home) or ""
         a.home_sentences = frozenset(sentences(home_text, 1))

@@ -9,7 +9,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from rules.context import CheckContext
-from rules.snapshot import Snapshot
+from rules.snapshot import Page, Snapshot
 from zwgk.core.records import Finding
 
 # Dates a CMS stamps into a page's URL when the page is created: t20181011_123.html, /2018-10/11/,
@@ -51,7 +51,7 @@ def upload_date(url: str) -> date | None:
     return _mk(m[1], m[2], m[3]) if m else None
 
 
-def check_redated_content(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+def check_redated_content(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
     """What it checks: a page whose printed 发布日期 is later, by at least the threshold (default 365 days),
     than the dates the page's own system stamped when it was made: the date in its URL path
     (`t20181011_…`, `/2018-10/11/`, `/201810/`) and the upload dates in its attachments' names
@@ -67,38 +67,37 @@ def check_redated_content(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Fin
     or the URL; a month folder counts as that month's last day.
     """
     t = ctx.thresholds.redating
-    for page in snapshot.pages():
-        if not page.ok or page.kind != "article":
-            continue
-        value = page.dates.get("发布日期")
-        if not value or page.sources.get("发布日期", "block") in ("meta", "url", "script-unknown"):
-            continue
-        try:
-            published = date.fromisoformat(value[:10])
-        except ValueError:
-            continue
-        stamps: dict[str, str] = {}
-        u = url_date(page.url)
-        if u and (published - u).days >= t.min_days:
-            stamps["URL日期"] = u.isoformat()
-        uploads = sorted(d for lk in page.links if (d := upload_date(lk.url)) and (published - d).days >= t.min_days)
-        if uploads:
-            stamps["附件上传日期"] = uploads[0].isoformat()
-        if not stamps:
-            continue
-        text = snapshot.page_text(page) or ""
-        note = next((w for w in t.republication_markers if w in text or w in page.headline), None)
-        if note:
-            continue
-        written = page.dates.get("成文日期", "")
-        sure = len(stamps) >= 2
-        column = snapshot.column(page.column_id)
-        shown = "，".join(f"{k}{v}" for k, v in stamps.items())
-        message = (f"发布日期{published}晚于页面自身的生成日期（{shown}）" + (f"，成文日期{written}" if written else "")
-                   + ("，疑似旧文新发、伪造发稿日期" if sure else "；仅一项证据，请人工复核是否旧文新发"))
-        yield ctx.page_finding(page, column, message, confidence="confirmed" if sure else "review",
-                               evidence={"发布日期": published.isoformat(), **stamps, "成文日期": written,
-                                         "limit_days": t.min_days})
+    if page.kind != "article":
+        return
+    value = page.dates.get("发布日期")
+    if not value or page.sources.get("发布日期", "block") in ("meta", "url", "script-unknown"):
+        return
+    try:
+        published = date.fromisoformat(value[:10])
+    except ValueError:
+        return
+    stamps: dict[str, str] = {}
+    u = url_date(page.url)
+    if u and (published - u).days >= t.min_days:
+        stamps["URL日期"] = u.isoformat()
+    uploads = sorted(d for lk in page.links if (d := upload_date(lk.url)) and (published - d).days >= t.min_days)
+    if uploads:
+        stamps["附件上传日期"] = uploads[0].isoformat()
+    if not stamps:
+        return
+    text = snapshot.page_text(page) or ""
+    note = next((w for w in t.republication_markers if w in text or w in page.headline), None)
+    if note:
+        return
+    written = page.dates.get("成文日期", "")
+    sure = len(stamps) >= 2
+    column = snapshot.column(page.column_id)
+    shown = "，".join(f"{k}{v}" for k, v in stamps.items())
+    message = (f"发布日期{published}晚于页面自身的生成日期（{shown}）" + (f"，成文日期{written}" if written else "")
+               + ("，疑似旧文新发、伪造发稿日期" if sure else "；仅一项证据，请人工复核是否旧文新发"))
+    yield ctx.page_finding(page, column, message, confidence="confirmed" if sure else "review",
+                           evidence={"发布日期": published.isoformat(), **stamps, "成文日期": written,
+                                     "limit_days": t.min_days})
 
 
 def check_duplicate_publication(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
@@ -113,22 +112,14 @@ def check_duplicate_publication(snapshot: Snapshot, ctx: CheckContext) -> Iterat
     (a redirect: its final URL is the other's); pages too short to compare (threshold).
     """
     t = ctx.thresholds.redating
-    groups: dict[tuple, list] = {}
-    for page in snapshot.pages():
-        if not page.ok or page.kind != "article" or not page.body_hash or not page.column_id:
-            continue
-        if page.text_len < t.duplicate_min_text:
-            continue
-        groups.setdefault((page.column_id, page.headline.strip(), page.body_hash), []).append(page)
-    for (column_id, title, _), pages in groups.items():
-        if len(pages) < 2:
-            continue
+    for pages in snapshot.duplicate_groups(("article",), t.duplicate_min_text):
         first = pages[0]
         seen = {first.url, first.final_url}
         for other in pages[1:]:
             if other.url in seen or other.final_url in seen:
                 continue
             seen |= {other.url, other.final_url}
-            column = snapshot.column(column_id)
-            yield ctx.page_finding(other, column, f"栏目“{column.name if column else column_id}”中“{title}”重复发布（另见 {first.url}）",
-                                   evidence={"duplicate_of": first.url})
+            column = snapshot.column(other.column_id)
+            name = column.name if column else other.column_id
+            yield ctx.finding(f"栏目“{name}”中“{other.title}”重复发布（另见 {first.url}）", url=other.url,
+                              column=column, title=other.title, evidence={"duplicate_of": first.url})

@@ -230,7 +230,7 @@ RULES: tuple[Rule, ...] = (
           _INTERP_BASIS, "重写解读：说明出台背景、目的、主要内容、关键词和新旧变化，不照搬原文。", 15,
           interp.check_interpretation_copies_document),
     # ---- DATE: 旧文新发、重复发布 ----------------------------------------------------------------------
-    _site("DATE001", "redated-content", "伪造发稿日期（旧文新发）", "veto", "否决.严重错误", "page",
+    _page("DATE001", "redated-content", "伪造发稿日期（旧文新发）", "veto", "否决.严重错误",
           _VETO_BASIS + "“严重错误”（伪造发稿日期）",
           "恢复信息的真实发布日期；确需重新发布旧文件的，在页面注明原发布日期和重新发布原因。", 3,
           dating.check_redated_content),

@@ -222,6 +222,28 @@ class Snapshot:
         """The page's visible text (a line per block, tabs between cells); None when the crawl kept none."""
         return page.text or None
 
+    def select_pages(self, kinds: Iterable[str], column_ids: Iterable[str] = (), title_markers: Iterable[str] = (),
+                     with_field: str = "") -> Iterator[Page]:
+        """Fetched pages of these kinds that sit in one of column_ids, or whose title holds a marker, or that
+        print with_field: a subset of the site without streaming all of it (解读 and documents)."""
+        kinds, cols = set(kinds), set(column_ids)
+        markers = [m for m in title_markers if m]
+        for p in self.pages():
+            if p.ok and p.kind in kinds and (p.column_id in cols or any(m in p.title for m in markers)
+                                            or (with_field and p.fields.get(with_field))):
+                yield p
+
+    def duplicate_groups(self, kinds: Iterable[str], min_text: int) -> list[tuple[PageRef, ...]]:
+        """Pages of one column with the same title and body hash (two or more), only the hits."""
+        kinds = set(kinds)
+        groups: dict[tuple, list[PageRef]] = {}
+        for p in self.pages():
+            if p.ok and p.kind in kinds and p.body_hash and p.column_id and p.text_len >= min_text:
+                groups.setdefault((p.column_id, p.title.strip(), p.body_hash), []).append(
+                    PageRef(url=p.url, title=p.title, final_url=p.final_url, body_hash=p.body_hash,
+                            column_id=p.column_id))
+        return [tuple(v) for v in groups.values() if len(v) > 1]
+
 
 def _norm_index(value: str | None) -> str:
     return "".join((value or "").split())
@@ -388,6 +410,49 @@ class StoreSnapshot(Snapshot):
         row = self.db.execute("SELECT column_id FROM entries WHERE run_id=? AND site_id=? AND url=? AND column_id <> ''"
                               " ORDER BY column_id LIMIT 1", (self.run_id, self.site_id, url)).fetchone()
         return row[0] if row else ""
+
+    def select_pages(self, kinds: Iterable[str], column_ids: Iterable[str] = (), title_markers: Iterable[str] = (),
+                     with_field: str = "") -> Iterator[Page]:
+        kinds, cols = list(kinds), list(column_ids)
+        markers = [m for m in title_markers if m]
+        where, params = [], []
+        if cols:
+            marks = ",".join("?" * len(cols))
+            # a page reached first from elsewhere still belongs to the column whose list shows it
+            where += [f"column_id IN ({marks})", f"url IN (SELECT url FROM entries WHERE run_id=? AND site_id=?"
+                                                 f" AND column_id IN ({marks}))"]
+            params += [*cols, self.run_id, self.site_id, *cols]
+        where += ["title LIKE ?" for _ in markers]
+        params += [f"%{m}%" for m in markers]
+        if with_field:
+            where.append("coalesce(json_extract(fields, ?), '') <> ''")
+            params.append(f'$."{with_field}"')
+        if not where:
+            return
+        sql = (f"SELECT {_PAGE_COLS} FROM pages WHERE run_id=? AND site_id=? AND status BETWEEN 200 AND 299"
+               f" AND kind IN ({','.join('?' * len(kinds))}) AND ({' OR '.join(where)}) ORDER BY url")
+        rows = self._cursor().execute(sql, (self.run_id, self.site_id, *kinds, *params)).fetchall()
+        for row in rows:
+            page = self._with_details(tuple(row))
+            if not page.column_id and (listed := self._listed_in(page.url)):
+                page = replace(page, column_id=listed)
+            yield page
+
+    def duplicate_groups(self, kinds: Iterable[str], min_text: int) -> list[tuple[PageRef, ...]]:
+        kinds = list(kinds)
+        rows = self.db.execute(
+            "WITH v AS (SELECT url, final_url, trim(title) AS t, body_hash, column_id FROM pages"
+            f" WHERE run_id=? AND site_id=? AND status BETWEEN 200 AND 299 AND kind IN ({','.join('?' * len(kinds))})"
+            "  AND body_hash <> '' AND column_id <> '' AND text_len >= ?)"
+            " SELECT v.url, v.t, v.final_url, v.body_hash, v.column_id FROM v JOIN"
+            "  (SELECT column_id, t, body_hash FROM v GROUP BY 1, 2, 3 HAVING count(*) > 1) g"
+            "  ON g.column_id = v.column_id AND g.t = v.t AND g.body_hash = v.body_hash"
+            " ORDER BY v.column_id, v.t, v.body_hash, v.url", (self.run_id, self.site_id, *kinds, min_text))
+        groups: dict[tuple, list[PageRef]] = {}
+        for r in rows:
+            groups.setdefault((r[4], r[1], r[3]), []).append(
+                PageRef(url=r[0], title=r[1] or "", final_url=r[2] or r[0], body_hash=r[3], column_id=r[4]))
+        return [tuple(v) for v in groups.values()]
 
     def page_text(self, page: Page) -> str | None:
         row = self.db.execute("SELECT text FROM page_texts WHERE run_id=? AND site_id=? AND url=?",
