@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from rules import catalog_rules as cat
+from rules import deadlines as due
 from rules import freshness as stale
 from rules import links as link
 from rules import media
@@ -31,6 +32,7 @@ FAMILIES = {
     "PRIV": "个人信息保护",
     "INTERP": "政策解读",
     "DATE": "发稿日期与重复发布",
+    "DUE": "年度报告与法定时限",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -237,6 +239,15 @@ RULES: tuple[Rule, ...] = (
     _site("DATE002", "duplicate-publication", "信息重复发布", "warn", _COLUMNS, "page",
           "国办发〔2017〕47号《政府网站发展指引》（信息内容准确规范）；" + _VETO_BASIS.replace("单项否决", "栏目更新"),
           "删除重复发布的信息，保留一条。", 15, dating.check_duplicate_publication),
+    # ---- DUE: 年度报告、网站年度报表 ----------------------------------------------------------------
+    _site("DUE001", "annual-report-missing-or-late", "政府信息公开年度报告未按时发布", "deduct", _CATALOG, "site",
+          "《中华人民共和国政府信息公开条例》第五十条（部门1月31日前、人民政府3月31日前公布上一年度报告）；"
+          "国办公开办函〔2021〕30号",
+          "在政府信息公开年报栏目发布上一年度政府信息公开工作年度报告，并按规定时限发布。", 15,
+          due.check_annual_report),
+    _site("DUE002", "website-annual-statement-missing-or-late", "政府网站工作年度报表未按时发布", "deduct", _CATALOG,
+          "site", "《国务院办公厅关于印发政府网站发展指引的通知》（国办发〔2017〕47号）（每年1月31日前发布上一年度报表）",
+          "每年1月31日前在网站显著位置发布上一年度政府网站工作年度报表。", 15, due.check_website_annual_statement),
     # ---- LINK: 链接 ---------------------------------------------------------------------------
     _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页每个扣1分）",
           "修复或删除首页上的错误链接。", 3, link.check_dead_link_on_homepage),

@@ -137,6 +137,19 @@ class Redating:
 
 
 @dataclass(frozen=True)
+class Deadlines:
+    annual_report_deadline: dict[str, str]
+    annual_report_markers: list[str]
+    annual_report_required: list[str]
+    annual_report_excluded: list[str]
+    annual_report_columns: list[str]
+    statement_deadline: str
+    statement_markers: list[str]
+    statement_columns: list[str]
+    years_listed: int
+
+
+@dataclass(frozen=True)
 class Links:
     confirmed_statuses: list[int]
 
@@ -161,6 +174,7 @@ class Thresholds:
     privacy: Privacy
     interpretation: Interpretation
     redating: Redating
+    deadlines: Deadlines
     source: str = ""
 
     def digest(self) -> str:
