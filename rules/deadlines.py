@@ -10,7 +10,7 @@ from rules.context import CheckContext
 from rules.snapshot import PageRef, Snapshot
 from zwgk.core.records import Finding
 
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_YEAR = re.compile(r"((?:19|20)\d{2})(?!\d)")
 
 
 def _deadline(year: int, month_day: str) -> date:
