@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import unquote, urlsplit
 
 from rules.context import CheckContext
 from rules.redaction import redact, valid_id_number
 from rules.snapshot import Page, Snapshot
+from zwgk.core.records import ATTACHMENT_SHEET_MARK
 
 # A run of digits (身份证号 may end in X) not touching other digits or letters: numbers inside longer
 # runs (订单号, 统一社会信用代码, URLs) never match. Masked forms (`350999********1028`) break the run.
@@ -139,38 +141,110 @@ def judge(text: str, hit: Hit, ctx: CheckContext) -> tuple[str, str]:
     return "review", "号码前后无可判断的语境"
 
 
+def _location(text: str, start: int) -> str:
+    """Sheet and row of a position in an attachment's text ('' for a document without sheets)."""
+    mark = text.rfind(ATTACHMENT_SHEET_MARK, 0, start)
+    if mark < 0:
+        return f"第{text.count(chr(10), 0, start) + 1}行"
+    name = text[mark + len(ATTACHMENT_SHEET_MARK):text.find("】", mark)]
+    return f"工作表“{name}”第{text.count(chr(10), mark, start)}行"
+
+
+def _file_name(url: str) -> str:
+    return unquote(urlsplit(url).path).rsplit("/", 1)[-1]
+
+
+def _report(ctx: CheckContext, kind: str, hits: list, page: Page, column, disclosure, *, attachment: str = ""):
+    t = ctx.thresholds.privacy
+    confirmed = [h for h in hits if h[1] == "personal"]
+    chosen = confirmed or hits
+    confidence = "confirmed" if confirmed and not disclosure else "review"
+    samples = []
+    for h, _, why, text in chosen[:t.max_samples]:
+        sample = {"value": mask(h.kind, h.number), "context": _excerpt(text, h, t.excerpt_chars), "why": why}
+        if attachment:
+            sample["location"] = _location(text, h.start)
+        samples.append(sample)
+    values = "、".join(s["value"] for s in samples)
+    if attachment:
+        where = f"附件“{_file_name(attachment)}”（{samples[0]['location']}等）"
+    else:
+        where = "页面表格" if any(" | " in s["context"] for s in samples) else "页面正文"
+    message = f"{where}中有未去标识化的{kind}{len(chosen)}处（{values}）"
+    if disclosure:
+        message += f"；页面属“{disclosure}”类依法公示信息，请人工复核"
+    elif confidence == "review":
+        message += "；无法从上下文判断是否为个人号码，请人工复核"
+    ev = {"kind": kind, "occurrences": len(chosen), "samples": samples, "value": samples[0]["value"],
+          "context": samples[0]["context"]}
+    if attachment:
+        ev.update(file=_file_name(attachment), location=samples[0]["location"])
+        return ctx.finding(message, url=attachment, parent_url=page.url, column=column, title=page.headline,
+                           evidence=ev, confidence=confidence)
+    return ctx.page_finding(page, column, message, evidence=ev, confidence=confidence)
+
+
 def check_personal_numbers(kind: str):
     def check(page: Page, snapshot: Snapshot, ctx: CheckContext):
-        hits = ctx.for_page(page, "privacy.hits", lambda: _page_hits(page, snapshot, ctx))
-        mine = [h for h in hits if h[0].kind == kind]
-        if not mine:
-            return None
-        confirmed = [h for h in mine if h[1] == "personal"]
-        chosen = confirmed or mine
         t = ctx.thresholds.privacy
         column = snapshot.column(page.column_id)
         disclosure = next((w for w in t.disclosure_markers
                            if w in f"{page.headline} {column.name if column else ''}"), None)
-        confidence = "confirmed" if confirmed and not disclosure else "review"
-        samples = [{"value": mask(h.kind, h.number), "context": _excerpt(h_text, h, t.excerpt_chars), "why": why}
-                   for h, _, why, h_text in chosen[:t.max_samples]]
-        where = "表格" if any("\t" in s["context"] or " | " in s["context"] for s in samples) else "正文"
-        values = "、".join(s["value"] for s in samples)
-        message = f"页面{where}中有未去标识化的{kind}{len(chosen)}处（{values}）"
-        if disclosure:
-            message += f"；页面属“{disclosure}”类依法公示信息，请人工复核"
-        elif confidence == "review":
-            message += "；无法从上下文判断是否为个人号码，请人工复核"
-        ev = {"kind": kind, "occurrences": len(chosen), "samples": samples, "value": samples[0]["value"],
-              "context": samples[0]["context"]}
-        return [ctx.page_finding(page, column, message, evidence=ev, confidence=confidence)]
+        out = []
+        hits = [h for h in ctx.for_page(page, "privacy.hits", lambda: _page_hits(page, snapshot, ctx))
+                if h[0].kind == kind]
+        if hits:
+            out.append(_report(ctx, kind, hits, page, column, disclosure))
+        done = ctx.cache.setdefault(f"privacy.files.{kind}", set())
+        for url, (status, _, text) in _attachments(page, snapshot, ctx).items():
+            if status != "read" or url in done:
+                continue
+            done.add(url)   # a file linked from several pages is one leak
+            hits = [h for h in _text_hits(text, ctx) if h[0].kind == kind]
+            if hits:
+                out.append(_report(ctx, kind, hits, page, column, disclosure, attachment=url))
+        return out or None
     return check
 
 
-def _page_hits(page: Page, snapshot: Snapshot, ctx: CheckContext) -> list:
-    text = snapshot.page_text(page)
-    if not text:
-        return []
+def _attachments(page: Page, snapshot: Snapshot, ctx: CheckContext) -> dict:
+    def read():
+        out = {}
+        for lk in page.links:
+            if lk.kind == "attachment" and lk.url and lk.url not in out:
+                got = snapshot.attachment_text(lk.url)
+                if got is not None:
+                    out[lk.url] = got
+        return out
+    return ctx.for_page(page, "privacy.attachments", read)
+
+
+def check_attachment_not_assessed(page: Page, snapshot: Snapshot, ctx: CheckContext):
+    """What it checks: every attachment the crawl fetched in a format that may hold a list of people
+    (xlsx, xls, csv, docx, pdf) was read for personal numbers; one that could not be read (scanned PDF,
+    broken or mislabelled file, past the size, row, page, time or zip-expansion limit) is listed, with why.
+
+    Why: a file that was not read is not a file without personal information; the evaluator must see which.
+
+    Basis: 《中华人民共和国政府信息公开条例》第十五条; 国办秘函〔2019〕19号; RULEBOOK §9.
+
+    Not flagged: attachments read in full; other formats (doc, wps, zip, images) are not fetched for
+    reading. Listed for review (待人工复核), never deducted.
+    """
+    column = snapshot.column(page.column_id)
+    done = ctx.cache.setdefault("privacy.files.not_assessed", set())
+    out = []
+    for url, (status, note, _) in _attachments(page, snapshot, ctx).items():
+        if status == "read" or url in done:
+            continue
+        done.add(url)
+        out.append(ctx.finding(f"附件“{_file_name(url)}”未能读取，未评估其中的个人信息：{note}", url=url,
+                               parent_url=page.url, column=column, title=page.headline, confidence="review",
+                               evidence={"file": _file_name(url), "reason": note}))
+    return out or None
+
+
+def _text_hits(text: str, ctx: CheckContext) -> list:
     out = []
     for hit in find_numbers(text, ctx):
         verdict, why = judge(text, hit, ctx)
@@ -179,21 +253,27 @@ def _page_hits(page: Page, snapshot: Snapshot, ctx: CheckContext) -> list:
     return out
 
 
+def _page_hits(page: Page, snapshot: Snapshot, ctx: CheckContext) -> list:
+    text = snapshot.page_text(page)
+    return _text_hits(text, ctx) if text else []
+
+
 _id = check_personal_numbers("身份证号")
-_id.__doc__ = """Unmasked 18-digit 身份证号 in a page's text or tables.
+_id.__doc__ = """Unmasked 18-digit 身份证号 in a page's text or tables, or in its attachments (xlsx, xls, csv, docx, pdf).
 
 What it checks: every 18-character number in the visible text (a line per block, cells apart) whose
 GB 11643-1999 check digit is right, whose first two digits are a province code and whose birth date
 (digits 7–14) is a real date between the threshold year and the as-of day.
 Why: lists of 低保、补贴 recipients published with full 身份证号 expose the people named.
 Basis: 《政府信息公开条例》第十五条（涉及个人隐私的政府信息不得公开）; 国办秘函〔2019〕19号; RULEBOOK §9.
+An attachment's finding names the file, the sheet and the row.
 Not flagged: masked forms (`350999********1028`), numbers inside longer digit runs or touching letters,
 numbers after an 编号/订单号/信用代码 label, failing checksums or impossible birth dates; pages of
 惩戒公示 (失信被执行人) go to 待人工复核. Evidence carries only the masked value and the words around it."""
 check_id_number = _id
 
 _mobile = check_personal_numbers("手机号码")
-_mobile.__doc__ = """Unmasked personal mobile numbers in a page's text or tables.
+_mobile.__doc__ = """Unmasked personal mobile numbers in a page's text or tables, or in its attachments.
 
 What it checks: 11-digit numbers with a mobile network prefix (threshold list) not inside a longer run.
 A number is a private person's when the words just before it in its cell or line, or its table's
@@ -207,7 +287,7 @@ Not flagged: masked forms (`139****5521`), office contact numbers in 通知公�
 check_mobile_number = _mobile
 
 _card = check_personal_numbers("银行卡号")
-_card.__doc__ = """Unmasked bank card numbers in a page's text or tables.
+_card.__doc__ = """Unmasked bank card numbers in a page's text or tables, or in its attachments.
 
 What it checks: 16–19 digit numbers with a card prefix (银联 62, 4, 5 …) passing the Luhn check, and
 labelled as a card or account (银行卡号、账号 …) in their cell, line or table header.

@@ -215,6 +215,9 @@ RULES: tuple[Rule, ...] = (
           priv.check_mobile_number),
     _page("PRIV003", "unmasked-bank-card", "公开银行卡号未去标识化", "deduct", _PRIVACY, _PRIV_BASIS,
           "立即删除或遮盖页面中的个人银行卡号、账号。", 1, priv.check_bank_card),
+    _page("PRIV004", "attachment-not-assessed", "附件未能读取（个人信息未评估）", "warn", _PRIVACY,
+          _PRIV_BASIS, "人工打开该附件核查是否含未去标识化的个人信息；公开文件尽量采用可读取文字的格式。", 15,
+          priv.check_attachment_not_assessed),
     # ---- INTERP: 政策解读 -------------------------------------------------------------------------
     _site("INTERP001", "unpaired-interpretation", "解读未关联政策文件", "warn", _INTERP, "page", _INTERP_BASIS,
           "在解读页面注明所解读文件的标题、文号并链接原文件。", 15, interp.check_unpaired_interpretation),

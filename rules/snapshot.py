@@ -222,6 +222,10 @@ class Snapshot:
         """The page's visible text (a line per block, tabs between cells); None when the crawl kept none."""
         return page.text or None
 
+    def attachment_text(self, url: str) -> tuple[str, str, str] | None:
+        """(status read|not_assessed, note, text) of an attachment the crawl tried to read; None when it did not."""
+        raise NotImplementedError
+
     def select_pages(self, kinds: Iterable[str], column_ids: Iterable[str] = (), title_markers: Iterable[str] = (),
                      with_field: str = "") -> Iterator[Page]:
         """Fetched pages of these kinds that sit in one of column_ids, or whose title holds a marker, or that
@@ -454,6 +458,17 @@ class StoreSnapshot(Snapshot):
                 PageRef(url=r[0], title=r[1] or "", final_url=r[2] or r[0], body_hash=r[3], column_id=r[4]))
         return [tuple(v) for v in groups.values()]
 
+    def attachment_text(self, url: str) -> tuple[str, str, str] | None:
+        row = self.db.execute("SELECT status, note, text FROM attachment_texts WHERE run_id=? AND site_id=? AND url=?",
+                              (self.run_id, self.site_id, url)).fetchone()
+        if row is None:
+            return None
+        try:
+            text = zlib.decompress(row[2]).decode("utf-8", "replace") if row[2] else ""
+        except zlib.error:
+            return ("not_assessed", "存储的附件文字损坏", "")
+        return (row[0], row[1] or "", text)
+
     def page_text(self, page: Page) -> str | None:
         row = self.db.execute("SELECT text FROM page_texts WHERE run_id=? AND site_id=? AND url=?",
                               (self.run_id, self.site_id, page.url)).fetchone()
@@ -547,6 +562,7 @@ class MemorySnapshot(Snapshot):
         self._pages = sorted(pages, key=lambda p: p.url)
         self._entries = entries
         self._resources = resources
+        self.attachments: dict[str, tuple[str, str, str]] = {}   # url -> (status, note, text)
         home = next((p for p in self._pages if p.kind == "home"), None) or next(
             (p for p in self._pages if p.url == site.homepage), None)
         home_urls = {site.homepage} | ({home.url, home.final_url} if home else set())
@@ -559,6 +575,9 @@ class MemorySnapshot(Snapshot):
 
     def page_count(self) -> int:
         return len(self._pages)
+
+    def attachment_text(self, url: str) -> tuple[str, str, str] | None:
+        return self.attachments.get(url)
 
     def resource(self, url: str) -> Resource | None:
         return self._resources.get(url)
@@ -637,7 +656,10 @@ def snapshot_from_dict(data: Mapping, page_builder=None) -> MemorySnapshot:
                              title=str(e.get("title", "")), date=None if d in (None, "") else str(d),
                              date_text=str(e.get("date_text", d or "")), list_url=str(e.get("list_url", "")),
                              position=int(e.get("position", i))))
-    return MemorySnapshot(site, columns, pages, entries, resources)
+    snap = MemorySnapshot(site, columns, pages, entries, resources)
+    snap.attachments = {str(a["url"]): (str(a.get("status", "read")), str(a.get("note", "")), str(a.get("text", "")))
+                         for a in data.get("attachments") or []}
+    return snap
 
 
 def page_from_dict(p: Mapping, resources: Mapping[str, Resource]) -> Page:

@@ -184,6 +184,10 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
     store.write_rows("pages", pages)
     store.write_rows("metadata", metadata)
     store.write_rows("page_texts", texts)
+    store.write_rows("attachment_texts", [dict(
+        run_id=run_id, site_id=site_id, url=a["url"], format=a.get("format", ""), status=a.get("status", "read"),
+        note=a.get("note", ""), text=zlib.compress(str(a.get("text", "")).encode("utf-8")))
+        for a in data.get("attachments") or []])
     store.write_rows("links", links)
     store.write_rows("resources", [dict(
         run_id=run_id, url=r["url"], method=r.get("method", "GET"), status=r.get("status"),
