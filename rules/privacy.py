@@ -186,30 +186,35 @@ def _report(ctx: CheckContext, kind: str, hits: list, page: Page, column, disclo
 
 def check_personal_numbers(kind: str):
     def check(page: Page, snapshot: Snapshot, ctx: CheckContext):
-        t = ctx.thresholds.privacy
-        column = snapshot.column(page.column_id)
-        disclosure = next((w for w in t.disclosure_markers
-                           if w in f"{page.headline} {column.name if column else ''}"), None)
-        out = []
+        found = []
         hits = [h for h in ctx.for_page(page, "privacy.hits", lambda: _page_hits(page, snapshot, ctx))
                 if h[0].kind == kind]
         if hits:
-            out.append(_report(ctx, kind, hits, page, column, disclosure))
-        done = ctx.cache.setdefault(f"privacy.files.{kind}", set())
-        for url, (status, _, text) in _attachments(page, snapshot, ctx).items():
-            if status != "read" or url in done:
-                continue
-            done.add(url)   # a file linked from several pages is one leak
-            hits = [h for h in _text_hits(text, ctx) if h[0].kind == kind]
-            if hits:
-                out.append(_report(ctx, kind, hits, page, column, disclosure, attachment=url))
-        return out or None
+            found.append(("", hits))
+        attachments = _attachments(page, snapshot, ctx)
+        if attachments:
+            done = ctx.cache.setdefault(f"privacy.files.{kind}", set())
+            for url, (status, _, text) in attachments.items():
+                if status != "read" or url in done:
+                    continue
+                done.add(url)   # a file linked from several pages is one leak
+                hits = [h for h in _text_hits(text, ctx) if h[0].kind == kind]
+                if hits:
+                    found.append((url, hits))
+        if not found:
+            return None
+        column = snapshot.column(page.column_id)
+        where = f"{page.headline} {column.name if column else ''}"
+        disclosure = next((w for w in ctx.thresholds.privacy.disclosure_markers if w in where), None)
+        return [_report(ctx, kind, hits, page, column, disclosure, attachment=url) for url, hits in found]
     return check
 
 
 def _attachments(page: Page, snapshot: Snapshot, ctx: CheckContext) -> dict:
     def read():
         out = {}
+        if not ctx.memo("privacy.any_attachment_read", snapshot.has_attachment_texts):
+            return out
         for lk in page.links:
             if lk.kind == "attachment" and lk.url and lk.url not in out:
                 got = snapshot.attachment_text(lk.url)

@@ -18,6 +18,7 @@ _URL_DAY = (re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_"),
             re.compile(r"/((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})/"),
             re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),
             re.compile(r"/((?:19|20)\d{2})-(\d{1,2})/(\d{1,2})/"))
+_ANY_YEAR = re.compile(r"(?:19|20)\d{2}")
 _URL_MONTH = (re.compile(r"/((?:19|20)\d{2})-?(\d{2})/"),)
 # TRS and similar CMSs name uploaded files by their upload day: P020181011xxxx.pdf
 _UPLOAD = re.compile(r"/P0((?:19|20)\d{2})(\d{2})(\d{2})\d+\.[A-Za-z0-9]+$")
@@ -34,6 +35,8 @@ def _mk(y: str, m: str, d: str | None) -> date | None:
 
 def url_date(url: str) -> date | None:
     """The creation day a CMS wrote into the URL path, or None."""
+    if not _ANY_YEAR.search(url):
+        return None
     path = urlsplit(url).path
     for rx in _URL_DAY:
         m = rx.search(path)
@@ -47,6 +50,8 @@ def url_date(url: str) -> date | None:
 
 
 def upload_date(url: str) -> date | None:
+    if "/P0" not in url:   # most links: no upload stamp, no parsing
+        return None
     m = _UPLOAD.search(urlsplit(url).path)
     return _mk(m[1], m[2], m[3]) if m else None
 

@@ -226,6 +226,10 @@ class Snapshot:
         """(status read|not_assessed, note, text) of an attachment the crawl tried to read; None when it did not."""
         raise NotImplementedError
 
+    def has_attachment_texts(self) -> bool:
+        """Whether the crawl tried to read any attachment of this site (else no file is looked up)."""
+        raise NotImplementedError
+
     def select_pages(self, kinds: Iterable[str], column_ids: Iterable[str] = (), title_markers: Iterable[str] = (),
                      with_field: str = "") -> Iterator[Page]:
         """Fetched pages of these kinds that sit in one of column_ids, or whose title holds a marker, or that
@@ -458,6 +462,10 @@ class StoreSnapshot(Snapshot):
                 PageRef(url=r[0], title=r[1] or "", final_url=r[2] or r[0], body_hash=r[3], column_id=r[4]))
         return [tuple(v) for v in groups.values()]
 
+    def has_attachment_texts(self) -> bool:
+        return self.db.execute("SELECT 1 FROM attachment_texts WHERE run_id=? AND site_id=? LIMIT 1",
+                               (self.run_id, self.site_id)).fetchone() is not None
+
     def attachment_text(self, url: str) -> tuple[str, str, str] | None:
         row = self.db.execute("SELECT status, note, text FROM attachment_texts WHERE run_id=? AND site_id=? AND url=?",
                               (self.run_id, self.site_id, url)).fetchone()
@@ -578,6 +586,9 @@ class MemorySnapshot(Snapshot):
 
     def attachment_text(self, url: str) -> tuple[str, str, str] | None:
         return self.attachments.get(url)
+
+    def has_attachment_texts(self) -> bool:
+        return bool(self.attachments)
 
     def resource(self, url: str) -> Resource | None:
         return self._resources.get(url)
