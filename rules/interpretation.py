@@ -8,7 +8,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import Iterator
 
-from rules.context import CheckContext
+from rules.context import CheckContext, NotAssessed
 from rules.snapshot import Page, Snapshot
 from rules.workdays import load_calendar, working_days_after
 from zwgk.core.records import Finding
@@ -423,3 +423,40 @@ def check_interpretation_copies_document(snapshot: Snapshot, ctx: CheckContext) 
                           confidence="confirmed" if p.sure else "review",
                           evidence=dict(_pair_evidence(p), share=round(share, 3), copied=copied, sentences=len(own),
                                         limit=t.copy_share))
+
+
+def check_document_without_interpretation(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: each document published in the look-back window (default 1 year) in a column that
+    the thresholds say needs a 解读 (default: 规范性文件 columns) has a 解读 paired with it, or at least
+    links to one (a 解读 published elsewhere).
+
+    Why: 规范性文件 are the policies that bind citizens and firms; the 解读 is published with them (三同步).
+
+    Basis: 国办发〔2016〕80号（政策性文件与解读方案、解读材料同步组织、同步审签、同步部署）.
+
+    Not flagged: documents marked 失效/废止, dated after the as-of day or before the window; documents that
+    link a page titled as a 解读. A warning only (the 解读 may be on another site); when the crawl found no
+    解读 page on the site at all it goes to 待人工复核.
+    """
+    a = _analysis(snapshot, ctx)
+    t = ctx.thresholds.interpretation
+    columns = [c.column_id for c in snapshot.columns if any(w in c.name for w in t.require_columns)]
+    if not columns:
+        raise NotAssessed(f"未找到需解读文件的栏目（名称含：{'、'.join(t.require_columns)}）")
+    paired = {p.doc.url for p in a.pairs}
+    since = date.fromordinal(ctx.as_of.toordinal() - t.require_window_days)
+    markers = ctx.thresholds.media.interpretation_markers
+    chrome = frozenset(lk.url for lk in snapshot.home.links) if snapshot.home is not None else frozenset()
+    for page in snapshot.select_pages(_DETAIL_KINDS, columns):
+        published, _ = _day(page)
+        if page.url in paired or published is None or not since <= published <= ctx.as_of:
+            continue
+        if any(w in page.fields.get("有效性", "") for w in t.require_exempt_validity):
+            continue
+        # a link to a 解读 (here or on another site); the site's menu item 政策解读 (also on the homepage) is not
+        if any(lk.kind == "link" and lk.url not in chrome and any(m in lk.text for m in markers) for lk in page.links):
+            continue
+        column = snapshot.column(page.column_id)
+        yield ctx.page_finding(page, column, f"{column.name if column else ''}“{page.headline}”（{published}发布）未见政策解读",
+                               confidence="confirmed" if a.interps else "review",
+                               evidence={"published": published.isoformat(), "interpretations_on_site": len(a.interps)})

@@ -234,6 +234,10 @@ RULES: tuple[Rule, ...] = (
     _site("INTERP005", "interpretation-copies-document", "解读照搬文件原文", "deduct", _INTERP, "page",
           _INTERP_BASIS, "重写解读：说明出台背景、目的、主要内容、关键词和新旧变化，不照搬原文。", 15,
           interp.check_interpretation_copies_document),
+    _site("INTERP006", "document-without-interpretation", "规范性文件未解读", "warn", _INTERP, "page",
+          _INTERP_BASIS + "（政策性文件与解读材料同步组织、同步审签、同步部署）",
+          "为该文件补充政策解读（文字、图解等），并与文件双向关联。", 30,
+          interp.check_document_without_interpretation),
     # ---- DATE: 旧文新发、重复发布 ----------------------------------------------------------------------
     _page("DATE001", "redated-content", "伪造发稿日期（旧文新发）", "veto", "否决.严重错误",
           _VETO_BASIS + "“严重错误”（伪造发稿日期）",

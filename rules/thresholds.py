@@ -127,6 +127,9 @@ class Interpretation:
     copy_share: float
     copy_min_chars: int
     copy_min_sentences: int
+    require_columns: list[str]
+    require_window_days: int
+    require_exempt_validity: list[str]
 
 
 @dataclass(frozen=True)
