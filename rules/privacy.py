@@ -175,8 +175,8 @@ def _report(ctx: CheckContext, kind: str, hits: list, page: Page, column, disclo
         message += f"；页面属“{disclosure}”类依法公示信息，请人工复核"
     elif confidence == "review":
         message += "；无法从上下文判断是否为个人号码，请人工复核"
-    ev = {"kind": kind, "occurrences": len(chosen), "samples": samples, "value": samples[0]["value"],
-          "context": samples[0]["context"]}
+    ev = {"number_kind": kind, "occurrences": len(chosen), "samples": samples, "value": samples[0]["value"],
+          "why": samples[0]["why"], "context": samples[0]["context"]}
     if attachment:
         ev.update(file=_file_name(attachment), location=samples[0]["location"])
         return ctx.finding(message, url=attachment, parent_url=page.url, column=column, title=page.headline,
