@@ -116,3 +116,87 @@ def check_website_annual_statement(snapshot: Snapshot, ctx: CheckContext) -> Ite
     t = ctx.thresholds.deadlines
     yield from _judge_annual(snapshot, ctx, "政府网站工作年度报表", t.statement_markers, (), (),
                              t.statement_deadline, t.statement_columns)
+
+
+_DAY = r"((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?"
+_CLOSES = (re.compile(r"截[止至](?:时间|日期)?(?:为|是|：|:)?\s*" + _DAY),
+           re.compile(r"至\s*" + _DAY + r"\s*(?:止|结束|[（(]|，|。|$)"),
+           re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:—|-|–|至|到)\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"))
+_QUOTED = re.compile(r"《([^《》]{4,60})》")
+
+
+def closing_date(text: str, published: date | None) -> date | None:
+    """The day a consultation closes, as its text prints it (`截止时间：2024年5月1日`, `…至2024年5月1日`,
+    `4月1日至5月1日` in the publication year); None when the text names none."""
+    for rx in _CLOSES[:2]:
+        m = rx.search(text)
+        if m:
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    m = _CLOSES[2].search(text)
+    if m and published:
+        try:
+            day = date(published.year, int(m[1]), int(m[2]))
+        except ValueError:
+            return None
+        return day if day >= published else date(published.year + 1, day.month, day.day)
+    return None
+
+
+def _subject(title: str, noise) -> str:
+    q = _QUOTED.search(title)
+    if q:
+        return q[1]
+    core = title
+    for w in sorted(noise, key=len, reverse=True):
+        core = core.replace(w, "")
+    return core.strip("《》“”\"（）() ")
+
+
+def check_consultation_without_result(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: a 征求意见 (意见征集) item whose consultation closed, by the date its own text prints,
+    more than the threshold (default 1 month) before the as-of day has a published result: a page or list
+    item titled as a 反馈/采纳情况/征集结果 naming the same subject (its 《》 title or its title's core).
+
+    Why: publishing what was received and adopted closes the loop of a public consultation.
+
+    Basis: 《重大行政决策程序暂行条例》第十五条（公开征求意见…反馈意见采纳情况和理由）; 国办秘函〔2019〕19号
+    互动交流“调查征集”.
+
+    Not flagged: items whose text prints no closing date; results titled by the same subject anywhere on the
+    site. Without any result item for any consultation on the site (the crawl may not reach where results
+    are kept) the finding goes to 待人工复核.
+    """
+    t = ctx.thresholds.deadlines
+    consultations = [r for r in snapshot.titled(t.consultation_markers)
+                     if not any(w in (r.title or "") for w in t.result_markers)]
+    if not consultations:
+        return
+    results = [r.title or "" for r in snapshot.titled(t.result_markers)]
+    seen = set()
+    pages = {p.url: p for p in snapshot.select_pages(("article",), (), t.consultation_markers)}
+    for ref in consultations:
+        page = pages.get(ref.url)
+        if page is None or ref.url in seen:
+            continue
+        seen.add(ref.url)
+        try:
+            published = date.fromisoformat(page.dates.get("发布日期", "")[:10])
+        except ValueError:
+            published = None
+        closes = closing_date(snapshot.page_text(page) or "", published)
+        if closes is None:
+            continue
+        due = t.result_window.start(ctx.as_of)   # the latest closing day whose result must be out by now
+        if closes >= due:
+            continue
+        subject = _subject(page.headline, t.consultation_noise)
+        if len(subject) >= 4 and any(subject in r for r in results):
+            continue
+        column = snapshot.column(page.column_id)
+        yield ctx.page_finding(page, column, f"征求意见已于{closes}截止，超过{t.result_window.label}未见意见征集结果或采纳情况反馈（“{subject}”）",
+                               confidence="confirmed" if results else "review",
+                               evidence={"closes": closes.isoformat(), "subject": subject,
+                                         "results_on_site": len(results)})

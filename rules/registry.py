@@ -255,6 +255,9 @@ RULES: tuple[Rule, ...] = (
     _site("DUE002", "website-annual-statement-missing-or-late", "政府网站工作年度报表未按时发布", "deduct", _CATALOG,
           "site", "《国务院办公厅关于印发政府网站发展指引的通知》（国办发〔2017〕47号）（每年1月31日前发布上一年度报表）",
           "每年1月31日前在网站显著位置发布上一年度政府网站工作年度报表。", 15, due.check_website_annual_statement),
+    _site("DUE003", "consultation-without-result", "征求意见结果未反馈", "deduct", "互动交流.调查征集", "page",
+          "《重大行政决策程序暂行条例》第十五条；国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》互动交流“调查征集”",
+          "征求意见结束后1个月内公开意见收集和采纳情况。", 15, due.check_consultation_without_result),
     # ---- LINK: 链接 ---------------------------------------------------------------------------
     _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页每个扣1分）",
           "修复或删除首页上的错误链接。", 3, link.check_dead_link_on_homepage),

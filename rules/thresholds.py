@@ -150,6 +150,10 @@ class Deadlines:
     statement_markers: list[str]
     statement_columns: list[str]
     years_listed: int
+    consultation_markers: list[str]
+    result_markers: list[str]
+    consultation_noise: list[str]
+    result_window: Window
 
 
 @dataclass(frozen=True)
