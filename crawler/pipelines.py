@@ -56,4 +56,5 @@ class RecordStorePipeline:
         self.store.close()
 
 
-_TABLE_ORDER = {"columns": 0, "pages": 1, "metadata": 2, "entries": 3, "links": 4, "resources": 5, "page_bodies": 6}
+_TABLE_ORDER = {"columns": 0, "pages": 1, "metadata": 2, "entries": 3, "links": 4, "resources": 5, "page_bodies": 6,
+                "page_texts": 7, "attachment_texts": 8}

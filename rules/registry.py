@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from rules import catalog_rules as cat
+from rules import deadlines as due
 from rules import freshness as stale
 from rules import links as link
 from rules import media
 from rules import metadata as meta
+from rules import interpretation as interp
+from rules import privacy as priv
+from rules import redating as dating
 from rules.thresholds import load_thresholds
 
 FAMILIES = {
@@ -25,6 +29,10 @@ FAMILIES = {
     "STALE": "更新与空白栏目",
     "CAT": "公开目录",
     "LINK": "链接可用性",
+    "PRIV": "个人信息保护",
+    "INTERP": "政策解读",
+    "DATE": "发稿日期与重复发布",
+    "DUE": "年度报告与法定时限",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -87,6 +95,13 @@ _DOUBT = "（超时、服务器错误为疑似，待复核，不扣分）"
 _CENSUS = "《国务院办公厅关于开展第一次全国政府网站普查的通知》（国办发〔2015〕15号）评分表"
 _CAT_BASIS = ("《政府信息公开条例》第十九条、第二十条（主动公开的内容）；国办公开办函〔2019〕61号"
               "（政府信息公开专栏的设置与公开路径）")
+_PRIVACY = "功能设计.个人信息保护"
+_PRIV_BASIS = ("《中华人民共和国政府信息公开条例》第十五条（涉及个人隐私的政府信息不得公开）；"
+               "《中华人民共和国个人信息保护法》第二十八条（身份证件号码、金融账户等敏感个人信息）；"
+               "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》")
+_INTERP = "发布解读.政策解读"
+_INTERP_BASIS = ("《国务院办公厅印发〈关于全面推进政务公开工作的意见〉实施细则的通知》（国办发〔2016〕80号）政策解读；"
+                 "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》政策解读")
 
 RULES: tuple[Rule, ...] = (
     # ---- META: 信息公开要素 -------------------------------------------------------------------
@@ -196,6 +211,58 @@ RULES: tuple[Rule, ...] = (
           "《政府信息公开条例》第二十六条（自形成或者变更之日起20个工作日内公开）；公开目录所列公开时限",
           "信息形成后应在公开时限内发布；核对成文日期、发布日期是否填写正确。", 30,
           cat.check_catalog_item_published_late, prepare=cat.catalog_matches),
+    # ---- PRIV: 个人信息保护 -----------------------------------------------------------------------
+    _page("PRIV001", "unmasked-id-number", "公开身份证号未去标识化", "deduct", _PRIVACY, _PRIV_BASIS,
+          "立即删除或遮盖页面中的身份证号（如 35*************123），公示名单只保留必要信息。", 1,
+          priv.check_id_number),
+    _page("PRIV002", "unmasked-mobile-number", "公开个人手机号码未去标识化", "deduct", _PRIVACY, _PRIV_BASIS,
+          "遮盖个人手机号码中间四位（如 139****5678），或删除；单位联系电话不受影响。", 1,
+          priv.check_mobile_number),
+    _page("PRIV003", "unmasked-bank-card", "公开银行卡号未去标识化", "deduct", _PRIVACY, _PRIV_BASIS,
+          "立即删除或遮盖页面中的个人银行卡号、账号。", 1, priv.check_bank_card),
+    _page("PRIV004", "attachment-not-assessed", "附件未能读取（个人信息未评估）", "warn", _PRIVACY,
+          _PRIV_BASIS, "人工打开该附件核查是否含未去标识化的个人信息；公开文件尽量采用可读取文字的格式。", 15,
+          priv.check_attachment_not_assessed),
+    # ---- INTERP: 政策解读 -------------------------------------------------------------------------
+    _site("INTERP001", "unpaired-interpretation", "解读未关联政策文件", "warn", _INTERP, "page", _INTERP_BASIS,
+          "在解读页面注明所解读文件的标题、文号并链接原文件。", 15, interp.check_unpaired_interpretation),
+    _site("INTERP002", "not-linked-both-ways", "政策文件与解读未双向关联", "deduct", _INTERP, "page",
+          _INTERP_BASIS + "（文件与解读相互关联）",
+          "在所列页面增加链接：文件页面链接其解读，解读页面链接原文件。", 7, interp.check_not_linked_both_ways),
+    _site("INTERP003", "interpretation-late", "政策解读发布不及时", "deduct", _INTERP, "page",
+          _INTERP_BASIS + "（政策性文件与解读材料同步组织、同步审签、同步部署）",
+          "解读材料与文件同步审签、同步发布；最迟在文件发布后规定的工作日内发布解读。", 15,
+          interp.check_interpretation_late),
+    _site("INTERP004", "interpretation-forms-not-diverse", "多元化解读比例不足", "deduct", _INTERP, "site",
+          _INTERP_BASIS, "采用图解、音视频、动漫、H5、访谈等形式解读，提高多元化解读比例。", 30,
+          interp.check_forms_not_diverse),
+    _site("INTERP005", "interpretation-copies-document", "解读照搬文件原文", "deduct", _INTERP, "page",
+          _INTERP_BASIS, "重写解读：说明出台背景、目的、主要内容、关键词和新旧变化，不照搬原文。", 15,
+          interp.check_interpretation_copies_document),
+    _site("INTERP006", "document-without-interpretation", "规范性文件未解读", "warn", _INTERP, "page",
+          _INTERP_BASIS + "（政策性文件与解读材料同步组织、同步审签、同步部署）",
+          "为该文件补充政策解读（文字、图解等），并与文件双向关联。", 30,
+          interp.check_document_without_interpretation),
+    # ---- DATE: 旧文新发、重复发布 ----------------------------------------------------------------------
+    _page("DATE001", "redated-content", "伪造发稿日期（旧文新发）", "veto", "否决.严重错误",
+          _VETO_BASIS + "“严重错误”（伪造发稿日期）",
+          "恢复信息的真实发布日期；确需重新发布旧文件的，在页面注明原发布日期和重新发布原因。", 3,
+          dating.check_redated_content),
+    _site("DATE002", "duplicate-publication", "信息重复发布", "warn", _COLUMNS, "page",
+          "国办发〔2017〕47号《政府网站发展指引》（信息内容准确规范）；" + _VETO_BASIS.replace("单项否决", "栏目更新"),
+          "删除重复发布的信息，保留一条。", 15, dating.check_duplicate_publication),
+    # ---- DUE: 年度报告、网站年度报表 ----------------------------------------------------------------
+    _site("DUE001", "annual-report-missing-or-late", "政府信息公开年度报告未按时发布", "deduct", _CATALOG, "site",
+          "《中华人民共和国政府信息公开条例》第五十条（部门1月31日前、人民政府3月31日前公布上一年度报告）；"
+          "国办公开办函〔2021〕30号",
+          "在政府信息公开年报栏目发布上一年度政府信息公开工作年度报告，并按规定时限发布。", 15,
+          due.check_annual_report),
+    _site("DUE002", "website-annual-statement-missing-or-late", "政府网站工作年度报表未按时发布", "deduct", _CATALOG,
+          "site", "《国务院办公厅关于印发政府网站发展指引的通知》（国办发〔2017〕47号）（每年1月31日前发布上一年度报表）",
+          "每年1月31日前在网站显著位置发布上一年度政府网站工作年度报表。", 15, due.check_website_annual_statement),
+    _site("DUE003", "consultation-without-result", "征求意见结果未反馈", "deduct", "互动交流.调查征集", "page",
+          "《重大行政决策程序暂行条例》第十五条；国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》互动交流“调查征集”",
+          "征求意见结束后1个月内公开意见收集和采纳情况。", 15, due.check_consultation_without_result),
     # ---- LINK: 链接 ---------------------------------------------------------------------------
     _page("LINK001", "dead-link-on-homepage", "首页链接不可用", "deduct", _LINKS, _LINK_BASIS + "（首页不可用链接）",
           "修复或删除首页上的错误链接。", 3, link.check_dead_link_on_homepage),

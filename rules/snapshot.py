@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import sqlite3
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
@@ -79,6 +80,9 @@ class Page:
     text_len: int = 0
     body_hash: str = ""
     error: str = ""
+    # The visible text (a line per block, tabs between cells) when held in memory (fixtures); a stored
+    # snapshot reads it on demand through Snapshot.page_text, never with the page.
+    text: str = ""
 
     @property
     def ok(self) -> bool:
@@ -215,6 +219,40 @@ class Snapshot:
     def published_on(self, urls: Iterable[str]) -> dict[str, str]:
         """The 发布日期 (ISO) printed on each of these fetched pages, for the ones that print one."""
         raise NotImplementedError
+
+    def page_text(self, page: Page) -> str | None:
+        """The page's visible text (a line per block, tabs between cells); None when the crawl kept none."""
+        return page.text or None
+
+    def attachment_text(self, url: str) -> tuple[str, str, str] | None:
+        """(status read|not_assessed, note, text) of an attachment the crawl tried to read; None when it did not."""
+        raise NotImplementedError
+
+    def has_attachment_texts(self) -> bool:
+        """Whether the crawl tried to read any attachment of this site (else no file is looked up)."""
+        raise NotImplementedError
+
+    def select_pages(self, kinds: Iterable[str], column_ids: Iterable[str] = (), title_markers: Iterable[str] = (),
+                     with_field: str = "") -> Iterator[Page]:
+        """Fetched pages of these kinds that sit in one of column_ids, or whose title holds a marker, or that
+        print with_field: a subset of the site without streaming all of it (解读 and documents)."""
+        kinds, cols = set(kinds), set(column_ids)
+        markers = [m for m in title_markers if m]
+        for p in self.pages():
+            if p.ok and p.kind in kinds and (p.column_id in cols or any(m in p.title for m in markers)
+                                            or (with_field and p.fields.get(with_field))):
+                yield p
+
+    def duplicate_groups(self, kinds: Iterable[str], min_text: int) -> list[tuple[PageRef, ...]]:
+        """Pages of one column with the same title and body hash (two or more), only the hits."""
+        kinds = set(kinds)
+        groups: dict[tuple, list[PageRef]] = {}
+        for p in self.pages():
+            if p.ok and p.kind in kinds and p.body_hash and p.column_id and p.text_len >= min_text:
+                groups.setdefault((p.column_id, p.title.strip(), p.body_hash), []).append(
+                    PageRef(url=p.url, title=p.title, final_url=p.final_url, body_hash=p.body_hash,
+                            column_id=p.column_id))
+        return [tuple(v) for v in groups.values() if len(v) > 1]
 
 
 def _norm_index(value: str | None) -> str:
@@ -383,6 +421,74 @@ class StoreSnapshot(Snapshot):
                               " ORDER BY column_id LIMIT 1", (self.run_id, self.site_id, url)).fetchone()
         return row[0] if row else ""
 
+    def select_pages(self, kinds: Iterable[str], column_ids: Iterable[str] = (), title_markers: Iterable[str] = (),
+                     with_field: str = "") -> Iterator[Page]:
+        kinds, cols = list(kinds), list(column_ids)
+        markers = [m for m in title_markers if m]
+        where, params = [], []
+        if cols:
+            marks = ",".join("?" * len(cols))
+            # a page reached first from elsewhere still belongs to the column whose list shows it
+            where += [f"column_id IN ({marks})", f"url IN (SELECT url FROM entries WHERE run_id=? AND site_id=?"
+                                                 f" AND column_id IN ({marks}))"]
+            params += [*cols, self.run_id, self.site_id, *cols]
+        where += ["title LIKE ?" for _ in markers]
+        params += [f"%{m}%" for m in markers]
+        if with_field:
+            where.append("coalesce(json_extract(fields, ?), '') <> ''")
+            params.append(f'$."{with_field}"')
+        if not where:
+            return
+        sql = (f"SELECT {_PAGE_COLS} FROM pages WHERE run_id=? AND site_id=? AND status BETWEEN 200 AND 299"
+               f" AND kind IN ({','.join('?' * len(kinds))}) AND ({' OR '.join(where)}) ORDER BY url")
+        rows = self._cursor().execute(sql, (self.run_id, self.site_id, *kinds, *params)).fetchall()
+        for row in rows:
+            page = self._with_details(tuple(row))
+            if not page.column_id and (listed := self._listed_in(page.url)):
+                page = replace(page, column_id=listed)
+            yield page
+
+    def duplicate_groups(self, kinds: Iterable[str], min_text: int) -> list[tuple[PageRef, ...]]:
+        kinds = list(kinds)
+        rows = self.db.execute(
+            "WITH v AS (SELECT url, final_url, trim(title) AS t, body_hash, column_id FROM pages"
+            f" WHERE run_id=? AND site_id=? AND status BETWEEN 200 AND 299 AND kind IN ({','.join('?' * len(kinds))})"
+            "  AND body_hash <> '' AND column_id <> '' AND text_len >= ?)"
+            " SELECT v.url, v.t, v.final_url, v.body_hash, v.column_id FROM v JOIN"
+            "  (SELECT column_id, t, body_hash FROM v GROUP BY 1, 2, 3 HAVING count(*) > 1) g"
+            "  ON g.column_id = v.column_id AND g.t = v.t AND g.body_hash = v.body_hash"
+            " ORDER BY v.column_id, v.t, v.body_hash, v.url", (self.run_id, self.site_id, *kinds, min_text))
+        groups: dict[tuple, list[PageRef]] = {}
+        for r in rows:
+            groups.setdefault((r[4], r[1], r[3]), []).append(
+                PageRef(url=r[0], title=r[1] or "", final_url=r[2] or r[0], body_hash=r[3], column_id=r[4]))
+        return [tuple(v) for v in groups.values()]
+
+    def has_attachment_texts(self) -> bool:
+        return self.db.execute("SELECT 1 FROM attachment_texts WHERE run_id=? AND site_id=? LIMIT 1",
+                               (self.run_id, self.site_id)).fetchone() is not None
+
+    def attachment_text(self, url: str) -> tuple[str, str, str] | None:
+        row = self.db.execute("SELECT status, note, text FROM attachment_texts WHERE run_id=? AND site_id=? AND url=?",
+                              (self.run_id, self.site_id, url)).fetchone()
+        if row is None:
+            return None
+        try:
+            text = zlib.decompress(row[2]).decode("utf-8", "replace") if row[2] else ""
+        except zlib.error:
+            return ("not_assessed", "存储的附件文字损坏", "")
+        return (row[0], row[1] or "", text)
+
+    def page_text(self, page: Page) -> str | None:
+        row = self.db.execute("SELECT text FROM page_texts WHERE run_id=? AND site_id=? AND url=?",
+                              (self.run_id, self.site_id, page.url)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        try:
+            return zlib.decompress(row[0]).decode("utf-8", "replace")
+        except zlib.error:
+            return None
+
     def titled(self, markers: Iterable[str]) -> list[PageRef]:
         markers = [m for m in markers if m]
         if not markers:
@@ -466,6 +572,7 @@ class MemorySnapshot(Snapshot):
         self._pages = sorted(pages, key=lambda p: p.url)
         self._entries = entries
         self._resources = resources
+        self.attachments: dict[str, tuple[str, str, str]] = {}   # url -> (status, note, text)
         home = next((p for p in self._pages if p.kind == "home"), None) or next(
             (p for p in self._pages if p.url == site.homepage), None)
         home_urls = {site.homepage} | ({home.url, home.final_url} if home else set())
@@ -478,6 +585,12 @@ class MemorySnapshot(Snapshot):
 
     def page_count(self) -> int:
         return len(self._pages)
+
+    def attachment_text(self, url: str) -> tuple[str, str, str] | None:
+        return self.attachments.get(url)
+
+    def has_attachment_texts(self) -> bool:
+        return bool(self.attachments)
 
     def resource(self, url: str) -> Resource | None:
         return self._resources.get(url)
@@ -557,7 +670,10 @@ def snapshot_from_dict(data: Mapping, page_builder=None) -> MemorySnapshot:
                              title=str(e.get("title", "")), date=None if d in (None, "") else str(d),
                              date_text=str(e.get("date_text", d or "")), list_url=str(e.get("list_url", "")),
                              position=int(e.get("position", i)), pinned=bool(e.get("pinned", False))))
-    return MemorySnapshot(site, columns, pages, entries, resources)
+    snap = MemorySnapshot(site, columns, pages, entries, resources)
+    snap.attachments = {str(a["url"]): (str(a.get("status", "read")), str(a.get("note", "")), str(a.get("text", "")))
+                         for a in data.get("attachments") or []}
+    return snap
 
 
 def page_from_dict(p: Mapping, resources: Mapping[str, Resource]) -> Page:
@@ -586,7 +702,7 @@ def page_from_dict(p: Mapping, resources: Mapping[str, Resource]) -> Page:
                 fields=MappingProxyType(fields), dates=MappingProxyType(dates), metadata=tuple(meta), links=links,
                 text_len=int(p.get("text_len", 1000)), body_hash=str(p.get("body_hash", "")),
                 error=str(p.get("error", "")), sources=MappingProxyType(dict(p.get("sources") or {})),
-                layout=str(p.get("layout", "")))
+                layout=str(p.get("layout", "")), text=str(p.get("text") or ""))
 
 
 def _attach_resources(page: Page, resources: Mapping[str, Resource]) -> Page:

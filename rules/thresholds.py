@@ -106,6 +106,69 @@ class Media:
 
 
 @dataclass(frozen=True)
+class Privacy:
+    id_regions: list[str]
+    id_min_birth_year: int
+    mobile_prefixes: list[str]
+    card_prefixes: list[str]
+    card_lengths: list[int]
+    context_chars: int
+    header_rows: int
+    excerpt_chars: int
+    max_samples: int
+    number_labels: list[str]
+    personal_markers: list[str]
+    official_markers: list[str]
+    office_markers: list[str]
+    card_markers: list[str]
+    card_office_markers: list[str]
+    disclosure_markers: list[str]
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    not_interpretation_titles: list[str]
+    document_title_pattern: str
+    title_noise: list[str]
+    title_similarity: float
+    max_working_days: int
+    holiday_file: str
+    forms: dict[str, list[str]]
+    diverse_min_share: float
+    diverse_min_documents: int
+    copy_share: float
+    copy_min_chars: int
+    copy_min_sentences: int
+    require_columns: list[str]
+    require_window_days: int
+    require_exempt_validity: list[str]
+
+
+@dataclass(frozen=True)
+class Redating:
+    min_days: int
+    republication_markers: list[str]
+    duplicate_min_text: int
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    annual_report_deadline: dict[str, str]
+    annual_report_markers: list[str]
+    annual_report_required: list[str]
+    annual_report_excluded: list[str]
+    annual_report_columns: list[str]
+    statement_deadline: str
+    statement_markers: list[str]
+    statement_columns: list[str]
+    years_listed: int
+    consultation_markers: list[str]
+    result_markers: list[str]
+    consultation_noise: list[str]
+    result_window: Window
+
+
+@dataclass(frozen=True)
 class Links:
     confirmed_statuses: list[int]
 
@@ -128,6 +191,10 @@ class Thresholds:
     links: Links
     catalog: CatalogLexicon
     coverage: Coverage
+    privacy: Privacy
+    interpretation: Interpretation
+    redating: Redating
+    deadlines: Deadlines
     source: str = ""
 
     def digest(self) -> str:
@@ -158,6 +225,10 @@ def _convert(value, hint, where: str, source: str):
             return Window.parse(value)
         except ValueError as exc:
             raise fail("a window like 14d, 6m or 1y") from exc
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise fail("a number from 0 to 1")
+        return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise fail("a whole number ≥ 0")

@@ -266,4 +266,5 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         sources=sources,
         layout=read.layout,
         undated_list=bool(entries) and not any(e.date_text for e in entries),
+        text=flow.block_text(),
     )

@@ -20,6 +20,7 @@ CELL_TAGS = frozenset({"td", "th", "dt", "dd"})
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _CONTROL_TAGS = frozenset({"select", "textarea", "button"})
 _BUTTON_INPUTS = frozenset({"hidden", "submit", "button", "image", "reset"})
+_LAYOUT_WS = str.maketrans({"\n": " ", "\t": " ", "\r": " ", "\f": " ", "\v": " "})
 _HIDDEN_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
@@ -40,6 +41,29 @@ class TextFlow:
     def visible_text(self) -> str:
         """Whitespace-normalised visible text."""
         return " ".join(" ".join(t for t, k in zip(self.texts, self.kinds) if k == TEXT).split())
+
+    def block_text(self, limit: int = 200_000) -> str:
+        """Visible text with its layout kept: a line per block, a tab between table cells (for content rules)."""
+        parts: list[str] = []
+        cells: list = []    # open table cells: a paragraph inside a cell stays in the cell's row
+        for t, k, owner in zip(self.texts, self.kinds, self.owners):
+            if k == TEXT:
+                parts.append(t.translate(_LAYOUT_WS))   # source line breaks are not layout
+            elif k == HARD:
+                parts.append(" " if cells else "\n")
+            elif k == SOFT:
+                if cells and cells[-1] is owner:
+                    cells.pop()
+                else:
+                    cells.append(owner)
+                parts.append("\t")
+        lines = []
+        for line in "".join(parts).split("\n"):
+            cells = [" ".join(c.split()) for c in line.split("\t")]
+            line = "\t".join(c for c in cells if c)
+            if line:
+                lines.append(line)
+        return "\n".join(lines)[:limit]
 
 
 def _hidden(el) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutErro
 from twisted.python.failure import Failure
 
 from crawler.download import RENDER_META
+from crawler.extract.attachments import AttachmentText, Limits, attachment_format, read_attachment
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.integrity import markup_text, unreadable_reason
@@ -39,6 +41,7 @@ SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops th
 UNDATED_DETAIL_PAGES = 5   # first items of an undated list fetched early (rules read their 发布日期)
 MAX_FORWARDS = 3           # a chain of refresh/script stubs longer than this is a loop
 _COLUMN_PATH = re.compile(r"/col/col\d+(?:/|$)|/(?:channel|channels|col|column|lm)/\d+(?:/|$)", re.I)
+ATTACHMENT_LIMITS = Limits()   # attachments read for personal information: size, rows, pages, time, zip expansion
 
 
 def digest(text: str) -> bytes:
@@ -116,11 +119,13 @@ class GovSiteSpider(scrapy.Spider):
         # Media and attachments are fetched with GET and cut after the first bytes: what they really are
         # (an HTML error page for a .jpg, 0 bytes) shows only in the body. Hyperlinks get a HEAD first.
         method = method or ("HEAD" if kind == "link" else "GET")
+        # spreadsheets, documents and PDFs are read whole (bounded) for personal information
+        read = kind == "attachment" and method == "GET" and bool(attachment_format(url))
         return Request(
             url, method=method, callback=self.parse, errback=self.on_error, priority=PRIORITY["check"],
             dont_filter=method == "GET" and kind == "link",  # the GET after a refused HEAD
             meta={
-                "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0},
+                "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0, "read": read},
                 "handle_httpstatus_list": ERROR_STATUSES,
                 "download_maxsize": 0,  # the body is cut after its first bytes anyway
                 "download_slot": urlsplit(url).netloc,  # the site's own politeness applies to its files too
@@ -145,6 +150,19 @@ class GovSiteSpider(scrapy.Spider):
             yield self._check_request(ctx_url(response), ctx["site"], ctx["kind"], ctx["parent"], method="GET")
             return
         yield self._resource_rows(response, method=response.request.method)
+        if ctx.get("read") and response.status == 200:
+            yield self._attachment_rows(response, ctx)
+
+    def _attachment_rows(self, response: Response, ctx: dict) -> StoreRows:
+        url = ctx_url(response)
+        if response.meta.get("zwgk_cut"):
+            got = AttachmentText("not_assessed", attachment_format(url),
+                                 note=f"文件超过 {ATTACHMENT_LIMITS.max_bytes // (1024 * 1024)} MB，未读取")
+        else:
+            got = read_attachment(response.body, url, ATTACHMENT_LIMITS)
+        return StoreRows("attachment_texts", [dict(
+            run_id=self.run_id, site_id=ctx["site"], url=url, format=got.format, status=got.status, note=got.note,
+            text=zlib.compress(got.text.encode("utf-8"), 6))])
 
     def _resource_rows(self, response: Response, method: str, soft_404: str = "") -> StoreRows:
         status = response.status
@@ -214,6 +232,10 @@ class GovSiteSpider(scrapy.Spider):
         yield self._resource_rows(response, method="PAGE", soft_404=error)
         kind = "other" if soft_404 else page_kind(role, page)
         yield self._page_row(response, ctx, url, kind, encoding=encoding, page=page, error=error)
+        if page.text:
+            # content rules (personal information, 解读 copies) read the page text from the snapshot
+            yield StoreRows("page_texts", [dict(run_id=self.run_id, site_id=site, url=url,
+                                                text=zlib.compress(page.text.encode("utf-8"), 6))])
         if page.metadata:
             yield StoreRows("metadata", [
                 dict(run_id=self.run_id, site_id=site, page_url=url, position=i, **asdict(m))
@@ -651,6 +673,11 @@ def stop_after_first_bytes(data: bytes, request: Request, spider=None, **_) -> N
     """bytes_received handler: a checked resource needs its status and first bytes, never the whole body."""
     ctx = request.meta.get("zwgk")
     if ctx and ctx["role"] == "check":
+        if ctx.get("read"):   # an attachment read for its text: whole, up to the size limit
+            got = request.meta["zwgk_bytes"] = request.meta.get("zwgk_bytes", 0) + len(data)
+            if got <= ATTACHMENT_LIMITS.max_bytes:
+                return
+            request.meta["zwgk_cut"] = True
         raise StopDownload(fail=False)
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# In an attachment's stored text (attachment_texts.text) a line "【工作表：<name>】" starts each sheet;
+# rows follow one a line, cells apart by tabs.
+ATTACHMENT_SHEET_MARK = "【工作表："
+
 # Column classes of RULEBOOK §4 (values as an evaluator names them; 'unknown' when no lexicon entry matched).
 COLUMN_CLASSES = (
     "动态要闻", "通知公告", "政策文件", "人事", "规划计划", "基本信息",
@@ -89,6 +93,9 @@ class PageExtract:
     # "byline" only 发布日期/来源 under the headline (not a 要素 block);
     # "unrecognised" labels found but values not told apart (no evidence for a deduction).
     layout: str = ""
+    # The visible text with a line per block and a tab between table cells (content rules: personal
+    # information, 解读 copies); stored zlib-compressed in the page_texts table.
+    text: str = ""
 
 
 @dataclass(slots=True)

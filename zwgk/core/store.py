@@ -97,6 +97,29 @@ CREATE TABLE IF NOT EXISTS pages (
     PRIMARY KEY (run_id, site_id, url)
 );
 
+-- The visible text of each fetched HTML page (PageExtract.text, zlib-compressed UTF-8) for the content
+-- rules (personal information, 解读 copies). Local only: never printed; findings carry masked excerpts.
+CREATE TABLE IF NOT EXISTS page_texts (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    text          BLOB NOT NULL,
+    PRIMARY KEY (run_id, site_id, url)
+);
+
+-- The text of each readable attachment (xlsx/xls/csv/docx/pdf) the crawl fetched, zlib-compressed, or why it
+-- could not be read (status not_assessed: format, size, rows, pages, time, zip expansion).
+CREATE TABLE IF NOT EXISTS attachment_texts (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    format        TEXT DEFAULT '',
+    status        TEXT NOT NULL,          -- read | not_assessed
+    note          TEXT DEFAULT '',
+    text          BLOB,
+    PRIMARY KEY (run_id, site_id, url)
+);
+
 CREATE TABLE IF NOT EXISTS metadata (
     run_id        INTEGER NOT NULL,
     site_id       TEXT NOT NULL,

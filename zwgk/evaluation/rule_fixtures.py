@@ -15,6 +15,7 @@ A page may carry `html: file.html` (beside the fixture): it is then read by the 
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -66,7 +67,7 @@ def _html_page_builder(base: Path):
                     parent_url=p.get("parent_url", ""), title=ex.title, fields=MappingProxyType(dict(ex.fields)),
                     dates=MappingProxyType(dict(ex.dates)), metadata=tuple(ex.metadata), links=links,
                     text_len=ex.text_len, body_hash=ex.body_hash, sources=MappingProxyType(dict(ex.sources)),
-                    layout=ex.layout)
+                    layout=ex.layout, text=ex.text)
     return build
 
 
@@ -146,8 +147,11 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
         parent_id=str(c.get("parent_id", "")), source=str(c.get("source", "configured")),
         assessable=None if c.get("assessable", True) is None else int(bool(c.get("assessable", True))),
         reason=str(c.get("reason", "")), note=str(c.get("note", ""))) for c in data.get("columns") or []])
-    pages, metadata, links = [], [], []
+    pages, metadata, links, texts = [], [], [], []
     for p in data.get("pages") or []:
+        if p.get("text"):
+            texts.append(dict(run_id=run_id, site_id=site_id, url=p["url"],
+                              text=zlib.compress(str(p["text"]).encode("utf-8"))))
         fields, meta = dict(p.get("fields") or {}), []
         for pos, m in enumerate(p.get("metadata") or []):
             label, fld, value = (m["label"], m.get("field"), m.get("value", "")) if isinstance(m, dict) else m
@@ -179,6 +183,11 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
                 error="", sources={}, layout=""))
     store.write_rows("pages", pages)
     store.write_rows("metadata", metadata)
+    store.write_rows("page_texts", texts)
+    store.write_rows("attachment_texts", [dict(
+        run_id=run_id, site_id=site_id, url=a["url"], format=a.get("format", ""), status=a.get("status", "read"),
+        note=a.get("note", ""), text=zlib.compress(str(a.get("text", "")).encode("utf-8")))
+        for a in data.get("attachments") or []])
     store.write_rows("links", links)
     store.write_rows("resources", [dict(
         run_id=run_id, url=r["url"], method=r.get("method", "GET"), status=r.get("status"),
