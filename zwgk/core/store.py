@@ -211,10 +211,37 @@ CREATE TABLE IF NOT EXISTS scores (
     data          TEXT NOT NULL           -- JSON of the score row (points lost, cap, veto, total, grade ...)
 );
 
+-- Availability probes of each site's homepage (zwgk probe): not keyed by run, a campaign spans days and
+-- every check reads the probes of its window. (campaign, site, slot) is unique: a restarted prober
+-- never probes a slot twice.
+CREATE TABLE IF NOT EXISTS probe_campaigns (
+    campaign_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at    TEXT NOT NULL,          -- UTC ISO; slot 0 starts here
+    days          REAL NOT NULL,          -- length of the campaign in (possibly compressed) days
+    per_day       INTEGER NOT NULL,       -- probes per site per day
+    day_seconds   REAL NOT NULL,          -- 86400; less in a compressed (demo, test) campaign
+    timeout_s     REAL NOT NULL,          -- a probe fails when the homepage has not opened after this
+    finished_at   TEXT
+);
+
+CREATE TABLE IF NOT EXISTS probes (
+    campaign_id   INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    slot          INTEGER NOT NULL,       -- index of the schedule slot (day_seconds / per_day long)
+    url           TEXT NOT NULL,
+    at            TEXT NOT NULL,          -- UTC ISO time the probe started
+    ok            INTEGER NOT NULL,       -- 1: homepage opened within the timeout with HTTP 2xx/3xx
+    status        INTEGER,                -- HTTP status; NULL when no response
+    elapsed_ms    INTEGER,
+    error         TEXT DEFAULT '',
+    PRIMARY KEY (campaign_id, site_id, slot)
+);
+
 CREATE INDEX IF NOT EXISTS idx_pages_column ON pages (run_id, site_id, column_id);
 CREATE INDEX IF NOT EXISTS idx_links_url ON links (run_id, url);
 CREATE INDEX IF NOT EXISTS idx_findings_run ON findings (run_id, site_id);
 CREATE INDEX IF NOT EXISTS idx_scores_check ON scores (check_id, site_id);
+CREATE INDEX IF NOT EXISTS idx_probes_site ON probes (site_id, at);
 """
 
 
