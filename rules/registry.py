@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from rules import availability as avail
 from rules import catalog_rules as cat
+from rules import identity as ident
 from rules import freshness as stale
 from rules import links as link
 from rules import media
@@ -25,6 +27,8 @@ FAMILIES = {
     "STALE": "更新与空白栏目",
     "CAT": "公开目录",
     "LINK": "链接可用性",
+    "AVAIL": "站点可用性",
+    "IDENT": "网站标识",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -80,6 +84,9 @@ _MEDIA_BASIS = ("梁平区2021年政务公开任务清单：图片、动漫、�
                 "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》多媒体解读；RULEBOOK §6")
 _LINK_BASIS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“链接可用性”；RULEBOOK §3、§6"
 _VETO_BASIS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决"
+_IDENT = "功能设计.网站标识"
+_GUIDE_IDENT = "《政府网站发展指引》（国办发〔2017〕47号）网站标识（首页底部功能区列明网站标识码、ICP备案编号、公安机关备案标识、主办单位和联系方式）"
+_GUIDE_TAGS = "《政府网站发展指引》（国办发〔2017〕47号）附件 政府网站网页设计规范（网页标签 SiteIDCode）"
 _CAT_BASIS = ("国办公开办函〔2019〕61号（政府信息公开专栏）；梁平区2021年政务公开任务清单（公开路径）；"
               "内江市2023年政务公开工作要点（标准目录与网站内容一致，防止“两张皮”）；RULEBOOK §7")
 
@@ -198,6 +205,33 @@ RULES: tuple[Rule, ...] = (
           "修复或删除页面上的错误链接。", 7, link.check_dead_link_on_page),
     _page("LINK003", "suspected-dead-link", "链接疑似不可用", "warn", _LINKS, "RULEBOOK §6（超时和 5xx 为疑似，需复核）",
           "复核该链接是否可以正常访问，如确有问题及时修复。", 7, link.check_suspected_dead_link),
+
+    # ---- AVAIL: 站点可用性（zwgk probe 监测） ------------------------------------------------------
+    _site("AVAIL001", "site-unreachable", "站点无法访问", "veto", "否决.站点无法访问", "site",
+          _VETO_BASIS + "“站点无法访问”（连续监测1周、每天不少于20次，首页超过15秒未打开的比例达5%及以上）",
+          "立即排查服务器、网络和域名解析，保障网站稳定访问；建立运行监测和故障应急机制。", 1,
+          avail.check_site_unreachable),
+    _site("AVAIL002", "homepage-availability", "首页可用性不足", "deduct", "功能设计.首页可用性", "site",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“首页可用性”（首页打不开次数占比，每1%扣5分）",
+          "排查首页访问失败的原因（服务器负载、网络、防护策略），保障首页稳定打开。", 7,
+          avail.check_homepage_availability),
+    # ---- IDENT: 网站标识 -------------------------------------------------------------------------
+    _site("IDENT001", "missing-site-code", "未标注网站标识码", "deduct", _IDENT, "site",
+          _GUIDE_IDENT + "；国办秘函〔2019〕19号 功能设计“网站标识”",
+          "在首页底部功能区标注政府网站标识码。", 7, ident.check_missing_site_code),
+    _site("IDENT002", "site-code-mismatch", "网站标识码不一致", "deduct", _IDENT, "site",
+          _GUIDE_IDENT + "；" + _GUIDE_TAGS,
+          "核对全国政府网站信息报送系统中登记的网站标识码，更正页脚和网页标签 SiteIDCode 中的标识码。", 7,
+          ident.check_site_code_mismatch),
+    _site("IDENT003", "missing-site-code-meta", "缺少 SiteIDCode 网页标签", "deduct", _IDENT, "site", _GUIDE_TAGS,
+          "在首页（及其他页面）<head> 中添加 <meta name=\"SiteIDCode\" content=\"网站标识码\">。", 15,
+          ident.check_missing_site_code_meta),
+    _site("IDENT004", "missing-footer-identification", "页脚标识信息不全", "deduct", _IDENT, "site", _GUIDE_IDENT,
+          "在首页底部功能区列明主办单位、联系方式、ICP备案编号和公安机关备案标识。", 15,
+          ident.check_missing_footer_identification),
+    _site("IDENT005", "missing-error-report-entry", "未设置“我为政府网站找错”入口", "deduct", _IDENT, "site",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》功能设计（“我为政府网站找错”监督举报平台入口）",
+          "在首页显著位置添加“我为政府网站找错”监督举报平台入口。", 7, ident.check_missing_error_report_entry),
 )
 
 # Codes that once named a rule and must never name another one.

@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
+from crawler.extract.identity import read_site_facts
 from crawler.extract.page import extract_page
 from crawler.items import CrawlEvent, SiteStatus, StoreRows
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
@@ -175,7 +176,13 @@ class GovSiteSpider(scrapy.Spider):
             yield CrawlEvent(site, "error", f"页面解析失败：{exc!r}"[:500], url)
             return
         kind = page_kind(role, page)
-        yield self._page_row(response, ctx, url, kind, encoding=encoding, page=page)
+        row = self._page_row(response, ctx, url, kind, encoding=encoding, page=page)
+        if role == "home":   # footer and scripts of the homepage: what 网站标识 rules read (rules/identity.py)
+            try:
+                row.rows[0]["site_facts"] = read_site_facts(text, response.url)
+            except Exception as exc:  # the facts are extra: their failure must not lose the homepage
+                yield CrawlEvent(site, "error", f"首页页脚读取失败：{exc!r}"[:500], url)
+        yield row
         if page.metadata:
             yield StoreRows("metadata", [
                 dict(run_id=self.run_id, site_id=site, page_url=url, position=i, **asdict(m))

@@ -1,0 +1,23 @@
+"""Site rules (AVAIL, IDENT) say *not assessed*, with the reason, when the crawl or the probes lack what they need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zwgk.evaluation.rule_fixtures import load_case, run_case
+
+DATA = Path(__file__).parent / "data" / "not_assessed"
+
+
+def test_too_few_probes_is_not_assessed_with_the_count():
+    findings, outcomes = run_case(load_case(DATA / "AVAIL001" / "too_few_probes.yaml"))
+    assert findings == []
+    assert [o.status for o in outcomes] == ["not_assessed"]
+    assert "共 40 次，至少需要 140 次" in outcomes[0].reason
+
+
+def test_a_footer_written_by_a_script_is_not_assessed():
+    findings, outcomes = run_case(load_case(DATA / "IDENT004" / "script_footer.yaml"))
+    assert findings == []
+    assert [o.status for o in outcomes] == ["not_assessed"]
+    assert "页脚未能识别" in outcomes[0].reason
