@@ -126,21 +126,25 @@ def check_missing_footer_identification(snapshot: Snapshot, ctx: CheckContext) -
 
 
 def check_missing_error_report_entry(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
-    """What it checks: the homepage carries the 「我为政府网站找错」 entry: a link, an image's alt text or a
-    script naming the national 找错 platform (markers in thresholds identity.error_entry_markers).
+    """What it checks: the homepage carries the 「我为政府网站找错」 entry: a link, an image's alt text, a
+    script naming the national 找错 platform, or an element whose id/title names it (a placeholder the
+    platform's script fills) — markers in thresholds identity.error_entry_markers.
 
     Why: the entry lets the public report errors to the national supervision platform.
 
     Basis: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》功能设计（首页设置"我为政府网站找错"监督举报平台入口）.
 
     Not flagged: a homepage whose footer could not be recognised (the entry may be written by a script:
-    not assessed).
+    not assessed). An entry written by the site's own script with no trace in the HTML cannot be seen:
+    with the footer printed in the HTML this is rare, and the finding names the page to look at.
     """
     _text, confidence = footer_text(snapshot, ctx)
     home = snapshot.home
     markers = [m.lower() for m in ctx.thresholds.identity.error_entry_markers]
     seen = [f"{lk.url} {lk.text}".lower() for lk in home.links]
     seen += [str(s).lower() for s in home.site_facts.get("scripts") or ()]
+    # a placeholder a script fills (<span id="_span_jiucuo" title="政府网站找错">) is the entry too
+    seen += [str(s).lower() for s in home.site_facts.get("attrs") or ()]
     seen.append(_text.lower())
     if not any(m in s for s in seen for m in markers):
         yield ctx.finding("首页未设置「我为政府网站找错」入口", url=home.url, confidence=confidence,

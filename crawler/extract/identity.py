@@ -11,6 +11,8 @@ FOOTER_NAME = re.compile(r"foot|bottom|copyright|banquan|bqxx", re.I)
 FOOTER_CHARS = 3000     # bounded: a footer wrapping the whole 友情链接 block is still only its text
 TAIL_CHARS = 600        # the page's last visible text: where a footer without a named element sits
 MAX_SCRIPTS = 80
+MAX_ATTRS = 400         # id/title/alt values: placeholders a script fills (<span id="_span_jiucuo" title="…">)
+_ATTRS = ("id", "title", "alt")
 _SCRIPT_URL = re.compile(r"""https?://[^\s'"<>()]+""")
 _SKIP = ("script", "style", "noscript", "template")
 
@@ -30,8 +32,9 @@ def _text(el) -> str:
 
 
 def read_site_facts(html: str, url: str) -> dict:
-    """{footer, footer_found, tail, scripts}: the homepage's footer text (from elements named foot/bottom/
-    copyright, or <footer>), its last lines, and the URLs of the scripts it loads or names inline."""
+    """{footer, footer_found, tail, scripts, attrs}: the homepage's footer text (from elements named foot/
+    bottom/copyright, or <footer>), its last lines, the URLs of the scripts it loads or names inline, and
+    the id/title/alt values of its elements."""
     tree = parse_html(html)
     if tree is None:
         return {}
@@ -52,4 +55,13 @@ def read_site_facts(html: str, url: str) -> dict:
         for s in found:
             if s not in scripts and len(scripts) < MAX_SCRIPTS:
                 scripts.append(s[:500])
-    return {"footer": footer, "footer_found": bool(footer), "tail": visible[-TAIL_CHARS:], "scripts": scripts}
+    attrs: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name in _ATTRS:
+            value = " ".join((el.get(name) or "").split())[:80]
+            if value and value not in attrs and len(attrs) < MAX_ATTRS:
+                attrs.append(value)
+    return {"footer": footer, "footer_found": bool(footer), "tail": visible[-TAIL_CHARS:], "scripts": scripts,
+            "attrs": attrs}
