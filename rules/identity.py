@@ -23,7 +23,7 @@ def footer_text(snapshot: Snapshot, ctx: CheckContext) -> tuple[str, str]:
     A footer read from a named footer element is evidence (confirmed); one recognised only in the page's
     last lines is listed for review."""
     home = _home(snapshot)
-    facts = home.site_facts
+    facts = home.facts
     if not facts:
         raise NotAssessed("抓取数据中没有首页页脚（需用新版 zwgk crawl 重新抓取）")
     t = ctx.thresholds.identity
@@ -142,10 +142,10 @@ def check_missing_error_report_entry(snapshot: Snapshot, ctx: CheckContext) -> I
     home = snapshot.home
     markers = [m.lower() for m in ctx.thresholds.identity.error_entry_markers]
     seen = [f"{lk.url} {lk.text}".lower() for lk in home.links]
-    seen += [str(s).lower() for s in home.site_facts.get("scripts") or ()]
+    seen += [str(s).lower() for s in home.facts.get("scripts") or ()]
     # a placeholder a script fills (<span id="_span_jiucuo" title="政府网站找错">) is the entry too
-    seen += [str(s).lower() for s in home.site_facts.get("attrs") or ()]
+    seen += [str(s).lower() for s in home.facts.get("attrs") or ()]
     seen.append(_text.lower())
     if not any(m in s for s in seen for m in markers):
         yield ctx.finding("首页未设置「我为政府网站找错」入口", url=home.url, confidence=confidence,
-                          evidence={"links": len(home.links), "scripts": len(home.site_facts.get("scripts") or ())})
+                          evidence={"links": len(home.links), "scripts": len(home.facts.get("scripts") or ())})

@@ -80,9 +80,9 @@ class Page:
     body_hash: str = ""
     error: str = ""
     meta_tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)   # <meta name> hints (SiteIDCode ...)
-    # homepage only: {footer, footer_found, tail, scripts} as read by crawler.extract.identity; empty when
-    # the crawl did not record them
-    site_facts: Mapping = field(default_factory=lambda: EMPTY)
+    # facts for site rules: homepage {footer, footer_found, tail, scripts, attrs} (crawler.extract.identity);
+    # 互动 pages {letter: {field: value}} (crawler.extract.letters); empty when the crawl did not record them
+    facts: Mapping = field(default_factory=lambda: EMPTY)
 
     @property
     def ok(self) -> bool:
@@ -240,7 +240,7 @@ def _norm_index(value: str | None) -> str:
 # ---- from the store ----------------------------------------------------------------------------
 
 _PAGE_COLS = ("url, final_url, status, content_type, kind, column_id, parent_url, depth, title, body_hash,"
-              " text_len, fields, dates, error, sources, layout, meta_tags, site_facts")
+              " text_len, fields, dates, error, sources, layout, meta_tags, facts")
 _LINK_SQL = (
     "SELECT l.page_url, l.url, l.kind, l.text, l.tag, l.internal, r.outcome, r.status, r.content_type,"
     " r.content_length, r.sniffed_type, r.final_url, r.error, r.method, r.attempts"
@@ -268,7 +268,7 @@ def _page_from_row(r, metadata: tuple, links: tuple) -> Page:
                 column_id=r[5] or "", parent_url=r[6] or "", depth=r[7] or 0, title=r[8] or "",
                 body_hash=r[9] or "", text_len=r[10] or 0, fields=_json_map(r[11]), dates=_json_map(r[12]),
                 error=r[13] or "", metadata=metadata, links=links, sources=_json_map(r[14]), layout=r[15] or "",
-                meta_tags=_json_map(r[16]), site_facts=_json_map(r[17]))
+                meta_tags=_json_map(r[16]), facts=_json_map(r[17]))
 
 
 class StoreSnapshot(Snapshot):
@@ -635,7 +635,7 @@ def page_from_dict(p: Mapping, resources: Mapping[str, Resource]) -> Page:
                 text_len=int(p.get("text_len", 1000)), body_hash=str(p.get("body_hash", "")),
                 error=str(p.get("error", "")), sources=MappingProxyType(dict(p.get("sources") or {})),
                 layout=str(p.get("layout", "")), meta_tags=MappingProxyType(dict(p.get("meta_tags") or {})),
-                site_facts=MappingProxyType(dict(p.get("site_facts") or {})))
+                facts=MappingProxyType(dict(p.get("facts") or {})))
 
 
 def _attach_resources(page: Page, resources: Mapping[str, Resource]) -> Page:

@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.identity import read_site_facts
+from crawler.extract.letters import read_letter
 from crawler.extract.page import extract_page
 from crawler.items import CrawlEvent, SiteStatus, StoreRows
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
@@ -177,11 +178,15 @@ class GovSiteSpider(scrapy.Spider):
             return
         kind = page_kind(role, page)
         row = self._page_row(response, ctx, url, kind, encoding=encoding, page=page)
-        if role == "home":   # footer and scripts of the homepage: what 网站标识 rules read (rules/identity.py)
-            try:
-                row.rows[0]["site_facts"] = read_site_facts(text, response.url)
-            except Exception as exc:  # the facts are extra: their failure must not lose the homepage
-                yield CrawlEvent(site, "error", f"首页页脚读取失败：{exc!r}"[:500], url)
+        try:   # facts for the site rules: the homepage's footer (rules/identity.py), a letter's fields (rules/interaction.py)
+            if role == "home":
+                row.rows[0]["facts"] = read_site_facts(text, response.url)
+            elif kind == "article" and (ctx.get("column") or {}).get("cls") == "互动":
+                letter = read_letter(text)
+                if letter:
+                    row.rows[0]["facts"] = {"letter": letter}
+        except Exception as exc:  # the facts are extra: their failure must not lose the page
+            yield CrawlEvent(site, "error", f"页面附加信息读取失败：{exc!r}"[:500], url)
         yield row
         if page.metadata:
             yield StoreRows("metadata", [

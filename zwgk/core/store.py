@@ -92,8 +92,9 @@ CREATE TABLE IF NOT EXISTS pages (
                                           --   script-unknown (label printed, value written by a script) | meta | url
     layout        TEXT DEFAULT '',        -- metadata block as read: '' none | block | line | byline | unrecognised
     error         TEXT DEFAULT '',
-    site_facts    TEXT DEFAULT '{}',      -- homepage only: JSON {footer, footer_found, tail, scripts}
-                                          --   (crawler.extract.identity.read_site_facts)
+    facts         TEXT DEFAULT '{}',      -- JSON facts for site rules: homepage {footer, footer_found, tail, scripts,
+                                          --   attrs} (crawler.extract.identity); 互动 pages {letter: {field: value}}
+                                          --   (crawler.extract.letters)
     PRIMARY KEY (run_id, site_id, url)
 );
 

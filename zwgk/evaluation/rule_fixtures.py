@@ -71,7 +71,7 @@ def _html_page_builder(base: Path):
                     dates=MappingProxyType(dict(ex.dates)), metadata=tuple(ex.metadata), links=links,
                     text_len=ex.text_len, body_hash=ex.body_hash, sources=MappingProxyType(dict(ex.sources)),
                     layout=ex.layout, meta_tags=MappingProxyType(dict(ex.meta_tags)),
-                    site_facts=MappingProxyType(facts))
+                    facts=MappingProxyType(facts))
     return build
 
 
@@ -168,7 +168,7 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
             title=p.get("title", ""), body_hash=p.get("body_hash", ""), text_len=p.get("text_len", 1000),
             fields=fields, dates=dict(p.get("dates") or {}), error=p.get("error", ""),
             sources=dict(p.get("sources") or {}), layout=p.get("layout", ""),
-            meta_tags=dict(p.get("meta_tags") or {}), site_facts=dict(p.get("site_facts") or {})))
+            meta_tags=dict(p.get("meta_tags") or {}), facts=dict(p.get("facts") or {})))
         for lk in p.get("links") or []:
             links.append(dict(run_id=run_id, site_id=site_id, page_url=p["url"], url=lk.get("url", ""),
                               kind=lk.get("kind", "link"), text=lk.get("text", ""), tag=lk.get("tag", ""),
