@@ -15,6 +15,7 @@ from typing import Callable
 from rules import availability as avail
 from rules import catalog_rules as cat
 from rules import identity as ident
+from rules import interaction as inter
 from rules import freshness as stale
 from rules import links as link
 from rules import media
@@ -29,6 +30,7 @@ FAMILIES = {
     "LINK": "链接可用性",
     "AVAIL": "站点可用性",
     "IDENT": "网站标识",
+    "INTER": "互动交流",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -232,6 +234,20 @@ RULES: tuple[Rule, ...] = (
     _site("IDENT005", "missing-error-report-entry", "未设置“我为政府网站找错”入口", "deduct", _IDENT, "site",
           "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》功能设计（“我为政府网站找错”监督举报平台入口）",
           "在首页显著位置添加“我为政府网站找错”监督举报平台入口。", 7, ident.check_missing_error_report_entry),
+    # ---- INTER: 互动交流 -------------------------------------------------------------------------
+    _site("INTER001", "message-unanswered-over-three-months", "留言超过3个月未答复", "veto", "否决.互动回应差", "page",
+          _VETO_BASIS + "“互动回应差”（1年内有效政务咨询类留言超过3个月未回复）",
+          "立即办理并答复所列留言，建立留言受理、转办、答复和督办机制。", 3, inter.check_unanswered_over_three_months),
+    _site("INTER002", "slow-message-replies", "留言答复不及时", "warn", "互动交流.留言答复", "site",
+          "《政府网站发展指引》（国办发〔2017〕47号）互动交流（及时答复网民留言）；答复时限按本地规定（3–15个工作日）",
+          "按本地规定时限答复留言，对超期留言督办。", 15, inter.check_slow_replies),
+    _site("INTER003", "no-consultation-channel", "无咨询建言渠道", "veto", "否决.互动回应差", "site",
+          _VETO_BASIS + "“互动回应差”（未提供有效的在线咨询建言渠道）",
+          "开设在线咨询建言栏目（领导信箱、网上咨询等），或在首页链接本地统一的互动平台。", 7,
+          inter.check_no_consultation_channel),
+    _site("INTER004", "few-consultations", "调查征集次数不足", "deduct", "互动交流.调查征集", "column",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“调查征集”（门户网站每年不少于6期，其他网站不少于3期）",
+          "围绕重要政策、重大事项开展网上调查征集，并公开征集结果。", 30, inter.check_few_consultations),
 )
 
 # Codes that once named a rule and must never name another one.

@@ -126,6 +126,20 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Interaction:
+    veto_unanswered: Window
+    veto_lookback: Window
+    reply_days: int
+    unanswered_status: list[str]
+    answered_status: list[str]
+    channel_markers: list[str]
+    consultation_markers: list[str]
+    consultation_window: Window
+    consultation_min_portal: int
+    consultation_min_other: int
+
+
+@dataclass(frozen=True)
 class Thresholds:
     freshness: Freshness
     metadata: Metadata
@@ -134,6 +148,7 @@ class Thresholds:
     catalog: CatalogLexicon
     availability: Availability
     identity: Identity
+    interaction: Interaction
     source: str = ""
 
     def digest(self) -> str:
