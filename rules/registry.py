@@ -16,6 +16,7 @@ from rules import availability as avail
 from rules import catalog_rules as cat
 from rules import identity as ident
 from rules import interaction as inter
+from rules import services as serv
 from rules import freshness as stale
 from rules import links as link
 from rules import media
@@ -31,6 +32,7 @@ FAMILIES = {
     "AVAIL": "站点可用性",
     "IDENT": "网站标识",
     "INTER": "互动交流",
+    "SERV": "办事服务",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -248,6 +250,14 @@ RULES: tuple[Rule, ...] = (
     _site("INTER004", "few-consultations", "调查征集次数不足", "deduct", "互动交流.调查征集", "column",
           "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“调查征集”（门户网站每年不少于6期，其他网站不少于3期）",
           "围绕重要政策、重大事项开展网上调查征集，并公开征集结果。", 30, inter.check_few_consultations),
+    # ---- SERV: 办事服务 ---------------------------------------------------------------------------
+    _site("SERV001", "guide-missing-elements", "办事指南要素缺失", "deduct", "办事服务.办事指南", "page",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》“服务不实用”（办事指南十项要素）；《政府网站发展指引》（国办发〔2017〕47号）办事服务",
+          "按事项名称、设定依据、申请条件、办理材料、办理地点、办理机构、收费标准、办理时间、联系电话、办理流程补全办事指南。", 15,
+          serv.check_guide_missing_elements),
+    _site("SERV002", "services-not-practical", "服务不实用", "veto", "否决.服务不实用", "site",
+          _VETO_BASIS + "“服务不实用”（办事指南要素类别缺失的事项较多）",
+          "全面核查办事指南，补齐关键要素，确保办事指南准确、完整、实用。", 7, serv.check_services_not_practical),
 )
 
 # Codes that once named a rule and must never name another one.

@@ -81,7 +81,7 @@ class Page:
     error: str = ""
     meta_tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)   # <meta name> hints (SiteIDCode ...)
     # facts for site rules: homepage {footer, footer_found, tail, scripts, attrs} (crawler.extract.identity);
-    # 互动 pages {letter: {field: value}} (crawler.extract.letters); empty when the crawl did not record them
+    # 互动/办事 pages {letter: {…}} / {guide: {…}} (crawler.extract.labelled); empty when not recorded
     facts: Mapping = field(default_factory=lambda: EMPTY)
 
     @property

@@ -140,6 +140,17 @@ class Interaction:
 
 
 @dataclass(frozen=True)
+class Services:
+    elements: list[str]
+    min_recognised: int
+    empty_values: list[str]
+    veto_min_guides: int
+    veto_share_percent: int
+    veto_missing_elements: int
+    linked_out_markers: list[str]
+
+
+@dataclass(frozen=True)
 class Thresholds:
     freshness: Freshness
     metadata: Metadata
@@ -149,6 +160,7 @@ class Thresholds:
     availability: Availability
     identity: Identity
     interaction: Interaction
+    services: Services
     source: str = ""
 
     def digest(self) -> str:

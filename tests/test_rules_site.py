@@ -21,3 +21,10 @@ def test_a_footer_written_by_a_script_is_not_assessed():
     assert findings == []
     assert [o.status for o in outcomes] == ["not_assessed"]
     assert "页脚未能识别" in outcomes[0].reason
+
+
+def test_services_only_linked_to_the_provincial_platform_are_linked_out_not_missing():
+    findings, outcomes = run_case(load_case(DATA / "SERV001" / "linked_out.yaml"))
+    assert findings == []
+    assert [o.status for o in outcomes] == ["not_assessed"]
+    assert "链接至站外政务服务平台（示例省政务服务网）" in outcomes[0].reason

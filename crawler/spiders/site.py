@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.identity import read_site_facts
-from crawler.extract.letters import read_letter
+from crawler.extract.labelled import read_guide, read_letter
 from crawler.extract.page import extract_page
 from crawler.items import CrawlEvent, SiteStatus, StoreRows
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
@@ -181,10 +181,11 @@ class GovSiteSpider(scrapy.Spider):
         try:   # facts for the site rules: the homepage's footer (rules/identity.py), a letter's fields (rules/interaction.py)
             if role == "home":
                 row.rows[0]["facts"] = read_site_facts(text, response.url)
-            elif kind == "article" and (ctx.get("column") or {}).get("cls") == "互动":
-                letter = read_letter(text)
-                if letter:
-                    row.rows[0]["facts"] = {"letter": letter}
+            elif kind == "article" and (ctx.get("column") or {}).get("cls") in ("互动", "办事"):
+                cls = ctx["column"]["cls"]
+                found = read_letter(text) if cls == "互动" else read_guide(text)
+                if found:
+                    row.rows[0]["facts"] = {"letter" if cls == "互动" else "guide": found}
         except Exception as exc:  # the facts are extra: their failure must not lose the page
             yield CrawlEvent(site, "error", f"页面附加信息读取失败：{exc!r}"[:500], url)
         yield row

@@ -93,8 +93,8 @@ CREATE TABLE IF NOT EXISTS pages (
     layout        TEXT DEFAULT '',        -- metadata block as read: '' none | block | line | byline | unrecognised
     error         TEXT DEFAULT '',
     facts         TEXT DEFAULT '{}',      -- JSON facts for site rules: homepage {footer, footer_found, tail, scripts,
-                                          --   attrs} (crawler.extract.identity); 互动 pages {letter: {field: value}}
-                                          --   (crawler.extract.letters)
+                                          --   attrs} (crawler.extract.identity); 互动/办事 pages {letter: {…}} / {guide: {…}}
+                                          --   (crawler.extract.labelled)
     PRIMARY KEY (run_id, site_id, url)
 );
 

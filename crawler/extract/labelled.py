@@ -1,4 +1,4 @@
-"""The labelled fields of a 留言/信件 page (留言时间, 答复时间, 答复单位, 状态, 答复内容), as printed (facts only)."""
+"""Labelled fields of 留言/信件 pages (留言时间, 答复时间, 状态 …) and 办事指南 pages (十要素), as printed (facts only)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,19 @@ import yaml
 from crawler.extract.page import parse_html
 from zwgk.core.config import ConfigError
 
-LETTERS_FILE = Path(__file__).resolve().parent.parent / "data" / "letters.yaml"
+DATA = Path(__file__).resolve().parent.parent / "data"
+LETTERS_FILE = DATA / "letters.yaml"
+GUIDES_FILE = DATA / "guides.yaml"
 _STRIP = re.compile(r"[\s\u3000\xa0:：\[\]【】]+")
-_CELLS = ("p", "li", "td", "th", "dd", "dt", "div", "span", "tr", "label", "em", "strong", "b")
+_CELLS = ("p", "li", "td", "th", "dd", "dt", "div", "span", "tr", "label", "em", "strong", "b",
+          "h1", "h2", "h3", "h4", "h5", "h6")
+_LABEL_CELLS = ("td", "th", "dt", "span", "label", "em", "strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "p", "div")
+_NUMBERING = re.compile(r"^\s*(?:[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]\s*)?")
 MAX_VALUE = 300
 
 
 @functools.lru_cache(maxsize=2)
-def load_letter_labels(path: str | Path = LETTERS_FILE) -> dict[str, str]:
+def load_labels(path: str | Path) -> dict[str, str]:
     """label (stripped) -> field; errors name the file and key."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -43,13 +48,23 @@ def _own_text(el) -> str:
 
 
 def read_letter(html: str) -> dict[str, str]:
+    """The 留言/信件 fields of a page (crawler/data/letters.yaml)."""
+    return read_labelled(html, load_labels(LETTERS_FILE))
+
+
+def read_guide(html: str) -> dict[str, str]:
+    """The 办事指南 elements of a page (crawler/data/guides.yaml)."""
+    return read_labelled(html, load_labels(GUIDES_FILE))
+
+
+def read_labelled(html: str, labels: dict[str, str]) -> dict[str, str]:
     """field -> value as printed ("" when the label is printed with nothing after it); {} when none found.
 
-    Two shapes: "标签：值" in one element, and a label cell followed by its value cell (tables, dl)."""
+    Shapes: "标签：值" in one element; a label cell (td/th/dt, a heading, a bold run, "一、标签") followed
+    by its value element."""
     tree = parse_html(html)
     if tree is None:
         return {}
-    labels = load_letter_labels()
     alternation = "|".join(sorted((re.escape(k) for k in labels), key=len, reverse=True))
     labelled = re.compile(rf"[\[【]?\s*({alternation})\s*[\]】]?\s*[:：]")
     found: dict[str, str] = {}
@@ -65,9 +80,9 @@ def read_letter(html: str) -> dict[str, str]:
                 value = spaced[hit.end():nxt.start() if nxt else len(spaced)].strip()
                 found.setdefault(labels[hit.group(1)], value[:MAX_VALUE])
             continue
-        key = _STRIP.sub("", text)
-        if key in labels and el.tag in ("td", "th", "dt", "span", "label", "em", "strong", "b"):
+        key = _STRIP.sub("", _NUMBERING.sub("", text))
+        if key in labels and el.tag in _LABEL_CELLS:
             sib = el.getnext()
-            if sib is not None:
-                found.setdefault(labels[key], _own_text(sib)[:MAX_VALUE])
+            value = _own_text(sib) if sib is not None else (el.tail or "").strip()
+            found.setdefault(labels[key], value[:MAX_VALUE])
     return found

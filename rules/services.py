@@ -1,0 +1,90 @@
+"""SERV rules: 办事服务 — 办事指南 key elements per guide and the 服务不实用 veto; linked-out 办事 is not assessed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from rules.context import CheckContext, NotAssessed
+from rules.snapshot import Snapshot
+from zwgk.core.records import Finding
+
+
+@dataclass(frozen=True)
+class Guide:
+    url: str
+    title: str
+    column_id: str
+    missing: tuple[str, ...]      # elements absent or printed empty
+
+
+def guides(snapshot: Snapshot, ctx: CheckContext) -> list[Guide]:
+    """The 办事指南 pages recognised by their labelled elements; NotAssessed (with why) when there are none."""
+    def collect():
+        t = ctx.thresholds.services
+        out = []
+        for page in snapshot.pages():
+            fields = (page.facts or {}).get("guide") if page.ok else None
+            if not fields or sum(e in fields for e in t.elements) < t.min_recognised:
+                continue
+            missing = tuple(e for e in t.elements
+                            if "".join(str(fields.get(e, "")).split()) in t.empty_values)
+            out.append(Guide(page.url, page.headline, page.column_id, missing))
+        return out
+    found = ctx.memo("service_guides", collect)
+    if not found:
+        raise NotAssessed(_why_no_guides(snapshot, ctx))
+    return found
+
+
+def _why_no_guides(snapshot: Snapshot, ctx: CheckContext) -> str:
+    markers = ctx.thresholds.services.linked_out_markers
+    home = snapshot.home
+    out = [lk for lk in (home.links if home is not None else ()) if not lk.internal
+           and any(m.lower() in f"{lk.text} {lk.url}".lower() for m in markers)]
+    if out:
+        return f"办事服务链接至站外政务服务平台（{out[0].text.strip() or out[0].url}），办事指南不在本站评估"
+    return "未识别出办事指南页面（办事栏目无详情页，或指南以附件、图片提供），无法检查办事指南要素"
+
+
+def check_guide_missing_elements(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: each 办事指南 page (a page of a 办事 column showing at least min_recognised of the
+    ten key elements) prints all ten — 事项名称、设定依据、申请条件、办理材料、办理地点、办理机构、收费标准、
+    办理时间、联系电话、办理流程 — with a value.
+
+    Why: a guide missing its conditions, materials or place sends people away with nothing; the ten
+    elements are what the national checklist looks for.
+
+    Basis: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"服务不实用"（办事指南要素：事项名称、设定依据、申请条件、
+    办理材料、办理地点、办理机构、收费标准、办理时间、联系电话、办理流程）；《政府网站发展指引》（国办发〔2017〕47号）办事服务.
+
+    Not flagged: pages showing fewer elements (not recognised as guides: attachments, images, links);
+    "无" as a value (legal for 收费标准). Not assessed when no guide is recognised, or 办事 is only a link to
+    a provincial/city 政务服务 platform (linked out).
+    """
+    for g in guides(snapshot, ctx):
+        if g.missing:
+            yield ctx.finding(f"办事指南要素缺失：{'、'.join(g.missing)}（{g.title}）", url=g.url, title=g.title,
+                              column=snapshot.column(g.column_id), evidence={"missing": list(g.missing)})
+
+
+def check_services_not_practical(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: the share of recognised 办事指南 that miss several key elements (thresholds
+    services.veto_missing_elements) reaches services.veto_share_percent, over at least
+    services.veto_min_guides guides.
+
+    Why: guides missing their key elements across the board make the site's 办事 unusable: the 服务不实用
+    veto.
+
+    Basis: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决"服务不实用"（办事指南要素类别缺失的事项较多）.
+
+    Not flagged: fewer recognised guides than veto_min_guides; the same not-assessed cases as SERV001.
+    """
+    t = ctx.thresholds.services
+    found = guides(snapshot, ctx)
+    poor = [g for g in found if len(g.missing) >= t.veto_missing_elements]
+    if len(found) >= t.veto_min_guides and 100 * len(poor) >= t.veto_share_percent * len(found):
+        yield ctx.finding(f"服务不实用：{len(found)} 个办事指南中 {len(poor)} 个缺少 {t.veto_missing_elements} 项及以上关键要素",
+                          url=snapshot.column(poor[0].column_id).url if snapshot.column(poor[0].column_id) else poor[0].url,
+                          evidence={"guides": len(found), "poor": len(poor),
+                                    "examples": [{"url": g.url, "missing": list(g.missing)} for g in poor[:10]]})
