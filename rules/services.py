@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterator
+from urllib.parse import urlsplit
 
 from rules.context import CheckContext, NotAssessed
 from rules.snapshot import Snapshot
 from zwgk.core.records import Finding
+
+
+MAX_LINK_NAME = 15
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,16 @@ def guides(snapshot: Snapshot, ctx: CheckContext) -> list[Guide]:
 def _why_no_guides(snapshot: Snapshot, ctx: CheckContext) -> str:
     markers = ctx.thresholds.services.linked_out_markers
     home = snapshot.home
-    out = [lk for lk in (home.links if home is not None else ()) if not lk.internal
-           and any(m.lower() in f"{lk.text} {lk.url}".lower() for m in markers)]
+    def platform(lk) -> bool:
+        # the platform's own address, or a short link name (a menu entry, not a news headline naming it)
+        host = urlsplit(lk.url).hostname or ""
+        text = lk.text.strip()
+        return any(m.lower() in host for m in markers) or (len(text) <= MAX_LINK_NAME and any(m in text for m in markers))
+    out = [lk for lk in (home.links if home is not None else ()) if not lk.internal and platform(lk)]
     if out:
-        return f"办事服务链接至站外政务服务平台（{out[0].text.strip() or out[0].url}），办事指南不在本站评估"
+        text = out[0].text.strip()
+        shown = f"「{text}」{out[0].url}" if text else out[0].url
+        return f"办事服务链接至站外政务服务平台（{shown}），办事指南不在本站评估"
     return "未识别出办事指南页面（办事栏目无详情页，或指南以附件、图片提供），无法检查办事指南要素"
 
 

@@ -27,4 +27,4 @@ def test_services_only_linked_to_the_provincial_platform_are_linked_out_not_miss
     findings, outcomes = run_case(load_case(DATA / "SERV001" / "linked_out.yaml"))
     assert findings == []
     assert [o.status for o in outcomes] == ["not_assessed"]
-    assert "链接至站外政务服务平台（示例省政务服务网）" in outcomes[0].reason
+    assert "链接至站外政务服务平台（「示例省政务服务网」http://zwfw.province.test/county/）" in outcomes[0].reason
