@@ -124,3 +124,25 @@ def test_probe_command_once(server, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "本次监测 1 次，失败 0 次" in out.stdout
     assert Store(ws).db.execute("SELECT count(*) FROM probes WHERE site_id='demo' AND ok=1").fetchone()[0] == 1
+
+
+def test_stored_probes_feed_the_availability_rules_of_a_check(server, tmp_path):
+    """A compressed week of probes against a server failing 1 request in 4 vetoes the site (≥ 5 %)."""
+    from datetime import datetime, timedelta, timezone
+
+    from rules.engine import run_check
+
+    store = Store(tmp_path)
+    campaign, _ = open_campaign(store, days=7, per_day=20, day_seconds=0.4, timeout_s=2)
+    Prober(store, campaign, [ProbeTarget("demo", f"{server}/flaky/")]).run()
+    assert tuple(store.db.execute("SELECT count(*), sum(1 - ok) FROM probes").fetchone()) == (140, 35)
+    today = (datetime.now(timezone.utc) + timedelta(hours=8)).date().isoformat()   # the window's days are Beijing days
+    run_id = store.create_run(today, "test", "test")
+    store.write_rows("run_sites", [dict(run_id=run_id, site_id="demo", name="示例县人民政府", office="示例县人民政府办公室",
+                                        site_code="9999000001", kind="portal", homepage=f"{server}/flaky/",
+                                        profile_json="{}", profile_hash="x", status="done")])
+    check_id = run_check(store, run_id, codes="AVAIL")
+    findings = store.findings(check_id)
+    assert [f["code"] for f in findings] == ["AVAIL001"]
+    assert findings[0]["evidence"]["failed"] == 35 and findings[0]["evidence"]["compressed"] is True
+    assert "压缩演示窗口" in findings[0]["message"]

@@ -49,7 +49,11 @@ def probe_command(profiles, workspace, days, per_day, timeout, day_seconds, conc
         targets = [ProbeTarget(p.id, p.homepage) for p in loaded]
         prober = Prober(store, campaign, targets, concurrency=concurrency,
                         log=lambda m: click.echo(m, err=True))
-        stats = prober.run(once=once)
+        try:
+            stats = prober.run(once=once)
+        except KeyboardInterrupt:
+            stats = prober.stats
+            click.echo("监测已中断；已完成的监测均已保存，再次运行同一命令即从下一时段继续", err=True)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
