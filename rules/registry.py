@@ -258,6 +258,9 @@ RULES: tuple[Rule, ...] = (
     _site("SERV002", "services-not-practical", "服务不实用", "veto", "否决.服务不实用", "site",
           _VETO_BASIS + "“服务不实用”（办事指南要素类别缺失的事项较多）",
           "全面核查办事指南，补齐关键要素，确保办事指南准确、完整、实用。", 7, serv.check_services_not_practical),
+    _site("SERV003", "service-stats-not-updated", "办事统计未更新", "deduct", "办事服务.办事统计", "column",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》办事服务（办事统计数据3个月未更新）",
+          "按月或按季度发布办件统计数据。", 15, serv.check_service_stats_not_updated),
 )
 
 # Codes that once named a rule and must never name another one.

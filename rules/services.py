@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Iterator
 from urllib.parse import urlsplit
 
@@ -98,3 +99,40 @@ def check_services_not_practical(snapshot: Snapshot, ctx: CheckContext) -> Itera
                           url=snapshot.column(poor[0].column_id).url if snapshot.column(poor[0].column_id) else poor[0].url,
                           evidence={"guides": len(found), "poor": len(poor),
                                     "examples": [{"url": g.url, "missing": list(g.missing)} for g in poor[:10]]})
+
+
+def check_service_stats_not_updated(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: the newest item of each 办事统计 column (names in thresholds services.stats_markers:
+    办件统计, 办件公示 …) is not older than services.stats_window (3 months).
+
+    Why: 办件 statistics show the public how the office serves; a column left for months says nothing.
+
+    Basis: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》办事服务（办事统计数据）；2019年自查口径：办事统计数据3个月未更新扣2分.
+
+    Not flagged: columns whose newest date is unknown (undated items whose pages print no date: not
+    assessed); sites without such a column (not assessed: it may sit on the 政务服务 platform).
+    """
+    t = ctx.thresholds.services
+    columns = [c for c in snapshot.columns if any(m in c.name for m in t.stats_markers)]
+    if not columns:
+        raise NotAssessed("未发现办事统计栏目（栏目名含“办件统计”“办件公示”等），无法检查办事统计更新")
+    since = t.stats_window.start(ctx.as_of)
+    judged = 0
+    for col in columns:
+        if col.assessable is not True:
+            continue
+        feed = snapshot.feed(col.column_id)
+        newest = feed.latest(ctx.as_of)
+        day = newest.date if newest else None
+        if day is None:
+            dates = snapshot.published_on(e.url for e in feed.head if not e.date).values()
+            day = max((d for d in dates if d <= ctx.as_of.isoformat()), default=None)
+        if day is None:
+            continue
+        judged += 1
+        if day < since.isoformat():
+            days = (ctx.as_of - date.fromisoformat(day)).days
+            yield ctx.finding(f"办事统计栏目“{col.name}”超过{t.stats_window.label}未更新（最新 {day}，已 {days} 天）",
+                              url=col.url, column=col, evidence={"newest_date": day, "days_stale": days})
+    if not judged:
+        raise NotAssessed(f"办事统计栏目无法判断更新日期：{'、'.join(c.name for c in columns)}")

@@ -148,6 +148,8 @@ class Services:
     veto_share_percent: int
     veto_missing_elements: int
     linked_out_markers: list[str]
+    stats_markers: list[str]
+    stats_window: Window
 
 
 @dataclass(frozen=True)
