@@ -18,16 +18,13 @@ _SKIP = ("script", "style", "noscript", "template")
 
 
 def _text(el) -> str:
-    parts = []
-    for node in el.iter():
-        if node.tag in _SKIP or not isinstance(node.tag, str):
-            continue
-        if node.text and node.getparent() is not None and node.tag not in _SKIP:
+    """Visible text of an element: script/style bodies left out, the text after them kept."""
+    parts = [el.text or ""] if el.tag not in _SKIP else []
+    for node in el.iterdescendants():
+        if isinstance(node.tag, str) and node.tag not in _SKIP and node.text:
             parts.append(node.text)
-        if node is not el and node.tail and node.getparent() is not None and node.getparent().tag not in _SKIP:
+        if node.tail:
             parts.append(node.tail)
-    if el.text and el.tag not in _SKIP:
-        parts.insert(0, el.text)
     return " ".join(" ".join(parts).split())
 
 
