@@ -12,8 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from rules import availability as avail
 from rules import catalog_rules as cat
 from rules import deadlines as due
+from rules import identity as ident
+from rules import interaction as inter
+from rules import services as serv
 from rules import freshness as stale
 from rules import links as link
 from rules import media
@@ -33,6 +37,10 @@ FAMILIES = {
     "INTERP": "政策解读",
     "DATE": "发稿日期与重复发布",
     "DUE": "年度报告与法定时限",
+    "AVAIL": "站点可用性",
+    "IDENT": "网站标识",
+    "INTER": "互动交流",
+    "SERV": "办事服务",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -102,6 +110,9 @@ _PRIV_BASIS = ("《中华人民共和国政府信息公开条例》第十五条�
 _INTERP = "发布解读.政策解读"
 _INTERP_BASIS = ("《国务院办公厅印发〈关于全面推进政务公开工作的意见〉实施细则的通知》（国办发〔2016〕80号）政策解读；"
                  "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》政策解读")
+_IDENT = "功能设计.网站标识"
+_GUIDE_IDENT = "《政府网站发展指引》（国办发〔2017〕47号）网站标识（首页底部功能区列明网站标识码、ICP备案编号、公安机关备案标识、主办单位和联系方式）"
+_GUIDE_TAGS = "《政府网站发展指引》（国办发〔2017〕47号）附件 政府网站网页设计规范（网页标签 SiteIDCode）"
 
 RULES: tuple[Rule, ...] = (
     # ---- META: 信息公开要素 -------------------------------------------------------------------
@@ -270,6 +281,58 @@ RULES: tuple[Rule, ...] = (
           "修复或删除页面上的错误链接。", 7, link.check_dead_link_on_page),
     _page("LINK003", "suspected-dead-link", "链接疑似不可用", "warn", _LINKS, _LINK_BASIS + _DOUBT,
           "复核该链接是否可以正常访问，如确有问题及时修复。", 7, link.check_suspected_dead_link),
+
+    # ---- AVAIL: 站点可用性（zwgk probe 监测） ------------------------------------------------------
+    _site("AVAIL001", "site-unreachable", "站点无法访问", "veto", "否决.站点无法访问", "site",
+          _VETO_BASIS + "“站点无法访问”（连续监测1周、每天不少于20次，首页超过15秒未打开的比例达5%及以上）",
+          "立即排查服务器、网络和域名解析，保障网站稳定访问；建立运行监测和故障应急机制。", 1,
+          avail.check_site_unreachable),
+    _site("AVAIL002", "homepage-availability", "首页可用性不足", "deduct", "功能设计.首页可用性", "site",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“首页可用性”（首页打不开次数占比，每1%扣5分）",
+          "排查首页访问失败的原因（服务器负载、网络、防护策略），保障首页稳定打开。", 7,
+          avail.check_homepage_availability),
+    # ---- IDENT: 网站标识 -------------------------------------------------------------------------
+    _site("IDENT001", "missing-site-code", "未标注网站标识码", "deduct", _IDENT, "site",
+          _GUIDE_IDENT + "；国办秘函〔2019〕19号 功能设计“网站标识”",
+          "在首页底部功能区标注政府网站标识码。", 7, ident.check_missing_site_code),
+    _site("IDENT002", "site-code-mismatch", "网站标识码不一致", "deduct", _IDENT, "site",
+          _GUIDE_IDENT + "；" + _GUIDE_TAGS,
+          "核对全国政府网站信息报送系统中登记的网站标识码，更正页脚和网页标签 SiteIDCode 中的标识码。", 7,
+          ident.check_site_code_mismatch),
+    _site("IDENT003", "missing-site-code-meta", "缺少 SiteIDCode 网页标签", "deduct", _IDENT, "site", _GUIDE_TAGS,
+          "在首页（及其他页面）<head> 中添加 <meta name=\"SiteIDCode\" content=\"网站标识码\">。", 15,
+          ident.check_missing_site_code_meta),
+    _site("IDENT004", "missing-footer-identification", "页脚标识信息不全", "deduct", _IDENT, "site", _GUIDE_IDENT,
+          "在首页底部功能区列明主办单位、联系方式、ICP备案编号和公安机关备案标识。", 15,
+          ident.check_missing_footer_identification),
+    _site("IDENT005", "missing-error-report-entry", "未设置“我为政府网站找错”入口", "deduct", _IDENT, "site",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》功能设计（“我为政府网站找错”监督举报平台入口）",
+          "在首页显著位置添加“我为政府网站找错”监督举报平台入口。", 7, ident.check_missing_error_report_entry),
+    # ---- INTER: 互动交流 -------------------------------------------------------------------------
+    _site("INTER001", "message-unanswered-over-three-months", "留言超过3个月未答复", "veto", "否决.互动回应差", "page",
+          _VETO_BASIS + "“互动回应差”（1年内有效政务咨询类留言超过3个月未回复）",
+          "立即办理并答复所列留言，建立留言受理、转办、答复和督办机制。", 3, inter.check_unanswered_over_three_months),
+    _site("INTER002", "slow-message-replies", "留言答复不及时", "warn", "互动交流.留言答复", "site",
+          "《政府网站发展指引》（国办发〔2017〕47号）互动交流（及时答复网民留言）；答复时限按本地规定（3–15个工作日）",
+          "按本地规定时限答复留言，对超期留言督办。", 15, inter.check_slow_replies),
+    _site("INTER003", "no-consultation-channel", "无咨询建言渠道", "veto", "否决.互动回应差", "site",
+          _VETO_BASIS + "“互动回应差”（未提供有效的在线咨询建言渠道）",
+          "开设在线咨询建言栏目（领导信箱、网上咨询等），或在首页链接本地统一的互动平台。", 7,
+          inter.check_no_consultation_channel),
+    _site("INTER004", "few-consultations", "调查征集次数不足", "deduct", "互动交流.调查征集", "column",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“调查征集”（门户网站每年不少于6期，其他网站不少于3期）",
+          "围绕重要政策、重大事项开展网上调查征集，并公开征集结果。", 30, inter.check_few_consultations),
+    # ---- SERV: 办事服务 ---------------------------------------------------------------------------
+    _site("SERV001", "guide-missing-elements", "办事指南要素缺失", "deduct", "办事服务.办事指南", "page",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》“服务不实用”（办事指南十项要素）；《政府网站发展指引》（国办发〔2017〕47号）办事服务",
+          "按事项名称、设定依据、申请条件、办理材料、办理地点、办理机构、收费标准、办理时间、联系电话、办理流程补全办事指南。", 15,
+          serv.check_guide_missing_elements),
+    _site("SERV002", "services-not-practical", "服务不实用", "veto", "否决.服务不实用", "site",
+          _VETO_BASIS + "“服务不实用”（办事指南要素类别缺失的事项较多）",
+          "全面核查办事指南，补齐关键要素，确保办事指南准确、完整、实用。", 7, serv.check_services_not_practical),
+    _site("SERV003", "service-stats-not-updated", "办事统计未更新", "deduct", "办事服务.办事统计", "column",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》办事服务（办事统计数据3个月未更新）",
+          "按月或按季度发布办件统计数据。", 15, serv.check_service_stats_not_updated),
 )
 
 # Codes that once named a rule and must never name another one.

@@ -19,7 +19,7 @@ import json
 import sqlite3
 import zlib
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Iterable, Iterator, Mapping
 
@@ -83,6 +83,10 @@ class Page:
     # The visible text (a line per block, tabs between cells) when held in memory (fixtures); a stored
     # snapshot reads it on demand through Snapshot.page_text, never with the page.
     text: str = ""
+    meta_tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)   # <meta name> hints (SiteIDCode ...)
+    # facts for site rules: homepage {footer, footer_found, tail, scripts, attrs} (crawler.extract.identity);
+    # 互动/办事 pages {letter: {…}} / {guide: {…}} (crawler.extract.labelled); empty when not recorded
+    facts: Mapping = field(default_factory=lambda: EMPTY)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +156,18 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
+class Probe:
+    """One availability probe of the homepage (zwgk probe): UTC time, opened or not, and why not."""
+
+    at: str                        # UTC ISO time, e.g. 2024-06-01T08:00:00.000Z
+    ok: bool
+    status: int | None = None
+    elapsed_ms: int | None = None
+    error: str = ""
+    compressed: bool = False       # taken in a compressed (demo/test) window
+
+
+@dataclass(frozen=True, slots=True)
 class SiteInfo:
     site_id: str
     name: str
@@ -179,8 +195,9 @@ class Snapshot:
     """What the rules see of one site; subclasses differ only in where pages come from."""
 
     def __init__(self, site: SiteInfo, columns: Iterable[Column], feeds: Mapping[str, ColumnFeed],
-                 home: Page | None, home_entries: Iterable[Entry]):
+                 home: Page | None, home_entries: Iterable[Entry], probes: Iterable[Probe] = ()):
         self.site = site
+        self.probes: tuple[Probe, ...] = tuple(sorted(probes, key=lambda p: p.at))
         self.columns: tuple[Column, ...] = tuple(columns)
         self.columns_by_id: Mapping[str, Column] = MappingProxyType({c.column_id: c for c in self.columns})
         self.feeds: Mapping[str, ColumnFeed] = MappingProxyType(dict(feeds))
@@ -262,7 +279,7 @@ def _norm_index(value: str | None) -> str:
 # ---- from the store ----------------------------------------------------------------------------
 
 _PAGE_COLS = ("url, final_url, status, content_type, kind, column_id, parent_url, depth, title, body_hash,"
-              " text_len, fields, dates, error, sources, layout")
+              " text_len, fields, dates, error, sources, layout, meta_tags, facts")
 _LINK_SQL = (
     "SELECT l.page_url, l.url, l.kind, l.text, l.tag, l.internal, r.outcome, r.status, r.content_type,"
     " r.content_length, r.sniffed_type, r.final_url, r.error, r.method, r.attempts"
@@ -289,7 +306,8 @@ def _page_from_row(r, metadata: tuple, links: tuple) -> Page:
     return Page(url=r[0], final_url=r[1] or r[0], status=r[2], content_type=r[3] or "", kind=r[4],
                 column_id=r[5] or "", parent_url=r[6] or "", depth=r[7] or 0, title=r[8] or "",
                 body_hash=r[9] or "", text_len=r[10] or 0, fields=_json_map(r[11]), dates=_json_map(r[12]),
-                error=r[13] or "", metadata=metadata, links=links, sources=_json_map(r[14]), layout=r[15] or "")
+                error=r[13] or "", metadata=metadata, links=links, sources=_json_map(r[14]), layout=r[15] or "",
+                meta_tags=_json_map(r[16]), facts=_json_map(r[17]))
 
 
 class StoreSnapshot(Snapshot):
@@ -327,7 +345,18 @@ class StoreSnapshot(Snapshot):
         feeds, home_entries = build_feeds(
             (Entry(column_id=r[0], url=r[1], title=r[2], date=r[3], date_text=r[4] or "", list_url=r[5],
                    position=r[6], pinned=bool(r[7])) for r in rows), home_urls)
-        super().__init__(site, columns, feeds, home, home_entries)
+        super().__init__(site, columns, feeds, home, home_entries, self._load_probes())
+
+    def _load_probes(self) -> list[Probe]:
+        """The probes of this site (zwgk probe) up to the run's as-of date; the rules pick their window."""
+        row = self.db.execute("SELECT as_of FROM runs WHERE run_id=?", (self.run_id,)).fetchone()
+        until = f"{row[0][:10]}T99" if row else "9999"
+        since = (date.fromisoformat(row[0][:10]) - timedelta(days=62)).isoformat() if row else ""
+        return [Probe(at=r[0], ok=bool(r[1]), status=r[2], elapsed_ms=r[3], error=r[4] or "", compressed=r[5] < 86400)
+                for r in self.db.execute(
+                    "SELECT p.at, p.ok, p.status, p.elapsed_ms, p.error, c.day_seconds FROM probes p"
+                    " JOIN probe_campaigns c ON c.campaign_id = p.campaign_id"
+                    " WHERE p.site_id=? AND p.at >= ? AND p.at < ? ORDER BY p.at", (self.site_id, since, until))]
 
     def _load_home(self, site: SiteInfo) -> Page | None:
         sql = f"SELECT {_PAGE_COLS} FROM pages WHERE run_id=? AND site_id=? AND "
@@ -562,7 +591,7 @@ class MemorySnapshot(Snapshot):
     """A snapshot held in memory, built from plain data; the same objects as StoreSnapshot."""
 
     def __init__(self, site: SiteInfo, columns: list[Column], pages: list[Page], entries: list[Entry],
-                 resources: dict[str, Resource]):
+                 resources: dict[str, Resource], probes: Iterable[Probe] = ()):
         listed: dict[str, str] = {}
         for e in sorted(entries, key=lambda e: (e.url, e.column_id)):
             if e.column_id:
@@ -578,7 +607,7 @@ class MemorySnapshot(Snapshot):
         home_urls = {site.homepage} | ({home.url, home.final_url} if home else set())
         ordered = sorted(entries, key=lambda e: (e.column_id, e.position))
         feeds, home_entries = build_feeds(ordered, home_urls)
-        super().__init__(site, columns, feeds, home, home_entries)
+        super().__init__(site, columns, feeds, home, home_entries, probes)
 
     def pages(self) -> Iterator[Page]:
         return iter(self._pages)
@@ -670,10 +699,31 @@ def snapshot_from_dict(data: Mapping, page_builder=None) -> MemorySnapshot:
                              title=str(e.get("title", "")), date=None if d in (None, "") else str(d),
                              date_text=str(e.get("date_text", d or "")), list_url=str(e.get("list_url", "")),
                              position=int(e.get("position", i)), pinned=bool(e.get("pinned", False))))
-    snap = MemorySnapshot(site, columns, pages, entries, resources)
+    probes = [Probe(at=str(p["at"]), ok=bool(p.get("ok", True)), status=p.get("status"),
+                    elapsed_ms=p.get("elapsed_ms"), error=str(p.get("error", "")), compressed=bool(p.get("compressed")))
+              for p in expand_probes(data.get("probes") or [])]
+    snap = MemorySnapshot(site, columns, pages, entries, resources, probes)
     snap.attachments = {str(a["url"]): (str(a.get("status", "read")), str(a.get("note", "")), str(a.get("text", "")))
                          for a in data.get("attachments") or []}
     return snap
+
+
+def expand_probes(items) -> list[dict]:
+    """Fixture probes: plain rows, or {every: {start, hours, count, failed}} blocks that expand to rows."""
+    out = []
+    for item in items:
+        block = item.get("every") if isinstance(item, Mapping) else None
+        if not block:
+            out.append(dict(item))
+            continue
+        start = datetime.fromisoformat(str(block["start"]))
+        failed = set(block.get("failed") or [])
+        for i in range(int(block["count"])):
+            at = start + timedelta(hours=float(block["hours"]) * i)
+            out.append({"at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "ok": i not in failed,
+                        "status": None if i in failed else 200, "error": "超过15秒未打开" if i in failed else "",
+                        "compressed": bool(block.get("compressed"))})
+    return out
 
 
 def page_from_dict(p: Mapping, resources: Mapping[str, Resource]) -> Page:
@@ -702,7 +752,9 @@ def page_from_dict(p: Mapping, resources: Mapping[str, Resource]) -> Page:
                 fields=MappingProxyType(fields), dates=MappingProxyType(dates), metadata=tuple(meta), links=links,
                 text_len=int(p.get("text_len", 1000)), body_hash=str(p.get("body_hash", "")),
                 error=str(p.get("error", "")), sources=MappingProxyType(dict(p.get("sources") or {})),
-                layout=str(p.get("layout", "")), text=str(p.get("text") or ""))
+                layout=str(p.get("layout", "")), text=str(p.get("text") or ""),
+                meta_tags=MappingProxyType(dict(p.get("meta_tags") or {})),
+                facts=MappingProxyType(dict(p.get("facts") or {})))
 
 
 def _attach_resources(page: Page, resources: Mapping[str, Resource]) -> Page:
@@ -711,7 +763,7 @@ def _attach_resources(page: Page, resources: Mapping[str, Resource]) -> Page:
 
 
 __all__ = [
-    "Column", "ColumnFeed", "Entry", "Link", "MemorySnapshot", "Page", "PageRef", "Resource", "SiteInfo",
+    "Column", "ColumnFeed", "Entry", "Link", "MemorySnapshot", "Page", "PageRef", "Probe", "Resource", "SiteInfo",
     "Snapshot", "StoreSnapshot", "build_feeds", "load_sites", "load_snapshot", "page_from_dict",
-    "snapshot_from_dict",
+    "snapshot_from_dict", "expand_probes",
 ]

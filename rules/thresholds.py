@@ -184,6 +184,50 @@ class CatalogLexicon:
 
 
 @dataclass(frozen=True)
+class Availability:
+    window: Window
+    min_probes_per_day: int
+    veto_failed_percent: int
+    utc_offset_hours: int
+
+
+@dataclass(frozen=True)
+class Identity:
+    footer_markers: list[str]
+    footer_min_markers: int
+    footer_items: dict[str, list[str]]
+    site_code_pattern: str
+    error_entry_markers: list[str]
+
+
+@dataclass(frozen=True)
+class Interaction:
+    veto_unanswered: Window
+    veto_lookback: Window
+    reply_days: int
+    unanswered_status: list[str]
+    answered_status: list[str]
+    channel_markers: list[str]
+    consultation_markers: list[str]
+    consultation_window: Window
+    consultation_min_portal: int
+    consultation_min_other: int
+
+
+@dataclass(frozen=True)
+class Services:
+    elements: list[str]
+    min_recognised: int
+    empty_values: list[str]
+    veto_min_guides: int
+    veto_share_percent: int
+    veto_missing_elements: int
+    linked_out_markers: list[str]
+    stats_markers: list[str]
+    stats_window: Window
+
+
+@dataclass(frozen=True)
 class Thresholds:
     freshness: Freshness
     metadata: Metadata
@@ -195,6 +239,10 @@ class Thresholds:
     interpretation: Interpretation
     redating: Redating
     deadlines: Deadlines
+    availability: Availability
+    identity: Identity
+    interaction: Interaction
+    services: Services
     source: str = ""
 
     def digest(self) -> str:
@@ -317,6 +365,17 @@ def _check_classes(t: Thresholds, source: str) -> None:
                                   f" (known: {', '.join(COLUMN_CLASSES)})")
 
 
+def _check_patterns(t: Thresholds, source: str) -> None:
+    """Regular expressions must compile, or the rule that reads them would fail on every site."""
+    named = [("identity.site_code_pattern", t.identity.site_code_pattern)]
+    named += [(f"identity.footer_items.{k}", p) for k, ps in t.identity.footer_items.items() for p in ps]
+    for key, pattern in named:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{source}: key '{key}': not a valid regular expression ({exc})") from None
+
+
 _default_cache: Thresholds | None = None
 
 
@@ -335,6 +394,7 @@ def load_thresholds(path: str | Path | None = None, overrides: dict | None = Non
         data = _merge(data, overrides, "", source)
     result = _convert(data, Thresholds, "", source)
     _check_classes(result, source)
+    _check_patterns(result, source)
     result = Thresholds(**{f.name: getattr(result, f.name) for f in fields(result) if f.name != "source"},
                         source=source)
     if path is None and not overrides:

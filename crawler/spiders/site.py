@@ -19,6 +19,8 @@ from crawler.extract.attachments import AttachmentText, Limits, attachment_forma
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.integrity import markup_text, unreadable_reason
+from crawler.extract.identity import read_site_facts
+from crawler.extract.labelled import read_guide, read_letter
 from crawler.extract.page import extract_page
 from crawler.extract.signals import is_sitemap_link, load_signals, soft_404_words, usable_column_name
 from crawler.extract.sitemap import sitemap_columns
@@ -231,7 +233,18 @@ class GovSiteSpider(scrapy.Spider):
         error = f"页面内容为错误提示（{'、'.join(soft_404)}）" if soft_404 else ""
         yield self._resource_rows(response, method="PAGE", soft_404=error)
         kind = "other" if soft_404 else page_kind(role, page)
-        yield self._page_row(response, ctx, url, kind, encoding=encoding, page=page, error=error)
+        row = self._page_row(response, ctx, url, kind, encoding=encoding, page=page, error=error)
+        try:   # facts for the site rules: the homepage's footer (rules/identity.py), a letter's fields (rules/interaction.py)
+            if role == "home":
+                row.rows[0]["facts"] = read_site_facts(text, response.url)
+            elif kind == "article" and (ctx.get("column") or {}).get("cls") in ("互动", "办事"):
+                cls = ctx["column"]["cls"]
+                found = read_letter(text) if cls == "互动" else read_guide(text)
+                if found:
+                    row.rows[0]["facts"] = {"letter" if cls == "互动" else "guide": found}
+        except Exception as exc:  # the facts are extra: their failure must not lose the page
+            yield CrawlEvent(site, "error", f"页面附加信息读取失败：{exc!r}"[:500], url)
+        yield row
         if page.text:
             # content rules (personal information, 解读 copies) read the page text from the snapshot
             yield StoreRows("page_texts", [dict(run_id=self.run_id, site_id=site, url=url,

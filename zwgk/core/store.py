@@ -94,6 +94,9 @@ CREATE TABLE IF NOT EXISTS pages (
                                           --   script-unknown (label printed, value written by a script) | meta | url
     layout        TEXT DEFAULT '',        -- metadata block as read: '' none | block | line | byline | unrecognised
     error         TEXT DEFAULT '',
+    facts         TEXT DEFAULT '{}',      -- JSON facts for site rules: homepage {footer, footer_found, tail, scripts,
+                                          --   attrs} (crawler.extract.identity); 互动/办事 pages {letter: {…}} / {guide: {…}}
+                                          --   (crawler.extract.labelled)
     PRIMARY KEY (run_id, site_id, url)
 );
 
@@ -269,10 +272,37 @@ CREATE TABLE IF NOT EXISTS coverage (
     PRIMARY KEY (check_id, site_id)
 );
 
+-- Availability probes of each site's homepage (zwgk probe): not keyed by run, a campaign spans days and
+-- every check reads the probes of its window. (campaign, site, slot) is unique: a restarted prober
+-- never probes a slot twice.
+CREATE TABLE IF NOT EXISTS probe_campaigns (
+    campaign_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at    TEXT NOT NULL,          -- UTC ISO; slot 0 starts here
+    days          REAL NOT NULL,          -- length of the campaign in (possibly compressed) days
+    per_day       INTEGER NOT NULL,       -- probes per site per day
+    day_seconds   REAL NOT NULL,          -- 86400; less in a compressed (demo, test) campaign
+    timeout_s     REAL NOT NULL,          -- a probe fails when the homepage has not opened after this
+    finished_at   TEXT
+);
+
+CREATE TABLE IF NOT EXISTS probes (
+    campaign_id   INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    slot          INTEGER NOT NULL,       -- index of the schedule slot (day_seconds / per_day long)
+    url           TEXT NOT NULL,
+    at            TEXT NOT NULL,          -- UTC ISO time the probe started
+    ok            INTEGER NOT NULL,       -- 1: homepage opened within the timeout with HTTP 2xx/3xx
+    status        INTEGER,                -- HTTP status; NULL when no response
+    elapsed_ms    INTEGER,
+    error         TEXT DEFAULT '',
+    PRIMARY KEY (campaign_id, site_id, slot)
+);
+
 CREATE INDEX IF NOT EXISTS idx_pages_column ON pages (run_id, site_id, column_id);
 CREATE INDEX IF NOT EXISTS idx_links_url ON links (run_id, url);
 CREATE INDEX IF NOT EXISTS idx_findings_run ON findings (run_id, site_id);
 CREATE INDEX IF NOT EXISTS idx_scores_check ON scores (check_id, site_id);
+CREATE INDEX IF NOT EXISTS idx_probes_site ON probes (site_id, at);
 """
 
 

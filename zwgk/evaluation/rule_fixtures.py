@@ -27,7 +27,7 @@ from rules.catalog import Catalog, _item_from_mapping, default_catalog
 from rules.context import CheckContext
 from rules.engine import check_snapshot, parse_as_of
 from rules.registry import Rule, get_rule
-from rules.snapshot import Link, Page, Snapshot, snapshot_from_dict
+from rules.snapshot import Link, Page, Snapshot, expand_probes, snapshot_from_dict
 from rules.thresholds import load_thresholds
 from zwgk.core.records import Finding
 
@@ -62,12 +62,17 @@ def _html_page_builder(base: Path):
         html = (base / p["html"]).read_text(encoding="utf-8")
         ex = extract_page(html, p["url"])
         links = tuple(Link(url=lk.url, kind=lk.kind, text=lk.text, tag=lk.tag) for lk in ex.links)
+        facts = {}
+        if p.get("kind") == "home":   # as the spider records them for the homepage
+            from crawler.extract.identity import read_site_facts
+            facts = read_site_facts(html, p["url"])
         return Page(url=p["url"], kind=p.get("kind", "article"), status=p.get("status", 200),
                     final_url=p.get("final_url", p["url"]), column_id=p.get("column_id", ""),
                     parent_url=p.get("parent_url", ""), title=ex.title, fields=MappingProxyType(dict(ex.fields)),
                     dates=MappingProxyType(dict(ex.dates)), metadata=tuple(ex.metadata), links=links,
                     text_len=ex.text_len, body_hash=ex.body_hash, sources=MappingProxyType(dict(ex.sources)),
-                    layout=ex.layout, text=ex.text)
+                    layout=ex.layout, text=ex.text, meta_tags=MappingProxyType(dict(ex.meta_tags)),
+                    facts=MappingProxyType(facts))
     return build
 
 
@@ -166,7 +171,8 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
             column_id=p.get("column_id", ""), parent_url=p.get("parent_url", ""), depth=p.get("depth", 1),
             title=p.get("title", ""), body_hash=p.get("body_hash", ""), text_len=p.get("text_len", 1000),
             fields=fields, dates=dict(p.get("dates") or {}), error=p.get("error", ""),
-            sources=dict(p.get("sources") or {}), layout=p.get("layout", "")))
+            sources=dict(p.get("sources") or {}), layout=p.get("layout", ""),
+            meta_tags=dict(p.get("meta_tags") or {}), facts=dict(p.get("facts") or {})))
         for lk in p.get("links") or []:
             links.append(dict(run_id=run_id, site_id=site_id, page_url=p["url"], url=lk.get("url", ""),
                               kind=lk.get("kind", "link"), text=lk.get("text", ""), tag=lk.get("tag", ""),
@@ -200,4 +206,15 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
         date_text=e.get("date") or "", date=e.get("date"), list_url=e.get("list_url", ""),
         position=e.get("position", i), pinned=int(bool(e.get("pinned", False))))
         for i, e in enumerate(data.get("entries") or [])])
+    probes = expand_probes(data.get("probes") or [])
+    if probes:
+        with store.transaction() as db:
+            campaign = db.execute(
+                "INSERT INTO probe_campaigns (started_at, days, per_day, day_seconds, timeout_s) VALUES (?,?,?,?,?)",
+                (probes[0]["at"], 7, 20, 60 if probes[0].get("compressed") else 86400, 15)).lastrowid
+            db.executemany(
+                "INSERT INTO probes (campaign_id, site_id, slot, url, at, ok, status, elapsed_ms, error)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                [(campaign, site_id, i, str(s.get("homepage", "http://site.test/")), p["at"], int(bool(p.get("ok", True))),
+                  p.get("status"), p.get("elapsed_ms"), p.get("error", "")) for i, p in enumerate(probes)])
     return run_id
