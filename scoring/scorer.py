@@ -111,7 +111,8 @@ def _prepare_findings(findings: pd.DataFrame, sites: pd.DataFrame, profile: Scor
     blank = f["office"] == ""
     f.loc[blank, "office"] = f.loc[blank, "site_id"].map(site_office).fillna("")
     suspected = f["confidence"] == "suspected"
-    review = f["confidence"] == "review"  # 待人工复核: shown to the evaluator, never deducted nor vetoed
+    # 待人工复核 and 已说明 (an accepted explanation, scoring/adjustments.py): shown, never deducted nor vetoed
+    review = f["confidence"].isin(("review", "explained"))
     f["is_veto"] = (f["severity"] == "veto") & (~suspected | (not profile.suspected_veto_warns)) & ~review
     f["amount"] = (_amounts(f, profile) * f["count"].to_numpy() * np.where(suspected, profile.suspected_factor, 1.0)
                    * np.where(review, 0.0, 1.0))
@@ -306,7 +307,7 @@ def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringP
 def _warnings(site: dict, f: pd.DataFrame, profile: ScoringProfile, vetoed: set[str]) -> list[str]:
     """The 预警 tier: counts just below a veto line, suspected veto findings, and a failed crawl."""
     out = []
-    f = f[f["confidence"] != "review"]  # 待人工复核 findings move no line
+    f = f[~f["confidence"].isin(("review", "explained"))]  # 待人工复核 and 已说明 findings move no line
     status = site.get("status", "")
     if status in ("unreachable", "failed"):
         out.append(f"本轮抓取{'首页无法访问' if status == 'unreachable' else '未能完成'}；"
@@ -409,7 +410,7 @@ def _jsonable(value):
     return value
 
 
-def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProfile) -> int:
+def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProfile, basis: dict | None = None) -> int:
     """Write the result to the `scores` table, replacing earlier scores of this check under this profile."""
     if result.profile_hash != profile.hash:
         raise ValueError(f"result was scored with profile hash {result.profile_hash}, not {profile.hash}")
@@ -417,6 +418,7 @@ def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProf
     run_id = int(check["run_id"]) if check is not None else result.run_id
     from zwgk.core.store import now_iso
     stamp = now_iso()
+    basis_json = json.dumps(basis or {}, ensure_ascii=False, sort_keys=True)
     rows = []
     for kind, frame, indicator_of in (("site", result.sites, lambda r: ""),
                                       ("indicator", result.indicators, lambda r: r["indicator"]),
@@ -425,11 +427,11 @@ def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProf
             office = "" if kind == "site" else record["office"]
             data = json.dumps({_ROW_KIND: kind, **_jsonable(record)}, ensure_ascii=False, allow_nan=False)
             rows.append((check_id, run_id, profile.name, profile.hash, stamp, record["site_id"], office,
-                         indicator_of(record), data))
+                         indicator_of(record), data, basis_json))
     with store.transaction() as db:
         db.execute("DELETE FROM scores WHERE check_id=? AND profile_name=?", (check_id, profile.name))
         db.executemany("INSERT INTO scores (check_id, run_id, profile_name, profile_hash, scored_at, site_id,"
-                       " office, indicator, data) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                       " office, indicator, data, basis) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
     return len(rows)
 
 
@@ -508,9 +510,13 @@ def score_check(store: Store, check_id: int, profile_name: str = "gov2019"):
     if rules:  # without the rules stage there is nothing to check the profile against
         check_rules(profile, rules)
     findings, sites, outcomes, check = load_inputs(store, check_id)
+    from scoring.adjustments import adjust, write_notes  # explanations and confirmation across rounds
+    findings, basis, notes = adjust(store, check_id, findings)
+    basis["profile"] = dict(name=profile.name, hash=profile.hash)
     ran = set(json.loads(check["rule_codes"] or "[]"))
     rule_indicators = {r.code: r.indicator for r in rules if r.code in ran}
     result = score(findings, sites, outcomes, profile, rule_indicators=rule_indicators,
                    run_id=check["run_id"], check_id=check_id, as_of=check["as_of"])
-    store_scores(store, check_id, result, profile)
+    store_scores(store, check_id, result, profile, basis)
+    write_notes(store, check_id, notes)
     return result, profile

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "zwgk.commands.check",
     "zwgk.commands.score",
     "zwgk.commands.report",
+    "zwgk.commands.rounds",
     "zwgk.pipeline",
     "zwgk.bench",
 )
