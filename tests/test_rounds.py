@@ -1,0 +1,203 @@
+"""Two rounds of a fixture site (another port, a later as-of date, one defect fixed, one introduced, one 5xx gone):
+rounds, the 回头看 diff, suspected → confirmed, explanations and rescore, against expected values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from fixtures.server import SITES_ROOT, FixtureServer
+from tests.conftest import AS_OF
+
+pytestmark = pytest.mark.e2e
+
+SITE = "cityportal"
+ROUND1, ROUND2 = "2026-11", "2026-12"
+AS_OF2 = AS_OF + timedelta(days=30)   # the site is served 30 days later too: its dates move along with it
+FIXED = f"META002|{SITE}|/xxgk/fdzdgknr/gfxwj/content_1088.html|文号"       # 发文字号 '-' filled in round 2
+INTRODUCED = f"META002|{SITE}|/xxgk/fdzdgknr/zcwj/content_1075.html|文号"   # 发文字号 emptied in round 2
+GONE_5XX = f"LINK003|{SITE}|/interface/count.jsp|"                         # 500 in round 1, 200 in round 2
+TIMEOUT = f"MEDIA009|{SITE}|/media/slow.mp4|"                              # a timeout in both rounds
+EXPLAINED = f"META003|{SITE}|/xxgk/fdzdgknr/zcwj/content_1076.html|文号"
+
+
+def zwgk(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "zwgk.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+def _site_copy(dest, second_round: bool):
+    """The fixture site (and the external site) copied; the second round's copy edited as its office would."""
+    for name in (SITE, "_external"):
+        shutil.copytree(SITES_ROOT / name, dest / name)
+    if second_round:
+        www = dest / SITE / "www"
+        page = www / "xxgk/fdzdgknr/gfxwj/content_1088.html"
+        text = page.read_text(encoding="utf-8")
+        old = '<span class="label">发文字号</span><span class="value">-</span>'
+        assert old in text
+        page.write_text(text.replace(old, '<span class="label">发文字号</span><span class="value">'
+                                          '示府规〔{{ yr(0, 0) }}〕3号</span>'), encoding="utf-8")
+        page = www / "xxgk/fdzdgknr/zcwj/content_1075.html"
+        text = page.read_text(encoding="utf-8")
+        old = '<td class="lbl">[ 发文字号 ]</td><td>示府办发〔{{ yr(-25, 0) }}〕9号</td>'
+        assert old in text
+        page.write_text(text.replace(old, '<td class="lbl">[ 发文字号 ]</td><td></td>'), encoding="utf-8")
+        config = dest / SITE / "site.yaml"
+        text = config.read_text(encoding="utf-8")
+        assert "  /interface/count.jsp: {status: 500}\n" in text
+        config.write_text(text.replace("  /interface/count.jsp: {status: 500}\n", ""), encoding="utf-8")
+        (www / "interface").mkdir(exist_ok=True)
+        (www / "interface/count.jsp").write_text("<html><body>1024</body></html>", encoding="utf-8")
+
+
+def _run_round(tmp_path, workspace, name, as_of, second_round):
+    root = tmp_path / f"sites-{name}"
+    _site_copy(root, second_round)
+    with FixtureServer(sites_root=root, as_of=as_of, sites=[SITE]) as server:
+        profiles = server.write_profiles(tmp_path / f"profiles-{name}")
+        result = zwgk("run", *map(str, profiles), "--workspace", str(workspace), "--as-of", as_of.isoformat(),
+                      "--round", name, "--out", str(tmp_path / f"out-{name}"), "--no-pdf")
+        port = server.base_url(SITE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return port
+
+
+@pytest.fixture(scope="module")
+def two_rounds(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("rounds")
+    workspace = tmp_path / "ws"
+    first = _run_round(tmp_path, workspace, ROUND1, AS_OF, second_round=False)
+    second = _run_round(tmp_path, workspace, ROUND2, AS_OF2, second_round=True)
+    assert first != second  # the second server listens on another port: identities must not depend on it
+    return tmp_path, workspace
+
+
+def test_rounds_are_recorded_and_listed(two_rounds):
+    _, workspace = two_rounds
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    assert db.execute("SELECT run_id, round_name, as_of FROM runs ORDER BY run_id").fetchall() == [
+        (1, ROUND1, AS_OF.isoformat()), (2, ROUND2, AS_OF2.isoformat())]
+    db.close()
+    result = zwgk("rounds", "--workspace", str(workspace), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [(r["round"], r["as_of"], r["runs"], r["sites"], r["profile"]) for r in rows] == [
+        (ROUND1, AS_OF.isoformat(), [1], 1, "gov2019"), (ROUND2, AS_OF2.isoformat(), [2], 1, "gov2019")]
+    assert all(r["mean_score"] is not None and r["graded"] + 0 >= 0 for r in rows)
+    table = zwgk("rounds", "--workspace", str(workspace))
+    assert ROUND1 in table.stdout and "合格率" in table.stdout
+
+
+def test_a_round_keeps_its_as_of_date(two_rounds, tmp_path):
+    _, workspace = two_rounds
+    from zwgk.core.store import Store, StoreError
+    store = Store(workspace)
+    try:
+        with pytest.raises(StoreError, match="评估基准日"):
+            store.define_round(ROUND1, AS_OF2.isoformat())
+    finally:
+        store.close()
+
+
+def _diff(workspace, *args):
+    result = zwgk("diff", "--workspace", str(workspace), *args)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_diff_tells_new_fixed_persisting_and_dropped(two_rounds):
+    _, workspace = two_rounds
+    data = json.loads(_diff(workspace, "--format", "json").stdout)
+    assert (data["from_round"], data["to_round"]) == (ROUND1, ROUND2)
+    status = {row["identity"]: row for row in data["findings"]}
+    assert status[FIXED]["status"] == "fixed" and status[FIXED]["status_label"] == "已整改"
+    assert status[INTRODUCED]["status"] == "new" and status[INTRODUCED]["rounds"] == 1
+    assert status[GONE_5XX]["status"] == "dropped" and "不予认定" in status[GONE_5XX]["note"]
+    assert status[TIMEOUT]["status"] == "persisting" and status[TIMEOUT]["rounds"] == 2
+    # nothing else changed between the rounds: another port and a later date leave every other finding as it was
+    changed = sorted(i for i, r in status.items() if r["status"] != "persisting")
+    assert changed == sorted([FIXED, INTRODUCED, GONE_5XX])
+    persisting = [r for r in data["findings"] if r["status"] == "persisting"]
+    assert len(persisting) >= 20 and all(r["rounds"] == 2 for r in persisting)
+    office = next(o for o in data["offices"] if o["office"] == "示例市人民政府办公室")
+    assert office["fixed"] == 1 and office["new"] == 1
+    assert office["fix_rate"] == round(1 / (1 + office["persisting"]), 4)
+
+
+def test_diff_between_named_rounds_and_runs_and_as_csv(two_rounds):
+    _, workspace = two_rounds
+    by_name = json.loads(_diff(workspace, "--from", ROUND1, "--to", ROUND2, "--format", "json").stdout)
+    by_run = json.loads(_diff(workspace, "--from", "1", "--to", "2", "--format", "json").stdout)
+    assert by_name["findings"] == by_run["findings"]
+    backwards = json.loads(_diff(workspace, "--from", ROUND2, "--to", ROUND1, "--format", "json").stdout)
+    status = {row["identity"]: row["status"] for row in backwards["findings"]}
+    assert status[FIXED] == "new" and status[INTRODUCED] == "fixed"
+    rows = list(csv.DictReader(io.StringIO(_diff(workspace, "--format", "csv").stdout)))
+    assert {r["identity"]: r["status_label"] for r in rows}[INTRODUCED] == "新发现"
+    assert all(not r["message"].startswith(("=", "+", "-", "@")) for r in rows)
+    table = _diff(workspace).stdout
+    assert "回头看" in table and "整改率" in table
+    bad = zwgk("diff", "--workspace", str(workspace), "--from", "2025Q9")
+    assert bad.returncode != 0 and "2025Q9" in bad.stderr
+
+
+def test_a_suspected_failure_that_recurs_is_confirmed(two_rounds):
+    _, workspace = two_rounds
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    # round 1 has no earlier round: its suspected findings stay suspected
+    assert db.execute("SELECT COUNT(*) FROM finding_notes WHERE check_id=1").fetchone()[0] == 0
+    notes = {identity: (confidence, note) for identity, confidence, note in db.execute(
+        "SELECT identity, confidence, note FROM finding_notes WHERE check_id=2")}
+    assert notes[TIMEOUT][0] == "confirmed" and ROUND1 in notes[TIMEOUT][1]
+    basis = json.loads(db.execute("SELECT basis FROM scores WHERE check_id=2 LIMIT 1").fetchone()[0])
+    assert basis["previous"] == ROUND1 and basis["confirmed_by_recurrence"] == len(notes) >= 1
+    db.close()
+
+
+def test_explanations_remove_the_deduction_and_rescore_keeps_them(two_rounds, tmp_path):
+    _, workspace = two_rounds
+    before = json.loads(zwgk("score", "--workspace", str(workspace), "--json").stdout)
+    explanations = tmp_path / "说明.yaml"
+    explanations.write_text(
+        "explanations:\n"
+        f"  - {{问题标识: '{EXPLAINED}', 责任单位: 示例市人民政府办公室, 说明理由: 文号按本市规范书写,"
+        " 复核结论: 接受, 复核人: 张三, 复核日期: 2026-12-20}\n"
+        f"  - {{问题标识: '{INTRODUCED}', 说明理由: 系统故障, 复核结论: 驳回}}\n"
+        "  - {问题标识: 'META001|cityportal|/x.html|', 复核结论: 也许}\n"
+        "  - {规则编号: META001, 说明理由: 缺网站}\n", encoding="utf-8")
+    result = zwgk("score", "--workspace", str(workspace), "--explanations", str(explanations), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "第 3 条“复核结论”" in result.stderr and "第 4 条" in result.stderr and "网站编号" in result.stderr
+    after = json.loads(result.stdout)
+    assert after["basis"]["explanations"]["accepted"] == 1 and after["basis"]["explanations"]["rejected"] == 1
+    site_before, site_after = before["sites"][0], after["sites"][0]
+    assert site_after["deduction_total"] < site_before["deduction_total"]
+    assert site_after["findings_count"] == site_before["findings_count"]   # still listed, as 已说明
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    note = db.execute("SELECT confidence, note FROM finding_notes WHERE check_id=2 AND identity=?",
+                      (EXPLAINED,)).fetchone()
+    assert note[0] == "explained" and "文号按本市规范书写" in note[1] and "张三" in note[1]
+    db.close()
+    # another profile, no crawl, no new check: the explanation still holds and the basis says so
+    result = zwgk("rescore", "--workspace", str(workspace), "--run", "2", "--profile", "province80", "--json")
+    assert result.returncode == 0, result.stderr
+    rescored = json.loads(result.stdout)
+    assert rescored["profile"]["name"] == "province80" and rescored["check_id"] == 2
+    assert rescored["basis"]["explanations"]["accepted"] == 1
+    assert rescored["basis"]["profile"]["name"] == "province80"
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == 2
+    assert {r[0] for r in db.execute("SELECT profile_name FROM scores WHERE check_id=2")} == {"gov2019", "province80"}
+    db.close()
+    # round 1 scored again: the explanation was recorded for round 2, so it does not reach back
+    older = json.loads(zwgk("rescore", "--workspace", str(workspace), "--run", "1", "--profile", "gov2019",
+                            "--json").stdout)
+    assert older["basis"]["explanations"]["accepted"] == 0
