@@ -50,6 +50,7 @@ class ScoreResult:
     run_id: int | None = None
     check_id: int | None = None
     as_of: str = ""
+    round_name: str = ""    # the round (评估轮次) of the run, '' when none
 
 
 def coerce(frame: pd.DataFrame, schema: tuple[tuple[str, str], ...]) -> pd.DataFrame:
@@ -453,12 +454,15 @@ def load_scores(store, check_id: int, profile_name: str | None = None) -> ScoreR
         data = json.loads(row["data"])
         parts[data.pop(_ROW_KIND)].append(data)
     check = store.db.execute("SELECT as_of FROM checks WHERE check_id=?", (check_id,)).fetchone()
+    run = store.db.execute("SELECT COALESCE(round_name, '') AS r FROM runs WHERE run_id=?",
+                           (int(rows[0]["run_id"]),)).fetchone()
     return ScoreResult(
         indicators=coerce(pd.DataFrame(parts["indicator"]), INDICATOR_COLUMNS),
         sites=coerce(pd.DataFrame(parts["site"]), SITE_COLUMNS),
         offices=coerce(pd.DataFrame(parts["office"]), OFFICE_COLUMNS),
         profile_name=profile_name, profile_hash=rows[0]["profile_hash"], run_id=int(rows[0]["run_id"]),
         check_id=check_id, as_of=check["as_of"] if check is not None else "",
+        round_name=run["r"] if run is not None else "",
     )
 
 
@@ -517,6 +521,8 @@ def score_check(store: Store, check_id: int, profile_name: str = "gov2019"):
     rule_indicators = {r.code: r.indicator for r in rules if r.code in ran}
     result = score(findings, sites, outcomes, profile, rule_indicators=rule_indicators,
                    run_id=check["run_id"], check_id=check_id, as_of=check["as_of"])
+    run = store.db.execute("SELECT COALESCE(round_name, '') AS r FROM runs WHERE run_id=?", (check["run_id"],)).fetchone()
+    result.round_name = run["r"] if run is not None else ""
     store_scores(store, check_id, result, profile, basis)
     write_notes(store, check_id, notes)
     return result, profile

@@ -201,3 +201,34 @@ def test_explanations_remove_the_deduction_and_rescore_keeps_them(two_rounds, tm
     older = json.loads(zwgk("rescore", "--workspace", str(workspace), "--run", "1", "--profile", "gov2019",
                             "--json").stdout)
     assert older["basis"]["explanations"]["accepted"] == 0
+
+
+def test_history_csv_and_the_round_in_scores_csv(two_rounds):
+    tmp_path, _ = two_rounds
+    out = tmp_path / f"out-{ROUND2}"
+    with (out / "history.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    from reports.history_csv import HISTORY_COLUMNS
+    assert list(rows[0]) == [c for c, _ in HISTORY_COLUMNS]
+    assert [(r["round"], r["as_of"], r["site_id"]) for r in rows] == [
+        (ROUND1, AS_OF.isoformat(), SITE), (ROUND2, AS_OF2.isoformat(), SITE)]
+    first, second = rows
+    assert first["persisting"] == first["fixed"] == "0" and first["fix_rate"] == ""
+    assert int(first["new"]) == int(first["findings"]) >= 20
+    # the diff between the rounds: one fixed, one new; the 5xx that did not recur is neither fixed nor open
+    assert (second["new"], second["fixed"]) == ("1", "1")
+    assert int(second["persisting"]) == int(first["findings"]) - 2
+    assert float(second["fix_rate"]) == round(1 / (1 + int(second["persisting"])), 4)
+    assert second["score"] and second["profile_name"] == "gov2019"
+    with (out / "scores.csv").open(encoding="utf-8-sig", newline="") as fh:
+        assert {r["round"] for r in csv.DictReader(fh)} == {ROUND2}
+
+
+def test_data_dictionary_describes_history_and_diff_columns():
+    from reports.history_csv import DICTIONARY, dictionary_table, dictionary_table_in
+    from zwgk.core.lookback import DIFF_COLUMNS
+    text = DICTIONARY.read_text(encoding="utf-8")
+    assert dictionary_table_in(text) == dictionary_table(), \
+        "docs/data-dictionary.md is out of date: run `python -m reports.history_csv`"
+    diff_section = text[text.index("## diff.csv"):]
+    assert [c for c in DIFF_COLUMNS if f"`{c}`" not in diff_section] == []
