@@ -232,3 +232,24 @@ def test_data_dictionary_describes_history_and_diff_columns():
         "docs/data-dictionary.md is out of date: run `python -m reports.history_csv`"
     diff_section = text[text.index("## diff.csv"):]
     assert [c for c in DIFF_COLUMNS if f"`{c}`" not in diff_section] == []
+
+
+def test_an_explanation_is_carried_to_the_next_round_while_its_finding_persists(two_rounds, tmp_path):
+    _, workspace = two_rounds
+    persisting = f"LINK002|{SITE}|/old/2019/notice.html|"
+    explanations = tmp_path / "round1.yaml"
+    explanations.write_text(
+        f"- {{identity: '{persisting}', reason: 旧文已迁移, decision: 接受, reviewer: 李四, date: 2026-11-25}}\n"
+        f"- {{identity: '{FIXED}', reason: 已补文号, decision: 接受}}\n", encoding="utf-8")
+    first = zwgk("score", "--workspace", str(workspace), "--run", "1", "--explanations", str(explanations), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["basis"]["explanations"]["accepted"] >= 2
+    # round 2 scored without the file: the round-1 explanation of the persisting finding still holds
+    second = json.loads(zwgk("rescore", "--workspace", str(workspace), "--run", "2", "--profile", "gov2019",
+                             "--json").stdout)
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    explained = {r[0] for r in db.execute("SELECT identity FROM finding_notes WHERE check_id=2"
+                                          " AND confidence='explained'")}
+    db.close()
+    assert persisting in explained
+    assert FIXED not in explained and second["basis"]["explanations"]["unmatched"] >= 1
