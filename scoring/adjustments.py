@@ -10,6 +10,7 @@ from zwgk.core.history import RoundPoint, hosts_by_site, history, identities
 from zwgk.core.identity import finding_identity
 
 EXPLAINED = "explained"   # Finding.confidence as scored: 已说明, listed and never deducted
+DROPPED = "dropped"       # a suspected failure that answered when re-checked: listed with a note, never deducted
 
 
 def _point_of(store, check_id: int) -> RoundPoint:
@@ -22,7 +23,8 @@ def _point_of(store, check_id: int) -> RoundPoint:
 def adjust(store, check_id: int, findings: pd.DataFrame) -> tuple[pd.DataFrame, dict, list[dict]]:
     """(findings with the confidence to score, the basis to store with the scores, one note row per change).
 
-    - A suspected finding (timeout, 5xx) whose identity was also found in the previous round is confirmed.
+    - A suspected finding (timeout, 5xx) whose identity was also found in the previous round is confirmed;
+      one whose resource `zwgk recheck` fetched again is confirmed when it still fails, dropped when it answers.
     - A finding with an accepted explanation is scored as 'explained' (already 已说明: never deducted) when
       the explanation was recorded for this run, or for an earlier one and the finding persisted through
       every round since (an explanation does not revive once its finding was fixed)."""
@@ -55,6 +57,25 @@ def adjust(store, check_id: int, findings: pd.DataFrame) -> tuple[pd.DataFrame, 
             notes.append(dict(check_id=check_id, seq=int(f.at[index, "seq"]), identity=f.at[index, "identity"],
                               confidence="confirmed", note=f"上轮（{previous.label}）已疑似，本轮复现，予以确认"))
         basis["confirmed_by_recurrence"] = int(recurring.sum())
+
+    rechecked = _rechecks(store, point.run_id)
+    confirmed = dropped = 0
+    for index in f.index[f["confidence"] == "suspected"]:
+        found = rechecked.get(str(f.at[index, "url"] or ""))
+        if found is None:
+            continue
+        if found["outcome"] == "ok":
+            f.at[index, "confidence"] = DROPPED
+            note = f"{found['checked_at']} 复查时已可访问（HTTP {found['status']}），疑似问题不予认定"
+            dropped += 1
+        else:
+            f.at[index, "confidence"] = "confirmed"
+            what = f"HTTP {found['status']}" if found["status"] else (found["error"] or "无响应")
+            note = f"{found['checked_at']} 复查仍无法访问（{what}），予以确认"
+            confirmed += 1
+        notes.append(dict(check_id=check_id, seq=int(f.at[index, "seq"]), identity=f.at[index, "identity"],
+                          confidence=f.at[index, "confidence"], note=note))
+    basis["recheck"] = {"confirmed": confirmed, "dropped": dropped}
 
     rows = store.db.execute("SELECT * FROM explanations").fetchall()
     by_identity = {r["identity"]: r for r in rows}
@@ -95,6 +116,14 @@ def _carried(e, point: RoundPoint, run_points: dict[int, RoundPoint], found_in) 
     between = [p for p in run_points.values()
                if (origin.as_of, origin.run_id) <= (p.as_of, p.run_id) < (point.as_of, point.run_id)]
     return all(e["identity"] in found_in(p) for p in between)
+
+
+def _rechecks(store, run_id: int) -> dict[str, dict]:
+    """url -> the newest `zwgk recheck` result for the run."""
+    out: dict[str, dict] = {}
+    for row in store.db.execute("SELECT * FROM rechecks WHERE run_id=? ORDER BY checked_at", (run_id,)):
+        out[row["url"]] = dict(row)
+    return out
 
 
 def write_notes(store, check_id: int, notes: list[dict]) -> None:

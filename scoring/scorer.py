@@ -112,8 +112,9 @@ def _prepare_findings(findings: pd.DataFrame, sites: pd.DataFrame, profile: Scor
     blank = f["office"] == ""
     f.loc[blank, "office"] = f.loc[blank, "site_id"].map(site_office).fillna("")
     suspected = f["confidence"] == "suspected"
-    # 待人工复核 and 已说明 (an accepted explanation, scoring/adjustments.py): shown, never deducted nor vetoed
-    review = f["confidence"].isin(("review", "explained"))
+    # 待人工复核, 已说明 (an accepted explanation) and dropped (answered when re-checked; scoring/adjustments.py):
+    # shown, never deducted nor vetoed
+    review = f["confidence"].isin(("review", "explained", "dropped"))
     f["is_veto"] = (f["severity"] == "veto") & (~suspected | (not profile.suspected_veto_warns)) & ~review
     f["amount"] = (_amounts(f, profile) * f["count"].to_numpy() * np.where(suspected, profile.suspected_factor, 1.0)
                    * np.where(review, 0.0, 1.0))
@@ -308,7 +309,7 @@ def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringP
 def _warnings(site: dict, f: pd.DataFrame, profile: ScoringProfile, vetoed: set[str]) -> list[str]:
     """The 预警 tier: counts just below a veto line, suspected veto findings, and a failed crawl."""
     out = []
-    f = f[~f["confidence"].isin(("review", "explained"))]  # 待人工复核 and 已说明 findings move no line
+    f = f[~f["confidence"].isin(("review", "explained", "dropped"))]  # 待人工复核 and 已说明 findings move no line
     status = site.get("status", "")
     if status in ("unreachable", "failed"):
         out.append(f"本轮抓取{'首页无法访问' if status == 'unreachable' else '未能完成'}；"

@@ -253,3 +253,31 @@ def test_an_explanation_is_carried_to_the_next_round_while_its_finding_persists(
     db.close()
     assert persisting in explained
     assert FIXED not in explained and second["basis"]["explanations"]["unmatched"] >= 1
+
+
+def test_recheck_confirms_what_still_fails_and_drops_what_answers(tmp_path):
+    root = tmp_path / "sites"
+    _site_copy(root, second_round=False)
+    workspace = tmp_path / "ws"
+    with FixtureServer(sites_root=root, as_of=AS_OF, sites=[SITE]) as server:
+        profiles = server.write_profiles(tmp_path / "profiles")
+        result = zwgk("run", *map(str, profiles), "--workspace", str(workspace), "--as-of", AS_OF.isoformat(),
+                      "--round", ROUND1, "--out", str(tmp_path / "out"), "--no-pdf")
+        assert result.returncode == 0, result.stderr[-3000:]
+        # the office repairs its counter script after the round: it answers 200 from now on
+        (root / SITE / "www/interface").mkdir(exist_ok=True)
+        (root / SITE / "www/interface/count.jsp").write_text("<html><body>1024</body></html>", encoding="utf-8")
+        server.set_route(SITE, "/interface/count.jsp", None)
+        result = zwgk("recheck", "--workspace", str(workspace))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "已恢复" in result.stdout and "仍无法访问" in result.stdout
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    rechecked = {url.split("/", 3)[3]: outcome for url, outcome in db.execute("SELECT url, outcome FROM rechecks")}
+    assert rechecked == {"interface/count.jsp": "ok", "media/slow.mp4": "suspected", "slow.html": "suspected"}
+    notes = {identity: (confidence, note) for identity, confidence, note in db.execute(
+        "SELECT identity, confidence, note FROM finding_notes WHERE check_id=1")}
+    assert notes[GONE_5XX][0] == "dropped" and "不予认定" in notes[GONE_5XX][1]
+    assert notes[TIMEOUT][0] == "confirmed" and "复查仍无法访问" in notes[TIMEOUT][1]
+    basis = json.loads(db.execute("SELECT basis FROM scores WHERE check_id=1 LIMIT 1").fetchone()[0])
+    assert basis["recheck"] == {"confirmed": 2, "dropped": 1}
+    db.close()

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "zwgk.commands.score",
     "zwgk.commands.report",
     "zwgk.commands.rounds",
+    "zwgk.commands.recheck",
     "zwgk.pipeline",
     "zwgk.bench",
 )

@@ -56,6 +56,18 @@ CREATE TABLE IF NOT EXISTS explanations (
     PRIMARY KEY (identity)
 );
 
+-- `zwgk recheck`: a later fetch of a run's suspected resources; confirms or drops their suspected findings.
+CREATE TABLE IF NOT EXISTS rechecks (
+    run_id        INTEGER NOT NULL,
+    url           TEXT NOT NULL,
+    checked_at    TEXT NOT NULL,
+    status        INTEGER,                -- HTTP status; NULL when no response
+    outcome       TEXT NOT NULL,          -- ok | broken | suspected (as resources.outcome)
+    error         TEXT DEFAULT '',
+    elapsed_ms    INTEGER,
+    PRIMARY KEY (run_id, url, checked_at)
+);
+
 -- What scoring made of a stored finding without changing it: 已说明, confirmed by recurrence ...
 CREATE TABLE IF NOT EXISTS finding_notes (
     check_id      INTEGER NOT NULL,
