@@ -21,7 +21,7 @@ def _point_of(store, check_id: int) -> RoundPoint:
 
 
 def adjust(store, check_id: int, findings: pd.DataFrame) -> tuple[pd.DataFrame, dict, list[dict]]:
-    """(findings with the confidence to score, the basis to store with the scores, one note row per change).
+    """(findings with the confidence to score, the basis to store with the scores, a finding_notes row per finding).
 
     - A suspected finding (timeout, 5xx) whose identity was also found in the previous round is confirmed;
       one whose resource `zwgk recheck` fetched again is confirmed when it still fails, dropped when it answers.
@@ -100,7 +100,12 @@ def adjust(store, check_id: int, findings: pd.DataFrame) -> tuple[pd.DataFrame, 
         notes.append(dict(check_id=check_id, seq=int(f.at[index, "seq"]), identity=identity, confidence=EXPLAINED,
                           note=f"已说明：{e['reason'] or '（无理由）'}" + (f"（{who} 接受）" if who else "（接受）")))
     basis["explanations"]["unmatched"] = sum(1 for k in by_identity if k not in present)
-    return f, basis, notes
+    # one row per finding (its identity and the confidence scored), the changes above with their note
+    noted = {n["seq"]: n["note"] for n in notes}
+    rows = [dict(check_id=check_id, seq=int(seq), identity=identity, confidence=confidence,
+                 note=noted.get(int(seq), ""))
+            for seq, identity, confidence in zip(f["seq"], f["identity"], f["confidence"])]
+    return f, basis, rows
 
 
 def _carried(e, point: RoundPoint, run_points: dict[int, RoundPoint], found_in) -> bool:

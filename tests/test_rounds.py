@@ -153,9 +153,11 @@ def test_a_suspected_failure_that_recurs_is_confirmed(two_rounds):
     _, workspace = two_rounds
     db = sqlite3.connect(workspace / "zwgk.sqlite3")
     # round 1 has no earlier round: its suspected findings stay suspected
-    assert db.execute("SELECT COUNT(*) FROM finding_notes WHERE check_id=1").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM finding_notes WHERE check_id=1 AND note != ''").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM finding_notes WHERE check_id=1").fetchone()[0] \
+        == db.execute("SELECT COUNT(*) FROM findings WHERE check_id=1").fetchone()[0]
     notes = {identity: (confidence, note) for identity, confidence, note in db.execute(
-        "SELECT identity, confidence, note FROM finding_notes WHERE check_id=2")}
+        "SELECT identity, confidence, note FROM finding_notes WHERE check_id=2 AND note != ''")}
     assert notes[TIMEOUT][0] == "confirmed" and ROUND1 in notes[TIMEOUT][1]
     basis = json.loads(db.execute("SELECT basis FROM scores WHERE check_id=2 LIMIT 1").fetchone()[0])
     assert basis["previous"] == ROUND1 and basis["confirmed_by_recurrence"] == len(notes) >= 1
@@ -280,4 +282,67 @@ def test_recheck_confirms_what_still_fails_and_drops_what_answers(tmp_path):
     assert notes[TIMEOUT][0] == "confirmed" and "复查仍无法访问" in notes[TIMEOUT][1]
     basis = json.loads(db.execute("SELECT basis FROM scores WHERE check_id=1 LIMIT 1").fetchone()[0])
     assert basis["recheck"] == {"confirmed": 2, "dropped": 1}
+    db.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from tests.test_report_html import CHROMIUM, Chromium
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("datasette")
+    chromium = Chromium(tmp_path / "chromium-profile")
+    yield chromium
+    chromium.close()
+
+
+def test_browse_serves_the_workspace_read_only_with_chinese_labels_and_queries(two_rounds, browser, tmp_path):
+    import os
+    import signal
+    import socket
+    import urllib.error
+    import urllib.request
+
+    _, workspace = two_rounds
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "zwgk.cli", "browse", "--workspace", str(workspace),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):   # until Datasette answers (or the process has died)
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
+                break
+            except (urllib.error.URLError, OSError):
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                import time
+                time.sleep(0.1)
+        browser.open(base + "/zwgk")
+        text = browser.evaluate("document.body.innerText")
+        assert "评估数据" in text and "回头看：最新一轮与上一轮" in text and "待复核的情况说明" in text
+        browser.events.clear()   # the helper waits for a load event: forget the previous page's
+        browser.open(base + "/zwgk/findings")
+        text = browser.evaluate("document.body.innerText")
+        assert "问题" in browser.evaluate("document.querySelector('h1').innerText")
+        assert "office" in text and "示例市人民政府办公室" in text   # the office facet with its value
+        browser.events.clear()
+        browser.open(base + "/zwgk/lookback")
+        rows = browser.evaluate("[...document.querySelectorAll('table.rows-and-columns tbody tr')]"
+                                ".map(tr => tr.innerText)")
+        states = [next(s for s in ("未复现", "新发现", "已整改", "未整改") if s in row) for row in rows]
+        assert sorted(set(states)) == ["已整改", "新发现", "未复现", "未整改"]
+        assert states.count("新发现") == 1 and states.count("已整改") == 1
+        # read-only: a statement that writes is refused
+        with urllib.request.urlopen(base + "/zwgk.json?sql=" + urllib.request.quote("DELETE FROM runs")) as r:
+            raise AssertionError(f"a DELETE was accepted: {r.status}")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 400
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
     db.close()

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "zwgk.commands.report",
     "zwgk.commands.rounds",
     "zwgk.commands.recheck",
+    "zwgk.commands.browse",
     "zwgk.pipeline",
     "zwgk.bench",
 )

@@ -77,7 +77,7 @@ def compute_diff(store: Store, from_ref: str | int | None = None, to_ref: str | 
     to_codes = rule_codes(store, to_point.check_id)
     to_status = outcome_status(store, to_point.check_id)
     notes = {(r["identity"]): r["note"] for r in store.db.execute(
-        "SELECT identity, note FROM finding_notes WHERE check_id=?", (to_point.check_id,))}
+        "SELECT identity, note FROM finding_notes WHERE check_id=? AND note != ''", (to_point.check_id,))}
     rows = []
     for identity in sorted(set(now) | set(before)):
         if identity in now:

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS rechecks (
     PRIMARY KEY (run_id, url, checked_at)
 );
 
--- What scoring made of a stored finding without changing it: 已说明, confirmed by recurrence ...
+-- One row per finding of a scored check: its identity, the confidence scored (已说明, confirmed, dropped) and why.
 CREATE TABLE IF NOT EXISTS finding_notes (
     check_id      INTEGER NOT NULL,
     seq           INTEGER NOT NULL,
