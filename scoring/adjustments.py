@@ -3,6 +3,8 @@ suspected failures confirmed because they recur; the stored findings themselves 
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from zwgk.core.explanations import ACCEPTED, PENDING, REJECTED
@@ -81,10 +83,12 @@ def adjust(store, check_id: int, findings: pd.DataFrame) -> tuple[pd.DataFrame, 
     by_identity = {r["identity"]: r for r in rows}
     run_points = {p.run_id: p for p in history(store)}
     present = set(ids)
+    sources: set[str] = set()
     for index, identity in zip(f.index, f["identity"]):
         e = by_identity.get(identity)
         if e is None:
             continue
+        sources.add(re.split(r" (?:第 |工作表“)", e["source"] or "", maxsplit=1)[0])
         if e["decision"] == REJECTED:
             basis["explanations"]["rejected"] += 1
             continue
@@ -100,6 +104,7 @@ def adjust(store, check_id: int, findings: pd.DataFrame) -> tuple[pd.DataFrame, 
         notes.append(dict(check_id=check_id, seq=int(f.at[index, "seq"]), identity=identity, confidence=EXPLAINED,
                           note=f"已说明：{e['reason'] or '（无理由）'}" + (f"（{who} 接受）" if who else "（接受）")))
     basis["explanations"]["unmatched"] = sum(1 for k in by_identity if k not in present)
+    basis["explanations"]["files"] = sorted(x for x in sources if x)
     # one row per finding (its identity and the confidence scored), the changes above with their note
     noted = {n["seq"]: n["note"] for n in notes}
     rows = [dict(check_id=check_id, seq=int(seq), identity=identity, confidence=confidence,

@@ -180,6 +180,7 @@ def test_explanations_remove_the_deduction_and_rescore_keeps_them(two_rounds, tm
     assert "第 3 条“复核结论”" in result.stderr and "第 4 条" in result.stderr and "网站编号" in result.stderr
     after = json.loads(result.stdout)
     assert after["basis"]["explanations"]["accepted"] == 1 and after["basis"]["explanations"]["rejected"] == 1
+    assert after["basis"]["explanations"]["files"] == [str(explanations)]
     site_before, site_after = before["sites"][0], after["sites"][0]
     assert site_after["deduction_total"] < site_before["deduction_total"]
     assert site_after["findings_count"] == site_before["findings_count"]   # still listed, as 已说明
