@@ -17,8 +17,10 @@ from zwgk.core.store import Store, StoreError
 PROFILE = json.dumps({"homepage": "http://www.example.gov.cn/", "allowed_domains": ["www.example.gov.cn"]})
 
 
-def _round(store: Store, name: str, as_of: str, port: int, urls: list[str]) -> int:
-    """One round's run and finished check, its findings on the given paths (served on `port` this time)."""
+def _round(store: Store, name: str, as_of: str, port: int, urls: list[str],
+           fetched: tuple[str, ...] = ("/a/x.html", "/a/y.html", "/a/index.html")) -> int:
+    """One round's run (the pages it fetched) and finished check, its findings on the given paths (served on
+    `port` this time)."""
     store.define_round(name, as_of)
     run_id = store.create_run(as_of, "h", "test")
     store.write_rows("run_sites", [dict(run_id=run_id, site_id="s", name="示例县", office="示例县政府办",
@@ -27,6 +29,9 @@ def _round(store: Store, name: str, as_of: str, port: int, urls: list[str]) -> i
                                                                           f' "127.0.0.1:{port}"}}}}'),
                                         profile_hash="p", status="done")])
     store.assign_round(run_id, name)
+    store.write_rows("pages", [dict(run_id=run_id, site_id="s", url=f"http://127.0.0.1:{port}{u}",
+                                    final_url=f"http://127.0.0.1:{port}{u}", status=200, fetched_at="x", kind="article")
+                               for u in fetched])
     check_id = store.create_check(run_id, as_of, "v", ["META002"])
     store.write_rows("findings", [dict(check_id=check_id, run_id=run_id, seq=i, code="META002", indicator="x",
                                        severity="deduct", site_id="s", url=f"http://127.0.0.1:{port}{u}",
@@ -67,6 +72,10 @@ def test_streaks_count_consecutive_rounds_and_a_returning_finding_is_new(store):
     assert (rows[X].status, rows[X].rounds) == ("new", 1)
     assert rows[INDEX].status == "new"    # /a/index.html is the folder page /a/, not x or y
     assert {r.identity: r.status for r in compute_diff(store, "R1", "R2").rows} == {X: "fixed", Y: "persisting"}
+    # a page the later round did not fetch (a page cap, a changed link) tells nothing: not assessed, not fixed
+    store.db.execute("DELETE FROM pages WHERE run_id=2 AND url LIKE '%/a/x.html'")
+    row = next(r for r in compute_diff(store, "R1", "R2").rows if r.identity == X)
+    assert row.status == "not_assessed" and "未抓取到" in row.note
 
 
 def test_an_explanation_is_carried_only_while_its_finding_persists(store):

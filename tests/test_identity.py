@@ -39,3 +39,17 @@ def test_identity_is_rule_site_target_field_and_ignores_positions():
     assert finding_identity(img, hosts) == "MEDIA006|s|/news/1.html|座谈会"
     column = dict(code="STALE004", site_id="s", column_name="在线访谈", column_id="c1")
     assert finding_identity(column, hosts) == "STALE004|s|栏目:在线访谈|"
+
+
+def test_a_missing_catalog_item_is_the_item_not_the_page_it_was_looked_for_on():
+    hosts = site_hosts(PROFILE)
+    evidence = {"item": "法定主动公开内容", "path": "政府网站>政府信息公开>法定主动公开内容", "nearest_column": "信息公开"}
+    first = dict(code="CAT001", site_id="s", url="http://127.0.0.1:1/index.html?link=zwgk", evidence=evidence)
+    second = dict(code="CAT001", site_id="s", url="http://127.0.0.1:2/xxgk/index.html", evidence=evidence)
+    annual = dict(first, evidence={**evidence, "item": "政府信息公开年报", "path": "政府网站>政府信息公开>政府信息公开年报"})
+    assert finding_identity(first, hosts) == finding_identity(second, hosts) \
+        == "CAT001|s|公开事项|事项:政府网站>政府信息公开>法定主动公开内容"
+    assert finding_identity(annual, hosts) != finding_identity(first, hosts)
+    late = dict(code="CAT004", site_id="s", url="http://127.0.0.1:1/xxgk/a.html", evidence={"item": "政策文件",
+                                                                                         "path": "政府网站>政策文件"})
+    assert finding_identity(late, hosts) == "CAT004|s|/xxgk/a.html|事项:政府网站>政策文件"

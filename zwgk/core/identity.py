@@ -66,9 +66,12 @@ def finding_identity(finding: Mapping, hosts: frozenset[str] | set[str] = frozen
     - rule: the rule code (META001 …); site: the site id of the profile.
     - target: the finding's URL normalised by normalise_url (the page, column page or resource it is about);
       when it has none, its parent page's URL; when neither, "栏目:" + the column name (never the column id,
-      which is derived from the URL with its port).
-    - field: evidence["field"] (the 要素 a metadata rule judged), else the link text of an element without a URL
-      (an <img src=""> is told apart from its neighbours by its text), else "".
+      which is derived from the URL with its port). A finding about something the site lacks altogether
+      (evidence "nearest_column": a 公开事项 with no column) is about no page: its target is "公开事项", since
+      the URL it carries is only where the item was looked for, which depends on what the crawl found first.
+    - field: evidence["field"] (the 要素 a metadata rule judged); for a catalog finding (evidence "item"),
+      "事项:" + its 公开路径 (evidence "path"); else, for an element without a URL, its link text (an <img
+      src=""> is told apart from its neighbours by its text); else "".
     Positions (seq, list order, page order) are never part of it: reordered pages keep their identities."""
     evidence = finding.get("evidence") or {}
     if isinstance(evidence, str):
@@ -76,13 +79,18 @@ def finding_identity(finding: Mapping, hosts: frozenset[str] | set[str] = frozen
             evidence = json.loads(evidence)
         except ValueError:
             evidence = {}
+    if not isinstance(evidence, dict):
+        evidence = {}
     url = str(finding.get("url") or "")
-    target = normalise_url(url, hosts)
-    if not target:
-        target = normalise_url(str(finding.get("parent_url") or ""), hosts)
+    if "nearest_column" in evidence:
+        target = "公开事项"
+    else:
+        target = normalise_url(url, hosts) or normalise_url(str(finding.get("parent_url") or ""), hosts)
     if not target:
         target = "栏目:" + str(finding.get("column_name") or "")
-    field = str(evidence.get("field") or "") if isinstance(evidence, dict) else ""
-    if not field and not url and isinstance(evidence, dict):
+    field = str(evidence.get("field") or "")
+    if not field and evidence.get("item"):
+        field = "事项:" + str(evidence.get("path") or evidence.get("item"))
+    if not field and not url:
         field = str(evidence.get("link_text") or "")
     return "|".join((str(finding.get("code") or ""), str(finding.get("site_id") or ""), target, field))

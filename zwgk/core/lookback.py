@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from zwgk.core.history import (RoundPoint, history, keyed_findings, outcome_status, previous, resolve,
-                               rule_codes)
+from zwgk.core.history import (RoundPoint, history, hosts_by_site, keyed_findings, outcome_status, previous,
+                               resolve, rule_codes)
+from zwgk.core.identity import normalise_url
 from zwgk.core.store import Store, StoreError
 
 # status -> the label an evaluator writes (issue lists' 状态 column uses the first three)
@@ -76,6 +77,8 @@ def compute_diff(store: Store, from_ref: str | int | None = None, to_ref: str | 
     to_sites = set(_site_offices(store, to_point.run_id))
     to_codes = rule_codes(store, to_point.check_id)
     to_status = outcome_status(store, to_point.check_id)
+    to_hosts = hosts_by_site(store, to_point.run_id)
+    fetched = _fetched(store, to_point.run_id, to_hosts)
     notes = {(r["identity"]): r["note"] for r in store.db.execute(
         "SELECT identity, note FROM finding_notes WHERE check_id=? AND note != ''", (to_point.check_id,))}
     rows = []
@@ -97,6 +100,8 @@ def compute_diff(store: Store, from_ref: str | int | None = None, to_ref: str | 
                 status, note = "not_assessed", "本轮未运行该规则"
             elif to_status.get((code, site)) == "not_assessed":
                 status, note = "not_assessed", "本轮该规则对该网站未能评估"
+            elif not _was_fetched(finding, fetched.get(site, set()), to_hosts.get(site, frozenset())):
+                status, note = "not_assessed", "本轮未抓取到该页面或资源（抓取上限、链接变化或访问失败），不能判定已整改"
             else:
                 status = "fixed"
             rounds = 0
@@ -129,3 +134,22 @@ def _streaks(store: Store, to_point: RoundPoint, current: set[str]) -> dict[str,
 
 def _site_offices(store: Store, run_id: int) -> dict[str, str]:
     return {row["site_id"]: row["office"] for row in store.sites(run_id)}
+
+
+def _fetched(store: Store, run_id: int, hosts: dict[str, frozenset[str]]) -> dict[str, set[str]]:
+    """site -> the normalised URLs the run fetched (pages, and resources it got an answer or a failure from)."""
+    out: dict[str, set[str]] = {site: set() for site in hosts}
+    for site, url, final in store.db.execute("SELECT site_id, url, final_url FROM pages WHERE run_id=?", (run_id,)):
+        out.setdefault(site, set()).update(normalise_url(u, hosts.get(site, frozenset())) for u in (url, final) if u)
+    resources = [r[0] for r in store.db.execute(
+        "SELECT url FROM resources WHERE run_id=? AND outcome != 'not_checked'", (run_id,))]
+    for site, site_hosts in hosts.items():   # resources are keyed by run only: any site may have linked them
+        out[site].update(normalise_url(u, site_hosts) for u in resources)
+    return out
+
+
+def _was_fetched(finding: dict, fetched: set[str], hosts: frozenset[str]) -> bool:
+    """Whether the round fetched what the finding is about; a finding about no URL (a column, an item) is judged
+    by the rule's outcome alone."""
+    url = finding.get("url") or finding.get("parent_url") or ""
+    return not url or normalise_url(url, hosts) in fetched
