@@ -12,9 +12,8 @@ import click
 
 from reports.safe_output import neutralise_cell
 from zwgk.cli_options import holds_workspace, workspace_option
-from zwgk.core.config import ConfigError
 from zwgk.core.history import history
-from zwgk.core.lookback import DIFF_COLUMNS, STATUS_LABELS, compute_diff
+from zwgk.core.lookback import DIFF_COLUMNS, compute_diff
 from zwgk.core.store import Store, StoreError
 
 
