@@ -4,7 +4,7 @@ PYTHON ?= python3
 .PHONY: install demo test bench docs eval-real
 
 install:
-	$(PYTHON) -m pip install -q -e '.[test,pdf]'
+	$(PYTHON) -m pip install -q -e '.[test,pdf,browse]'
 
 demo: install
 	$(PYTHON) -m zwgk.cli demo --out demo-output

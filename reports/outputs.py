@@ -1,4 +1,4 @@
-"""All outputs of one scored check: report.html (+ report.pdf), issues/ per office, scores.csv and scores_wide.csv."""
+"""All outputs of one scored check: report.html (+ report.pdf), issues/ per office, scores.csv, scores_wide.csv, history.csv."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reports.history_csv import write_history_csv
 from reports.html import render_pdf, write_report_html
 from reports.issue_lists import IssueLists, write_issue_lists
 from reports.report_data import ReportData, ensure_scores, load_report_data
@@ -69,6 +70,7 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
 
     started = time.perf_counter()
     csv_paths = write_scores_csv(data.scores, out)
+    csv_paths.append(write_history_csv(store, out))   # trends: one row per site × round
     seconds["scores_csv"] = time.perf_counter() - started
 
     pdf_path, pdf_error, pdf_problems = None, "", []

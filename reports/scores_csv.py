@@ -40,6 +40,7 @@ LONG_COLUMNS: tuple[tuple[str, str], ...] = _CONTEXT + (
     ("assessed", "1 = 已评估；0 = 未评估或免评"),
     ("exempt", "1 = 按指标表规定免评（如无对外服务职能的部门网站免评办事服务）"),
     ("not_assessed_reason", "未评估或免评的原因；已评估时为空"),
+    ("round", "评估轮次名称（如 2026Q4）；运行不属于任何轮次时为空"),
 )
 WIDE_COLUMNS: tuple[tuple[str, str], ...] = _CONTEXT + (
     ("crawl_status", "本次抓取状态：done 完成，unreachable 首页无法访问，failed 失败"),
@@ -59,6 +60,7 @@ WIDE_COLUMNS: tuple[tuple[str, str], ...] = _CONTEXT + (
     ("not_assessed", "未评估的指标键，多条以“；”分隔"),
     ("exempt", "免评的指标键，多条以“；”分隔"),
     ("findings_count", "问题数合计（聚合问题按实例数计）"),
+    ("round", "评估轮次名称（如 2026Q4）；运行不属于任何轮次时为空"),
 )
 # Then one column per indicator of the profile, in profile order (veto items first).
 WIDE_INDICATOR_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -85,7 +87,8 @@ def _text(value) -> str:
 def _context(result: ScoreResult, site) -> dict:
     return dict(run_id=result.run_id, check_id=result.check_id, as_of=result.as_of,
                 profile_name=result.profile_name, profile_hash=result.profile_hash, site_id=site["site_id"],
-                site_name=site["site_name"], site_kind=site["kind"], site_office=site["office"])
+                site_name=site["site_name"], site_kind=site["kind"], site_office=site["office"],
+                round=getattr(result, "round_name", ""))
 
 
 def long_rows(result: ScoreResult) -> list[dict]:

@@ -51,6 +51,7 @@ class ScoreResult:
     run_id: int | None = None
     check_id: int | None = None
     as_of: str = ""
+    round_name: str = ""    # the round (评估轮次) of the run, '' when none
 
 
 def coerce(frame: pd.DataFrame, schema: tuple[tuple[str, str], ...]) -> pd.DataFrame:
@@ -112,7 +113,9 @@ def _prepare_findings(findings: pd.DataFrame, sites: pd.DataFrame, profile: Scor
     blank = f["office"] == ""
     f.loc[blank, "office"] = f.loc[blank, "site_id"].map(site_office).fillna("")
     suspected = f["confidence"] == "suspected"
-    review = f["confidence"] == "review"  # 待人工复核: shown to the evaluator, never deducted nor vetoed
+    # 待人工复核, 已说明 (an accepted explanation) and dropped (answered when re-checked; scoring/adjustments.py):
+    # shown, never deducted nor vetoed
+    review = f["confidence"].isin(("review", "explained", "dropped"))
     f["is_veto"] = (f["severity"] == "veto") & (~suspected | (not profile.suspected_veto_warns)) & ~review
     f["amount"] = (_amounts(f, profile) * f["count"].to_numpy() * np.where(suspected, profile.suspected_factor, 1.0)
                    * np.where(review, 0.0, 1.0))
@@ -313,7 +316,7 @@ def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringP
 def _warnings(site: dict, f: pd.DataFrame, profile: ScoringProfile, vetoed: set[str]) -> list[str]:
     """The 预警 tier: counts just below a veto line, suspected veto findings, and a failed crawl."""
     out = []
-    f = f[f["confidence"] != "review"]  # 待人工复核 findings move no line
+    f = f[~f["confidence"].isin(("review", "explained", "dropped"))]  # 待人工复核 and 已说明 findings move no line
     status = site.get("status", "")
     if status in ("unreachable", "failed"):
         out.append(f"本轮抓取{'首页无法访问' if status == 'unreachable' else '未能完成'}；"
@@ -416,7 +419,7 @@ def _jsonable(value):
     return value
 
 
-def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProfile) -> int:
+def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProfile, basis: dict | None = None) -> int:
     """Write the result to the `scores` table, replacing earlier scores of this check under this profile."""
     if result.profile_hash != profile.hash:
         raise ValueError(f"result was scored with profile hash {result.profile_hash}, not {profile.hash}")
@@ -424,6 +427,7 @@ def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProf
     run_id = int(check["run_id"]) if check is not None else result.run_id
     from zwgk.core.store import now_iso
     stamp = now_iso()
+    basis_json = json.dumps(basis or {}, ensure_ascii=False, sort_keys=True)
     rows = []
     for kind, frame, indicator_of in (("site", result.sites, lambda r: ""),
                                       ("indicator", result.indicators, lambda r: r["indicator"]),
@@ -432,11 +436,11 @@ def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProf
             office = "" if kind == "site" else record["office"]
             data = json.dumps({_ROW_KIND: kind, **_jsonable(record)}, ensure_ascii=False, allow_nan=False)
             rows.append((check_id, run_id, profile.name, profile.hash, stamp, record["site_id"], office,
-                         indicator_of(record), data))
+                         indicator_of(record), data, basis_json))
     with store.transaction() as db:
         db.execute("DELETE FROM scores WHERE check_id=? AND profile_name=?", (check_id, profile.name))
         db.executemany("INSERT INTO scores (check_id, run_id, profile_name, profile_hash, scored_at, site_id,"
-                       " office, indicator, data) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                       " office, indicator, data, basis) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
     return len(rows)
 
 
@@ -458,12 +462,15 @@ def load_scores(store, check_id: int, profile_name: str | None = None) -> ScoreR
         data = json.loads(row["data"])
         parts[data.pop(_ROW_KIND)].append(data)
     check = store.db.execute("SELECT as_of FROM checks WHERE check_id=?", (check_id,)).fetchone()
+    run = store.db.execute("SELECT COALESCE(round_name, '') AS r FROM runs WHERE run_id=?",
+                           (int(rows[0]["run_id"]),)).fetchone()
     return ScoreResult(
         indicators=coerce(pd.DataFrame(parts["indicator"]), INDICATOR_COLUMNS),
         sites=coerce(pd.DataFrame(parts["site"]), SITE_COLUMNS),
         offices=coerce(pd.DataFrame(parts["office"]), OFFICE_COLUMNS),
         profile_name=profile_name, profile_hash=rows[0]["profile_hash"], run_id=int(rows[0]["run_id"]),
         check_id=check_id, as_of=check["as_of"] if check is not None else "",
+        round_name=run["r"] if run is not None else "",
     )
 
 
@@ -520,9 +527,15 @@ def score_check(store: Store, check_id: int, profile_name: str = "gov2019"):
     if rules:  # without the rules stage there is nothing to check the profile against
         check_rules(profile, rules)
     findings, sites, outcomes, check = load_inputs(store, check_id)
+    from scoring.adjustments import adjust, write_notes  # explanations and confirmation across rounds
+    findings, basis, notes = adjust(store, check_id, findings)
+    basis["profile"] = dict(name=profile.name, hash=profile.hash)
     ran = set(json.loads(check["rule_codes"] or "[]"))
     rule_indicators = {r.code: r.indicator for r in rules if r.code in ran}
     result = score(findings, sites, outcomes, profile, rule_indicators=rule_indicators,
                    run_id=check["run_id"], check_id=check_id, as_of=check["as_of"])
-    store_scores(store, check_id, result, profile)
+    run = store.db.execute("SELECT COALESCE(round_name, '') AS r FROM runs WHERE run_id=?", (check["run_id"],)).fetchone()
+    result.round_name = run["r"] if run is not None else ""
+    store_scores(store, check_id, result, profile, basis)
+    write_notes(store, check_id, notes)
     return result, profile

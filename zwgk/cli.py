@@ -18,6 +18,9 @@ COMMAND_MODULES = (
     "zwgk.commands.check",
     "zwgk.commands.score",
     "zwgk.commands.report",
+    "zwgk.commands.rounds",
+    "zwgk.commands.recheck",
+    "zwgk.commands.browse",
     "zwgk.pipeline",
     "zwgk.bench",
 )

@@ -14,16 +14,21 @@ from zwgk.core.store import Store, StoreError
 
 
 def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, scoring_profile: str,
-                 out: Path, pdf: bool, no_external: bool = False, no_render: bool = False):
+                 out: Path, pdf: bool, no_external: bool = False, no_render: bool = False,
+                 round_name: str | None = None):
     """Every stage over the given sites; returns (run_id, check_id, outputs)."""
     from crawler.runner import run_crawl
     from reports.outputs import write_outputs
     from rules.engine import run_check
     from scoring.scorer import score_check
 
+    from zwgk.commands.rounds import close_round, open_round
+
     profiles = with_crawl_options(load_profiles(profile_paths), no_external, no_render)
+    as_of = open_round(workspace, round_name, as_of, scoring_profile)
     click.echo(f"抓取 {len(profiles)} 个网站…", err=True)
     run_id = run_crawl(profiles, workspace, as_of, progress=False)
+    close_round(workspace, round_name, run_id)
     store = Store(workspace)
     try:
         click.echo(f"运行 {run_id} 抓取完成，检查中…", err=True)
@@ -50,13 +55,16 @@ def echo_outputs(outputs) -> None:
 @click.option("--out", default="zwgk-output", show_default=True, type=click.Path(file_okay=False),
               help="报告输出目录。")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告。")
+@click.option("--round", "round_name", default=None,
+              help="评估轮次名称（如 2026Q4）；同一轮次沿用首次运行的评估基准日，供 zwgk rounds / diff 对比。")
 @crawl_scope_options
 @holds_workspace("run")
-def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf, no_external, no_render):
+def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf, no_external, no_render, round_name):
     """一条命令完成：抓取 → 检查 → 评分 → 报告。"""
     try:
         _, _, outputs = run_pipeline(list(profiles), Path(workspace), as_of, scoring_profile,
-                                     Path(out), pdf=not no_pdf, no_external=no_external, no_render=no_render)
+                                     Path(out), pdf=not no_pdf, no_external=no_external, no_render=no_render,
+                                     round_name=round_name)
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None
     echo_outputs(outputs)

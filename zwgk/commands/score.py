@@ -56,16 +56,20 @@ def result_json(result: ScoreResult) -> dict:
                 sites=records(result.sites), indicators=records(whole_site), offices=records(result.offices))
 
 
-@click.command("score")
-@workspace_option
-@click.option("--run", "run_id", type=int, help="运行编号（默认最新一次运行）")
-@click.option("--check", "check_id", type=int, help="检查编号（默认该运行最新完成的检查）")
-@click.option("--profile", "profile_name", default="gov2019", show_default=True,
-              help="评分指标表：内置名称（gov2019、province80）或 YAML 文件路径")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
-@holds_workspace("score")
-def score_command(workspace: str, run_id: int | None, check_id: int | None, profile_name: str, as_json: bool) -> None:
-    """按指标表为一次检查的问题计分，保存并显示结果。"""
+def load_explanations_into(store: Store, path: str, run_id: int) -> None:
+    """Read an explanations file, report each bad row on stderr, and record the good ones for this run."""
+    from zwgk.core.explanations import load_explanations, save_explanations
+    from zwgk.core.history import hosts_by_site
+
+    items, errors = load_explanations(path, hosts_by_site(store, run_id))
+    for error in errors:
+        click.echo(f"[说明文件] {error}", err=True)
+    save_explanations(store, items, run_id)
+    click.echo(f"已读取情况说明 {len(items)} 条（{path}）", err=True)
+
+
+def score_and_print(workspace: str, run_id: int | None, check_id: int | None, profile_name: str, as_json: bool,
+                    explanations: str | None = None) -> None:
     store = Store(workspace)
     try:
         if check_id is None:
@@ -76,15 +80,50 @@ def score_command(workspace: str, run_id: int | None, check_id: int | None, prof
                 raise StoreError(f"{store.path}: no check {check_id}")
             if run_id is not None and int(row["run_id"]) != run_id:
                 raise StoreError(f"check {check_id} belongs to run {row['run_id']}, not run {run_id}")
+        if explanations:
+            check_run = int(store.db.execute("SELECT run_id FROM checks WHERE check_id=?",
+                                             (check_id,)).fetchone()["run_id"])
+            load_explanations_into(store, explanations, check_run)
         result, profile = score_check(store, check_id, profile_name)
+        basis = store.db.execute("SELECT basis FROM scores WHERE check_id=? AND profile_name=? LIMIT 1",
+                                 (check_id, profile.name)).fetchone()
     except (StoreError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
+    basis = json.loads(basis["basis"]) if basis is not None and basis["basis"] else {}
     if as_json:
-        click.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**result_json(result), "basis": basis}, ensure_ascii=False, indent=2))
     else:
         print_summary(result, profile)
+        print_basis(basis)
+
+
+def print_basis(basis: dict) -> None:
+    """What the score rests on besides the findings: explanations honoured, suspected failures confirmed."""
+    e = basis.get("explanations") or {}
+    if any(e.get(k) for k in ("accepted", "rejected", "pending")):
+        click.echo(f"情况说明：接受 {e.get('accepted', 0)} 条（标为已说明，不扣分），驳回 {e.get('rejected', 0)} 条，"
+                   f"待复核 {e.get('pending', 0)} 条")
+    if basis.get("confirmed_by_recurrence"):
+        click.echo(f"疑似问题经本轮复现确认：{basis['confirmed_by_recurrence']} 条（上轮 {basis.get('previous')}）")
+
+
+@click.command("score")
+@workspace_option
+@click.option("--run", "run_id", type=int, help="运行编号（默认最新一次运行）")
+@click.option("--check", "check_id", type=int, help="检查编号（默认该运行最新完成的检查）")
+@click.option("--profile", "profile_name", default="gov2019", show_default=True,
+              help="评分指标表：内置名称（gov2019、province80）或 YAML 文件路径")
+@click.option("--explanations", "explanations", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="情况说明文件（YAML 或 xlsx，每行一个问题）：接受的说明不扣分，问题标为“已说明”，"
+                   "问题持续存在时沿用到下一轮")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
+@holds_workspace("score")
+def score_command(workspace: str, run_id: int | None, check_id: int | None, profile_name: str,
+                  explanations: str | None, as_json: bool) -> None:
+    """按指标表为一次检查的问题计分，保存并显示结果。"""
+    score_and_print(workspace, run_id, check_id, profile_name, as_json, explanations)
 
 
 COMMANDS: list = [score_command]

@@ -21,7 +21,9 @@ Severity = Literal["veto", "deduct", "warn"]
 # confirmed: evidence a careful person accepts; suspected: a failure not yet confirmed (timeout, 5xx);
 # review (待人工复核): the evidence is too weak to deduct (a layout not recognised, a field only in a <meta>
 # tag, a page that may not be an 信息公开 item). Review findings are listed apart and never deducted.
-Confidence = Literal["confirmed", "suspected", "review"]
+# explained (已说明): an office's explanation was accepted (set at scoring time, never by a rule): never deducted.
+# dropped: a suspected failure that answered when `zwgk recheck` fetched it again (set at scoring time): never deducted.
+Confidence = Literal["confirmed", "suspected", "review", "explained", "dropped"]
 # Outcome of checking one linked resource: ok, broken (404/403/410, wrong type, empty), suspected
 # (timeout or 5xx after retries), or not_checked (refused by scope/robots, never fetched).
 ResourceOutcome = Literal["ok", "broken", "suspected", "not_checked"]

@@ -28,7 +28,54 @@ CREATE TABLE IF NOT EXISTS runs (
     status        TEXT NOT NULL,          -- running | interrupted | done | failed
     profiles_hash TEXT NOT NULL,
     zwgk_version  TEXT NOT NULL,
+    note          TEXT DEFAULT '',
+    round_name    TEXT DEFAULT ''         -- the round (评估轮次) this run belongs to; '' = none
+);
+
+CREATE TABLE IF NOT EXISTS rounds (
+    name          TEXT PRIMARY KEY,       -- e.g. 2026Q4
+    as_of         TEXT NOT NULL,          -- the round's 评估基准日
+    profile       TEXT DEFAULT '',        -- the scoring profile named when the round was run
+    sites         TEXT DEFAULT '[]',      -- JSON list of the site ids the round covers
+    created_at    TEXT NOT NULL,
     note          TEXT DEFAULT ''
+);
+
+-- 申诉/复核: one office's explanation of one finding identity (zwgk.core.identity), as the evaluator decided it.
+CREATE TABLE IF NOT EXISTS explanations (
+    identity      TEXT NOT NULL,
+    office        TEXT DEFAULT '',
+    reason        TEXT DEFAULT '',
+    evidence_url  TEXT DEFAULT '',
+    decision      TEXT NOT NULL,          -- 接受 | 驳回 | '' (pending)
+    reviewer      TEXT DEFAULT '',
+    decided_on    TEXT DEFAULT '',
+    source        TEXT DEFAULT '',        -- the file it was read from, with its row
+    run_id        INTEGER,                -- the run it was first scored with (carried over while it persists)
+    loaded_at     TEXT NOT NULL,
+    PRIMARY KEY (identity)
+);
+
+-- `zwgk recheck`: a later fetch of a run's suspected resources; confirms or drops their suspected findings.
+CREATE TABLE IF NOT EXISTS rechecks (
+    run_id        INTEGER NOT NULL,
+    url           TEXT NOT NULL,
+    checked_at    TEXT NOT NULL,
+    status        INTEGER,                -- HTTP status; NULL when no response
+    outcome       TEXT NOT NULL,          -- ok | broken | suspected (as resources.outcome)
+    error         TEXT DEFAULT '',
+    elapsed_ms    INTEGER,
+    PRIMARY KEY (run_id, url, checked_at)
+);
+
+-- One row per finding of a scored check: its identity, the confidence scored (已说明, confirmed, dropped) and why.
+CREATE TABLE IF NOT EXISTS finding_notes (
+    check_id      INTEGER NOT NULL,
+    seq           INTEGER NOT NULL,
+    identity      TEXT NOT NULL,
+    confidence    TEXT NOT NULL,          -- the confidence scored: explained | confirmed | suspected ...
+    note          TEXT DEFAULT '',
+    PRIMARY KEY (check_id, seq)
 );
 
 CREATE TABLE IF NOT EXISTS run_sites (
@@ -261,7 +308,8 @@ CREATE TABLE IF NOT EXISTS scores (
     site_id       TEXT NOT NULL,
     office        TEXT NOT NULL,          -- '' = the whole site
     indicator     TEXT NOT NULL,          -- '' = the total row
-    data          TEXT NOT NULL           -- JSON of the score row (points lost, cap, veto, total, grade ...)
+    data          TEXT NOT NULL,          -- JSON of the score row (points lost, cap, veto, total, grade ...)
+    basis         TEXT DEFAULT '{}'       -- JSON: explanations applied, suspected findings confirmed by recurrence
 );
 
 -- per site and check: what the crawl covered (rules/coverage.py); data is the JSON contract read by reports
@@ -431,6 +479,36 @@ class Store:
             where = f"run {run_id}" if run_id is not None else "any run"
             raise StoreError(f"{self.path}: no {where}; run `zwgk crawl` first")
         return row
+
+    # ---- rounds (评估轮次) -------------------------------------------------------------------
+    def define_round(self, name: str, as_of: str, profile: str = "", note: str = "") -> sqlite3.Row:
+        """The round of that name, created with this as-of date when new; StoreError when it has another one."""
+        name = name.strip()
+        if not name:
+            raise StoreError("轮次名称不能为空")
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO rounds (name, as_of, profile, created_at, note) VALUES (?,?,?,?,?)",
+                       (name, as_of, profile, now_iso(), note))
+        row = self.db.execute("SELECT * FROM rounds WHERE name=?", (name,)).fetchone()
+        if row["as_of"] != as_of:
+            raise StoreError(f"轮次 {name} 的评估基准日是 {row['as_of']}，不是 {as_of}；"
+                             "同一轮次的各次运行须用同一基准日（省略 --as-of 即沿用）")
+        return row
+
+    def round_row(self, name: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM rounds WHERE name=?", (name,)).fetchone()
+
+    def assign_round(self, run_id: int, name: str) -> None:
+        """Record that a run belongs to a round; the round's site list grows by the run's sites."""
+        sites = [r["site_id"] for r in self.sites(run_id)]
+        with self.transaction() as db:
+            row = db.execute("SELECT sites FROM rounds WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise StoreError(f"{self.path}: no round {name}")
+            known = json.loads(row["sites"] or "[]")
+            merged = known + [s for s in sites if s not in known]
+            db.execute("UPDATE rounds SET sites=? WHERE name=?", (json.dumps(merged, ensure_ascii=False), name))
+            db.execute("UPDATE runs SET round_name=? WHERE run_id=?", (name, run_id))
 
     def unfinished_run(self) -> sqlite3.Row | None:
         return self.db.execute(

@@ -1,0 +1,349 @@
+"""Two rounds of a fixture site (another port, a later as-of date, one defect fixed, one introduced, one 5xx gone):
+rounds, the 回头看 diff, suspected → confirmed, explanations and rescore, against expected values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from fixtures.server import SITES_ROOT, FixtureServer
+from tests.conftest import AS_OF
+
+pytestmark = pytest.mark.e2e
+
+SITE = "cityportal"
+ROUND1, ROUND2 = "2026-11", "2026-12"
+AS_OF2 = AS_OF + timedelta(days=30)   # the site is served 30 days later too: its dates move along with it
+FIXED = f"META002|{SITE}|/xxgk/fdzdgknr/gfxwj/content_1088.html|文号"       # 发文字号 '-' filled in round 2
+INTRODUCED = f"META002|{SITE}|/xxgk/fdzdgknr/zcwj/content_1075.html|文号"   # 发文字号 emptied in round 2
+GONE_5XX = f"LINK003|{SITE}|/interface/count.jsp|"                         # 500 in round 1, 200 in round 2
+TIMEOUT = f"MEDIA009|{SITE}|/media/slow.mp4|"                              # a timeout in both rounds
+EXPLAINED = f"META003|{SITE}|/xxgk/fdzdgknr/zcwj/content_1076.html|文号"
+
+
+def zwgk(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "zwgk.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+def _site_copy(dest, second_round: bool):
+    """The fixture site (and the external site) copied; the second round's copy edited as its office would."""
+    for name in (SITE, "_external"):
+        shutil.copytree(SITES_ROOT / name, dest / name)
+    if second_round:
+        www = dest / SITE / "www"
+        page = www / "xxgk/fdzdgknr/gfxwj/content_1088.html"
+        text = page.read_text(encoding="utf-8")
+        old = '<span class="label">发文字号</span><span class="value">-</span>'
+        assert old in text
+        page.write_text(text.replace(old, '<span class="label">发文字号</span><span class="value">'
+                                          '示府规〔{{ yr(0, 0) }}〕3号</span>'), encoding="utf-8")
+        page = www / "xxgk/fdzdgknr/zcwj/content_1075.html"
+        text = page.read_text(encoding="utf-8")
+        old = '<td class="lbl">[ 发文字号 ]</td><td>示府办发〔{{ yr(-25, 0) }}〕9号</td>'
+        assert old in text
+        page.write_text(text.replace(old, '<td class="lbl">[ 发文字号 ]</td><td></td>'), encoding="utf-8")
+        config = dest / SITE / "site.yaml"
+        text = config.read_text(encoding="utf-8")
+        assert "  /interface/count.jsp: {status: 500}\n" in text
+        config.write_text(text.replace("  /interface/count.jsp: {status: 500}\n", ""), encoding="utf-8")
+        (www / "interface").mkdir(exist_ok=True)
+        (www / "interface/count.jsp").write_text("<html><body>1024</body></html>", encoding="utf-8")
+
+
+def _run_round(tmp_path, workspace, name, as_of, second_round):
+    root = tmp_path / f"sites-{name}"
+    _site_copy(root, second_round)
+    with FixtureServer(sites_root=root, as_of=as_of, sites=[SITE]) as server:
+        profiles = server.write_profiles(tmp_path / f"profiles-{name}")
+        result = zwgk("run", *map(str, profiles), "--workspace", str(workspace), "--as-of", as_of.isoformat(),
+                      "--round", name, "--out", str(tmp_path / f"out-{name}"), "--no-pdf")
+        port = server.base_url(SITE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return port
+
+
+@pytest.fixture(scope="module")
+def two_rounds(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("rounds")
+    workspace = tmp_path / "ws"
+    first = _run_round(tmp_path, workspace, ROUND1, AS_OF, second_round=False)
+    second = _run_round(tmp_path, workspace, ROUND2, AS_OF2, second_round=True)
+    assert first != second  # the second server listens on another port: identities must not depend on it
+    return tmp_path, workspace
+
+
+def test_rounds_are_recorded_and_listed(two_rounds):
+    _, workspace = two_rounds
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    assert db.execute("SELECT run_id, round_name, as_of FROM runs ORDER BY run_id").fetchall() == [
+        (1, ROUND1, AS_OF.isoformat()), (2, ROUND2, AS_OF2.isoformat())]
+    db.close()
+    result = zwgk("rounds", "--workspace", str(workspace), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [(r["round"], r["as_of"], r["runs"], r["sites"], r["profile"]) for r in rows] == [
+        (ROUND1, AS_OF.isoformat(), [1], 1, "gov2019"), (ROUND2, AS_OF2.isoformat(), [2], 1, "gov2019")]
+    assert all(r["mean_score"] is not None and r["graded"] + 0 >= 0 for r in rows)
+    table = zwgk("rounds", "--workspace", str(workspace))
+    assert ROUND1 in table.stdout and "合格率" in table.stdout
+
+
+def test_a_round_keeps_its_as_of_date(two_rounds, tmp_path):
+    _, workspace = two_rounds
+    from zwgk.core.store import Store, StoreError
+    store = Store(workspace)
+    try:
+        with pytest.raises(StoreError, match="评估基准日"):
+            store.define_round(ROUND1, AS_OF2.isoformat())
+    finally:
+        store.close()
+
+
+def _diff(workspace, *args):
+    result = zwgk("diff", "--workspace", str(workspace), *args)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_diff_tells_new_fixed_persisting_and_dropped(two_rounds):
+    _, workspace = two_rounds
+    data = json.loads(_diff(workspace, "--format", "json").stdout)
+    assert (data["from_round"], data["to_round"]) == (ROUND1, ROUND2)
+    status = {row["identity"]: row for row in data["findings"]}
+    assert status[FIXED]["status"] == "fixed" and status[FIXED]["status_label"] == "已整改"
+    assert status[INTRODUCED]["status"] == "new" and status[INTRODUCED]["rounds"] == 1
+    assert status[GONE_5XX]["status"] == "dropped" and "不予认定" in status[GONE_5XX]["note"]
+    assert status[TIMEOUT]["status"] == "persisting" and status[TIMEOUT]["rounds"] == 2
+    # nothing else changed between the rounds: another port and a later date leave every other finding as it was
+    changed = sorted(i for i, r in status.items() if r["status"] != "persisting")
+    assert changed == sorted([FIXED, INTRODUCED, GONE_5XX])
+    persisting = [r for r in data["findings"] if r["status"] == "persisting"]
+    assert len(persisting) >= 20 and all(r["rounds"] == 2 for r in persisting)
+    office = next(o for o in data["offices"] if o["office"] == "示例市人民政府办公室")
+    assert office["fixed"] == 1 and office["new"] == 1
+    assert office["fix_rate"] == round(1 / (1 + office["persisting"]), 4)
+
+
+def test_diff_between_named_rounds_and_runs_and_as_csv(two_rounds):
+    _, workspace = two_rounds
+    by_name = json.loads(_diff(workspace, "--from", ROUND1, "--to", ROUND2, "--format", "json").stdout)
+    by_run = json.loads(_diff(workspace, "--from", "1", "--to", "2", "--format", "json").stdout)
+    assert by_name["findings"] == by_run["findings"]
+    backwards = json.loads(_diff(workspace, "--from", ROUND2, "--to", ROUND1, "--format", "json").stdout)
+    status = {row["identity"]: row["status"] for row in backwards["findings"]}
+    assert status[FIXED] == "new" and status[INTRODUCED] == "fixed"
+    rows = list(csv.DictReader(io.StringIO(_diff(workspace, "--format", "csv").stdout)))
+    assert {r["identity"]: r["status_label"] for r in rows}[INTRODUCED] == "新发现"
+    assert all(not r["message"].startswith(("=", "+", "-", "@")) for r in rows)
+    table = _diff(workspace).stdout
+    assert "回头看" in table and "整改率" in table
+    bad = zwgk("diff", "--workspace", str(workspace), "--from", "2025Q9")
+    assert bad.returncode != 0 and "2025Q9" in bad.stderr
+
+
+def test_a_suspected_failure_that_recurs_is_confirmed(two_rounds):
+    _, workspace = two_rounds
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    # round 1 has no earlier round: its suspected findings stay suspected
+    assert db.execute("SELECT COUNT(*) FROM finding_notes WHERE check_id=1 AND note != ''").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM finding_notes WHERE check_id=1").fetchone()[0] \
+        == db.execute("SELECT COUNT(*) FROM findings WHERE check_id=1").fetchone()[0]
+    notes = {identity: (confidence, note) for identity, confidence, note in db.execute(
+        "SELECT identity, confidence, note FROM finding_notes WHERE check_id=2 AND note != ''")}
+    assert notes[TIMEOUT][0] == "confirmed" and ROUND1 in notes[TIMEOUT][1]
+    basis = json.loads(db.execute("SELECT basis FROM scores WHERE check_id=2 LIMIT 1").fetchone()[0])
+    assert basis["previous"] == ROUND1 and basis["confirmed_by_recurrence"] == len(notes) >= 1
+    db.close()
+
+
+def test_explanations_remove_the_deduction_and_rescore_keeps_them(two_rounds, tmp_path):
+    _, workspace = two_rounds
+    before = json.loads(zwgk("score", "--workspace", str(workspace), "--json").stdout)
+    explanations = tmp_path / "说明.yaml"
+    explanations.write_text(
+        "explanations:\n"
+        f"  - {{问题标识: '{EXPLAINED}', 责任单位: 示例市人民政府办公室, 说明理由: 文号按本市规范书写,"
+        " 复核结论: 接受, 复核人: 张三, 复核日期: 2026-12-20}\n"
+        f"  - {{问题标识: '{INTRODUCED}', 说明理由: 系统故障, 复核结论: 驳回}}\n"
+        "  - {问题标识: 'META001|cityportal|/x.html|', 复核结论: 也许}\n"
+        "  - {规则编号: META001, 说明理由: 缺网站}\n", encoding="utf-8")
+    result = zwgk("score", "--workspace", str(workspace), "--explanations", str(explanations), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "第 3 条“复核结论”" in result.stderr and "第 4 条" in result.stderr and "网站编号" in result.stderr
+    after = json.loads(result.stdout)
+    assert after["basis"]["explanations"]["accepted"] == 1 and after["basis"]["explanations"]["rejected"] == 1
+    assert after["basis"]["explanations"]["files"] == [str(explanations)]
+    site_before, site_after = before["sites"][0], after["sites"][0]
+    assert site_after["deduction_total"] < site_before["deduction_total"]
+    assert site_after["findings_count"] == site_before["findings_count"]   # still listed, as 已说明
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    note = db.execute("SELECT confidence, note FROM finding_notes WHERE check_id=2 AND identity=?",
+                      (EXPLAINED,)).fetchone()
+    assert note[0] == "explained" and "文号按本市规范书写" in note[1] and "张三" in note[1]
+    db.close()
+    # another profile, no crawl, no new check: the explanation still holds and the basis says so
+    result = zwgk("rescore", "--workspace", str(workspace), "--run", "2", "--profile", "province80", "--json")
+    assert result.returncode == 0, result.stderr
+    rescored = json.loads(result.stdout)
+    assert rescored["profile"]["name"] == "province80" and rescored["check_id"] == 2
+    assert rescored["basis"]["explanations"]["accepted"] == 1
+    assert rescored["basis"]["profile"]["name"] == "province80"
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == 2
+    assert {r[0] for r in db.execute("SELECT profile_name FROM scores WHERE check_id=2")} == {"gov2019", "province80"}
+    db.close()
+    # round 1 scored again: the explanation was recorded for round 2, so it does not reach back
+    older = json.loads(zwgk("rescore", "--workspace", str(workspace), "--run", "1", "--profile", "gov2019",
+                            "--json").stdout)
+    assert older["basis"]["explanations"]["accepted"] == 0
+
+
+def test_history_csv_and_the_round_in_scores_csv(two_rounds):
+    tmp_path, _ = two_rounds
+    out = tmp_path / f"out-{ROUND2}"
+    with (out / "history.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    from reports.history_csv import HISTORY_COLUMNS
+    assert list(rows[0]) == [c for c, _ in HISTORY_COLUMNS]
+    assert [(r["round"], r["as_of"], r["site_id"]) for r in rows] == [
+        (ROUND1, AS_OF.isoformat(), SITE), (ROUND2, AS_OF2.isoformat(), SITE)]
+    first, second = rows
+    assert first["persisting"] == first["fixed"] == "0" and first["fix_rate"] == ""
+    assert int(first["new"]) == int(first["findings"]) >= 20
+    # the diff between the rounds: one fixed, one new; the 5xx that did not recur is neither fixed nor open
+    assert (second["new"], second["fixed"]) == ("1", "1")
+    assert int(second["persisting"]) == int(first["findings"]) - 2
+    assert float(second["fix_rate"]) == round(1 / (1 + int(second["persisting"])), 4)
+    assert second["score"] and second["profile_name"] == "gov2019"
+    with (out / "scores.csv").open(encoding="utf-8-sig", newline="") as fh:
+        assert {r["round"] for r in csv.DictReader(fh)} == {ROUND2}
+
+
+def test_data_dictionary_describes_history_and_diff_columns():
+    from reports.history_csv import DICTIONARY, dictionary_table, dictionary_table_in
+    from zwgk.core.lookback import DIFF_COLUMNS
+    text = DICTIONARY.read_text(encoding="utf-8")
+    assert dictionary_table_in(text) == dictionary_table(), \
+        "docs/data-dictionary.md is out of date: run `python -m reports.history_csv`"
+    diff_section = text[text.index("## diff.csv"):]
+    assert [c for c in DIFF_COLUMNS if f"`{c}`" not in diff_section] == []
+
+
+def test_an_explanation_is_carried_to_the_next_round_while_its_finding_persists(two_rounds, tmp_path):
+    _, workspace = two_rounds
+    persisting = f"LINK002|{SITE}|/old/2019/notice.html|"
+    explanations = tmp_path / "round1.yaml"
+    explanations.write_text(
+        f"- {{identity: '{persisting}', reason: 旧文已迁移, decision: 接受, reviewer: 李四, date: 2026-11-25}}\n"
+        f"- {{identity: '{FIXED}', reason: 已补文号, decision: 接受}}\n", encoding="utf-8")
+    first = zwgk("score", "--workspace", str(workspace), "--run", "1", "--explanations", str(explanations), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["basis"]["explanations"]["accepted"] >= 2
+    # round 2 scored without the file: the round-1 explanation of the persisting finding still holds
+    second = json.loads(zwgk("rescore", "--workspace", str(workspace), "--run", "2", "--profile", "gov2019",
+                             "--json").stdout)
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    explained = {r[0] for r in db.execute("SELECT identity FROM finding_notes WHERE check_id=2"
+                                          " AND confidence='explained'")}
+    db.close()
+    assert persisting in explained
+    assert FIXED not in explained and second["basis"]["explanations"]["unmatched"] >= 1
+
+
+def test_recheck_confirms_what_still_fails_and_drops_what_answers(tmp_path):
+    root = tmp_path / "sites"
+    _site_copy(root, second_round=False)
+    workspace = tmp_path / "ws"
+    with FixtureServer(sites_root=root, as_of=AS_OF, sites=[SITE]) as server:
+        profiles = server.write_profiles(tmp_path / "profiles")
+        result = zwgk("run", *map(str, profiles), "--workspace", str(workspace), "--as-of", AS_OF.isoformat(),
+                      "--round", ROUND1, "--out", str(tmp_path / "out"), "--no-pdf")
+        assert result.returncode == 0, result.stderr[-3000:]
+        # the office repairs its counter script after the round: it answers 200 from now on
+        (root / SITE / "www/interface").mkdir(exist_ok=True)
+        (root / SITE / "www/interface/count.jsp").write_text("<html><body>1024</body></html>", encoding="utf-8")
+        server.set_route(SITE, "/interface/count.jsp", None)
+        result = zwgk("recheck", "--workspace", str(workspace))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "已恢复" in result.stdout and "仍无法访问" in result.stdout
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    rechecked = {url.split("/", 3)[3]: outcome for url, outcome in db.execute("SELECT url, outcome FROM rechecks")}
+    assert rechecked == {"interface/count.jsp": "ok", "media/slow.mp4": "suspected", "slow.html": "suspected"}
+    notes = {identity: (confidence, note) for identity, confidence, note in db.execute(
+        "SELECT identity, confidence, note FROM finding_notes WHERE check_id=1")}
+    assert notes[GONE_5XX][0] == "dropped" and "不予认定" in notes[GONE_5XX][1]
+    assert notes[TIMEOUT][0] == "confirmed" and "复查仍无法访问" in notes[TIMEOUT][1]
+    basis = json.loads(db.execute("SELECT basis FROM scores WHERE check_id=1 LIMIT 1").fetchone()[0])
+    assert basis["recheck"] == {"confirmed": 2, "dropped": 1}
+    db.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from tests.test_report_html import CHROMIUM, Chromium
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("datasette")
+    chromium = Chromium(tmp_path / "chromium-profile")
+    yield chromium
+    chromium.close()
+
+
+def test_browse_serves_the_workspace_read_only_with_chinese_labels_and_queries(two_rounds, browser, tmp_path):
+    import os
+    import signal
+    import socket
+    import urllib.error
+    import urllib.request
+
+    _, workspace = two_rounds
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "zwgk.cli", "browse", "--workspace", str(workspace),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):   # until Datasette answers (or the process has died)
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
+                break
+            except (urllib.error.URLError, OSError):
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                import time
+                time.sleep(0.1)
+        browser.open(base + "/zwgk")
+        text = browser.evaluate("document.body.innerText")
+        assert "评估数据" in text and "回头看：最新一轮与上一轮" in text and "待复核的情况说明" in text
+        browser.events.clear()   # the helper waits for a load event: forget the previous page's
+        browser.open(base + "/zwgk/findings")
+        text = browser.evaluate("document.body.innerText")
+        assert "问题" in browser.evaluate("document.querySelector('h1').innerText")
+        assert "office" in text and "示例市人民政府办公室" in text   # the office facet with its value
+        browser.events.clear()
+        browser.open(base + "/zwgk/lookback")
+        rows = browser.evaluate("[...document.querySelectorAll('table.rows-and-columns tbody tr')]"
+                                ".map(tr => tr.innerText)")
+        states = [next(s for s in ("未复现", "新发现", "已整改", "未整改") if s in row) for row in rows]
+        assert sorted(set(states)) == ["已整改", "新发现", "未复现", "未整改"]
+        assert states.count("新发现") == 1 and states.count("已整改") == 1
+        # read-only: a statement that writes is refused
+        with urllib.request.urlopen(base + "/zwgk.json?sql=" + urllib.request.quote("DELETE FROM runs")) as r:
+            raise AssertionError(f"a DELETE was accepted: {r.status}")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 400
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+    db.close()
