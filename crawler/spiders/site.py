@@ -168,7 +168,7 @@ class GovSiteSpider(scrapy.Spider):
         limits = self.profiles[ctx["site"]].limits
         if response.meta.get("zwgk_cut"):
             got = AttachmentText("not_assessed", attachment_format(url),
-                                 note=f"文件超过 {limits.attachment_max_mb} MB（站点配置 limits.attachment_max_mb），未读取")
+                                 note=f"文件超过 {limits.attachment_max_mb} MB（limits.attachment_max_mb），未读取")
         else:
             got = read_attachment(response.body, url, attachment_limits(limits))
         return StoreRows("attachment_texts", [dict(
