@@ -52,6 +52,9 @@ def test_single_and_many_sites_and_folders(tmp_path):
     ({"host_map": {"https://www.example.gov.cn": "127.0.0.1"}}, "a host name or host:port of the site"),
     ({"no_external": "yes"}, "field 'no_external': true or false, got 'yes'"),
     ({"limits": {"max_rendered_pages": -1}}, "field 'limits.max_rendered_pages': a whole number ≥ 0"),
+    ({"limits": {"attachment_max_rows": 0}}, "field 'limits.attachment_max_rows': a whole number > 0, got 0"),
+    ({"limits": {"attachment_max_mb": 2.5}}, "field 'limits.attachment_max_mb': a whole number > 0, got 2.5"),
+    ({"limits": {"attachment_timeout": 0}}, "field 'limits.attachment_timeout': a number from 1 to 600 (seconds)"),
 ])
 def test_malformed_profile_names_file_field_and_expectation(tmp_path, change, message):
     path = write(tmp_path, "bad.yaml", dict(GOOD, **change))
@@ -128,3 +131,13 @@ def test_sites_import_from_xlsx_and_gbk_csv(tmp_path):
                              str(tmp_path / "x.yaml")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "首页网址" in result.stderr  # the missing column is named
+
+
+def test_attachment_reading_limits_come_from_the_profile(tmp_path):
+    from crawler.spiders.site import attachment_limits
+
+    (demo,) = load_profiles([write(tmp_path, "ok.yaml", dict(GOOD, limits={"attachment_max_rows": 100,
+                                                                            "attachment_max_mb": 2}))])
+    got = attachment_limits(demo.limits)
+    assert (got.max_rows, got.max_bytes, got.max_pages, got.max_seconds) == (100, 2 * 1024 * 1024, 200, 20.0)
+    assert profile_from_json(demo.to_json()).limits.attachment_max_rows == 100   # a resumed crawl reads the same

@@ -1,7 +1,8 @@
 """The text of an attachment (xlsx/xls/csv/docx/pdf), bounded in size, rows, pages, time and zip expansion.
 
-A format that cannot be read, or a file past a limit, comes back with status 'not_assessed' and the reason:
-the content rules then say so for that file instead of passing it silently.
+A format that cannot be read, or a file past a limit (the site profile's `limits.attachment_*`), comes back
+with status 'not_assessed' and the reason: the content rules then say so for that file instead of passing it
+silently.
 Libraries: python-calamine (xlsx/xls/ods, already used for imports; fast, no per-cell objects), pypdf
 (maintained, pure Python, reads the text layer), and zipfile + lxml for docx (its XML is small and plain,
 and reading it ourselves lets the zip expansion be checked before anything is inflated).
@@ -54,9 +55,9 @@ def _zip_guard(body: bytes, limits: Limits) -> None:
         for info in z.infolist():
             total += info.file_size
             if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
-                raise _Limit(f"压缩比异常（{info.filename}），疑似压缩炸弹")
+                raise _Limit(f"压缩比异常（{info.filename}），疑似压缩炸弹（limits.attachment_max_ratio）")
         if total > limits.max_inflated:
-            raise _Limit(f"解压后超过 {limits.max_inflated // (1024 * 1024)} MB")
+            raise _Limit(f"解压后超过 {limits.max_inflated // (1024 * 1024)} MB（limits.attachment_max_inflated_mb）")
 
 
 def _cell(v) -> str:
@@ -75,9 +76,9 @@ def _sheets(body: bytes, limits: Limits, started: float) -> str:
         for row in wb.get_sheet_by_name(name).iter_rows():
             rows += 1
             if rows > limits.max_rows:
-                raise _Limit(f"超过 {limits.max_rows} 行")
+                raise _Limit(f"超过 {limits.max_rows} 行（limits.attachment_max_rows）")
             if rows % 500 == 0 and time.monotonic() - started > limits.max_seconds:
-                raise _Limit(f"读取超过 {limits.max_seconds:g} 秒")
+                raise _Limit(f"读取超过 {limits.max_seconds:g} 秒（limits.attachment_timeout）")
             out.append("\t".join(_cell(v) for v in row))
     return "\n".join(out)
 
@@ -94,7 +95,7 @@ def _csv(body: bytes, limits: Limits) -> str:
     out = []
     for i, row in enumerate(csv.reader(io.StringIO(text, newline=""))):
         if i >= limits.max_rows:
-            raise _Limit(f"超过 {limits.max_rows} 行")
+            raise _Limit(f"超过 {limits.max_rows} 行（limits.attachment_max_rows）")
         out.append("\t".join(" ".join(c.split()) for c in row))
     return "\n".join(out)
 
@@ -123,11 +124,11 @@ def _pdf(body: bytes, limits: Limits, started: float) -> str:
 
     reader = PdfReader(io.BytesIO(body))
     if len(reader.pages) > limits.max_pages:
-        raise _Limit(f"超过 {limits.max_pages} 页")
+        raise _Limit(f"超过 {limits.max_pages} 页（limits.attachment_max_pages）")
     out = []
     for page in reader.pages:
         if time.monotonic() - started > limits.max_seconds:
-            raise _Limit(f"读取超过 {limits.max_seconds:g} 秒")
+            raise _Limit(f"读取超过 {limits.max_seconds:g} 秒（limits.attachment_timeout）")
         out.append(page.extract_text() or "")
     text = "\n".join(out)
     if not text.strip():
@@ -141,7 +142,7 @@ def read_attachment(body: bytes, url: str, limits: Limits = Limits()) -> Attachm
     if not fmt:
         return AttachmentText("not_assessed", "", note="该格式无法读取文字")
     if len(body) > limits.max_bytes:
-        return AttachmentText("not_assessed", fmt, note=f"文件超过 {limits.max_bytes // (1024 * 1024)} MB")
+        return AttachmentText("not_assessed", fmt, note=f"文件超过 {limits.max_bytes // (1024 * 1024)} MB（limits.attachment_max_mb）")
     started = time.monotonic()
     try:
         if fmt in ("xlsx", "docx") and body[:2] == b"PK":

@@ -30,7 +30,7 @@ from crawler.middlewares import OutOfScopeRefused
 from crawler.render import render_need
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
 from crawler.sniff import sniff_type
-from zwgk.core.config import SiteProfile
+from zwgk.core.config import CrawlLimits, SiteProfile
 from zwgk.core.store import now_iso
 
 # Request priorities: discovery first (so columns are known before ordinary links reach them), checks last.
@@ -43,7 +43,14 @@ SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops th
 UNDATED_DETAIL_PAGES = 5   # first items of an undated list fetched early (rules read their 发布日期)
 MAX_FORWARDS = 3           # a chain of refresh/script stubs longer than this is a loop
 _COLUMN_PATH = re.compile(r"/col/col\d+(?:/|$)|/(?:channel|channels|col|column|lm)/\d+(?:/|$)", re.I)
-ATTACHMENT_LIMITS = Limits()   # attachments read for personal information: size, rows, pages, time, zip expansion
+
+
+def attachment_limits(limits: CrawlLimits) -> Limits:
+    """The profile's attachment reading limits (size, rows, pages, time, zip expansion) for the reader."""
+    mb = 1024 * 1024
+    return Limits(max_bytes=limits.attachment_max_mb * mb, max_rows=limits.attachment_max_rows,
+                  max_pages=limits.attachment_max_pages, max_seconds=limits.attachment_timeout,
+                  max_inflated=limits.attachment_max_inflated_mb * mb, max_ratio=limits.attachment_max_ratio)
 
 
 def digest(text: str) -> bytes:
@@ -128,6 +135,7 @@ class GovSiteSpider(scrapy.Spider):
             dont_filter=method == "GET" and kind == "link",  # the GET after a refused HEAD
             meta={
                 "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0, "read": read},
+                "zwgk_read_max": profile.limits.attachment_max_mb * 1024 * 1024,
                 "handle_httpstatus_list": ERROR_STATUSES,
                 "download_maxsize": 0,  # the body is cut after its first bytes anyway
                 "download_slot": urlsplit(url).netloc,  # the site's own politeness applies to its files too
@@ -157,11 +165,12 @@ class GovSiteSpider(scrapy.Spider):
 
     def _attachment_rows(self, response: Response, ctx: dict) -> StoreRows:
         url = ctx_url(response)
+        limits = self.profiles[ctx["site"]].limits
         if response.meta.get("zwgk_cut"):
             got = AttachmentText("not_assessed", attachment_format(url),
-                                 note=f"文件超过 {ATTACHMENT_LIMITS.max_bytes // (1024 * 1024)} MB，未读取")
+                                 note=f"文件超过 {limits.attachment_max_mb} MB（limits.attachment_max_mb），未读取")
         else:
-            got = read_attachment(response.body, url, ATTACHMENT_LIMITS)
+            got = read_attachment(response.body, url, attachment_limits(limits))
         return StoreRows("attachment_texts", [dict(
             run_id=self.run_id, site_id=ctx["site"], url=url, format=got.format, status=got.status, note=got.note,
             text=zlib.compress(got.text.encode("utf-8"), 6))])
@@ -688,7 +697,7 @@ def stop_after_first_bytes(data: bytes, request: Request, spider=None, **_) -> N
     if ctx and ctx["role"] == "check":
         if ctx.get("read"):   # an attachment read for its text: whole, up to the size limit
             got = request.meta["zwgk_bytes"] = request.meta.get("zwgk_bytes", 0) + len(data)
-            if got <= ATTACHMENT_LIMITS.max_bytes:
+            if got <= request.meta["zwgk_read_max"]:
                 return
             request.meta["zwgk_cut"] = True
         raise StopDownload(fail=False)

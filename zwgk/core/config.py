@@ -31,7 +31,7 @@ class ColumnConfig:
 
 
 # Limits a float must stay within (inclusive): a timeout of 0 or .inf would hang a crawl for ever.
-FLOAT_LIMIT_RANGES = {"delay": (0.0, 60.0), "timeout": (1.0, 300.0)}
+FLOAT_LIMIT_RANGES = {"delay": (0.0, 60.0), "timeout": (1.0, 300.0), "attachment_timeout": (1.0, 600.0)}
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,14 @@ class CrawlLimits:
     max_query_variants: int = 30  # distinct query strings per path before it is treated as a trap
     max_list_pages: int = 200     # list pages followed per column (endless pagination guard)
     max_rendered_pages: int = 10  # pages rendered in headless Chromium (lists/menus built by script); 0 = off
+    # attachments (xlsx, xls, csv, docx, pdf) read for personal information; a file past any of these is
+    # recorded as not assessed, with the limit it hit (PRIV004)
+    attachment_max_mb: int = 10            # file size read at most (MB)
+    attachment_max_rows: int = 20000       # spreadsheet / csv rows, all sheets together
+    attachment_max_pages: int = 200        # pdf pages
+    attachment_timeout: float = 20.0       # seconds spent reading one file
+    attachment_max_inflated_mb: int = 100  # total uncompressed size of a zip-based file (xlsx, docx), MB
+    attachment_max_ratio: int = 200        # uncompressed / compressed size of any zip member (zip bomb guard)
 
 
 @dataclass(frozen=True)
