@@ -49,6 +49,10 @@ def test_demo_writes_every_output(tmp_path):
     assert len(availability) == 2 * len(served) and all(r["assessed"] == "1" for r in availability)
     assert "首页监测 140 次，失败 0 次（压缩演示窗口，非真实一周）" in html
     assert "已评估分值" in html and "100 / 100" in html
+    for site in served:   # with the window, at least 95 of the 100 points are assessed on every demo site
+        own = [r for r in rows if r["site_id"] == site and r["exempt"] == "0"]
+        assessed = sum(float(r["max_points"]) for r in own if r["assessed"] == "1")
+        assert assessed / sum(float(r["max_points"]) for r in own) >= 0.95, site
     wide = list(csv.DictReader((out / "scores_wide.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert len(wide) == len(served)
 
