@@ -6,6 +6,7 @@ import logging
 import math
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -231,6 +232,33 @@ def _coverage(entry: dict | None) -> dict:
                 recorded=bool(entry.get("recorded")))
 
 
+def _assessed_points(site, groups: dict[str, list[dict]], total: float) -> dict:
+    """How much of the total the check assessed: on the total's own scale (an exempt group is left out of what
+    is assessable, as the scorer does), the exempt points, and each unassessed indicator with its points."""
+    exempt = sum(float(r["max"]) for rows in groups.values() for r in rows if r["css"] == "exempt")
+    return dict(assessed=_points(round(float(site.coverage) * total, 1)), total=_points(total),
+                raw=_points(site.assessed_max), applicable=_points(site.max_points),
+                exempt=_points(exempt) if exempt else "",
+                missing=[dict(group=g, name=r["name"], points=_points(r["max"]), reason=r["state"].removeprefix("未评估："))
+                         for g, rows in groups.items() for r in rows if not r["assessed"] and r["css"] != "exempt"])
+
+
+def _transport_facts(homepage: str) -> str:
+    """HTTPS and IPv6 as facts, not assessed: the scheme is seen in the homepage address; whether the host has an
+    IPv6 (AAAA) address needs a DNS lookup, which an offline evaluation does not make."""
+    scheme = urlsplit(homepage).scheme.lower() if homepage else ""
+    https = {"https": "首页使用 HTTPS", "http": "首页使用 HTTP（未启用 HTTPS）"}.get(scheme, "首页协议未知")
+    return f"{https}；IPv6 支持：离线评估不查询域名解析（AAAA 记录），未评估（均仅记录，不扣分）"
+
+
+def _probe_window(entry: dict | None) -> str:
+    """The homepage probes behind 首页可用性, as the coverage table names them; compressed windows said so."""
+    if not entry:
+        return "无监测记录"
+    note = "（压缩演示窗口，非真实一周）" if entry.get("compressed") else ""
+    return f"首页监测 {entry['probes']} 次，失败 {entry['failed']} 次{note}"
+
+
 COLUMNS_NAMED = 12   # unassessable columns named per parent column before "等N个"
 
 
@@ -302,6 +330,9 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
                                for group, rows in groups.items() for r in rows
                                if not r["assessed"] and r["css"] != "exempt"],
             columns=_column_groups(cols), reach=_coverage(data.coverage.get(s.site_id)),
+            points=_assessed_points(s, groups, data.profile.total_points),
+            probe=_probe_window(data.probe_windows.get(s.site_id)),
+            transport=_transport_facts(meta.get("homepage", "")),
             rules_not_assessed=[] if rules is None else [
                 dict(code=r.code, type=data.rule(r.code).problem_type, reason=r.reason or "未说明原因")
                 for r in rules.itertuples()],
@@ -340,7 +371,9 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
     types, types_chart = _problem_types(data)
     sections = _site_sections(data, anchors, top_n)
     not_assessed = [dict(anchor=s["anchor"], site=s["name"], **row) for s in sections for row in s["not_assessed_rows"]]
-    coverage = [dict(anchor=s["anchor"], site=s["name"], passed=s["passed"], **s["reach"]) for s in sections]
+    coverage = [dict(anchor=s["anchor"], site=s["name"], passed=s["passed"], points=s["points"], probe=s["probe"],
+                     transport=s["transport"],
+                     **s["reach"]) for s in sections]
     profile = data.profile
     return dict(
         title="政府网站政务公开第三方评估报告",

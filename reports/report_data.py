@@ -7,7 +7,7 @@ import math
 import sqlite3
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -305,6 +305,7 @@ class ReportData:
     report_date: date | None = None   # 报告日期: 整改时限 count from it (default: the day the outputs are written)
     snapshots: dict[tuple[str, str], str] = field(default_factory=dict)   # (site, url) -> snapshots/<file>.html
     coverage: dict[str, dict] = field(default_factory=dict)   # site -> how much of it was crawled and assessed
+    probe_windows: dict[str, dict] = field(default_factory=dict)   # site -> its homepage probes (zwgk probe)
 
     @property
     def deadline_start(self) -> date:
@@ -333,6 +334,27 @@ def _iso_date(value) -> date | None:
 COVERAGE_KEYS = ("nav_columns", "columns_discovered", "columns_assessed", "columns_not_assessed",
                  "not_assessed_reasons", "linked_not_reached", "pages_fetched", "pages_failed", "pages_skipped",
                  "sufficient", "reasons")
+
+
+PROBE_LOOKBACK_DAYS = 8   # the 7-day availability window ends on the as-of day (Beijing days): a day's margin
+
+
+def load_probe_windows(store: Store, as_of: date | None) -> dict[str, dict]:
+    """Per site: the homepage probes (zwgk probe) of the days before the as-of day, failed ones, and whether any
+    was taken in a compressed (demo/test) window, so the report can say the window was not a real week."""
+    if as_of is None:
+        return {}
+    since = (as_of - timedelta(days=PROBE_LOOKBACK_DAYS)).isoformat()
+    until = f"{(as_of + timedelta(days=1)).isoformat()}T99"
+    try:
+        rows = store.db.execute(
+            "SELECT p.site_id, COUNT(*) AS n, SUM(1 - p.ok) AS failed, MIN(c.day_seconds) AS day_seconds"
+            " FROM probes p JOIN probe_campaigns c ON c.campaign_id = p.campaign_id"
+            " WHERE p.at >= ? AND p.at < ? GROUP BY p.site_id", (since, until)).fetchall()
+    except sqlite3.OperationalError:  # a store from before probes were recorded
+        return {}
+    return {str(r["site_id"]): dict(probes=int(r["n"]), failed=int(r["failed"] or 0),
+                                    compressed=float(r["day_seconds"]) < 86400) for r in rows}
 
 
 def load_coverage(store: Store, run_id: int, check_id: int) -> dict[str, dict]:
@@ -548,7 +570,8 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
                       outcomes=outcomes, unassessable_columns=columns, scores=scores, profile=profile,
                       rules=rules, labels=labels, report_date=report_date,
                       snapshots=snapshot_names(store, int(run["run_id"]), pages),
-                      coverage=load_coverage(store, int(run["run_id"]), check_id))
+                      coverage=load_coverage(store, int(run["run_id"]), check_id),
+                      probe_windows=load_probe_windows(store, _iso_date(check.get("as_of"))))
 
 
 # What a row of the issue lists and the report's problem tables is: one page (or one broken target, or one

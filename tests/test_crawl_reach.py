@@ -72,7 +72,7 @@ def test_script_built_menu_and_list_are_rendered_under_the_sites_own_host(fixtur
     db = check(tmp_path / "ws")
     cols = columns(db)
     # 政策文件 is linked only from the menu document.write builds; 通知公告's list comes from a JSON API
-    assert set(cols) == {"/gzdt/", "/tzgg/", "/zcwj/"}
+    assert set(cols) == {"/gzdt/", "/tzgg/", "/zcwj/", "/ldxx/"}
     tzgg = cols["/tzgg/"]
     assert (tzgg["assessable"], tzgg["rendered"], tzgg["reason"]) == (1, 1, "")
     entries = db.execute("SELECT COUNT(*), MAX(date) FROM entries WHERE site_id='nyj' AND column_id=?",

@@ -44,6 +44,15 @@ def test_demo_writes_every_output(tmp_path):
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     served = set(FixtureServer().site_ids)  # the demo serves every fixture site
     assert {r["site_id"] for r in rows} == served >= {"cityportal", "fgw"}
+    # the demo's compressed probe window lets the availability indicators be assessed, and says what it was
+    availability = [r for r in rows if r["indicator"] in ("功能设计.首页可用性", "否决.站点无法访问")]
+    assert len(availability) == 2 * len(served) and all(r["assessed"] == "1" for r in availability)
+    assert "首页监测 140 次，失败 0 次（压缩演示窗口，非真实一周）" in html
+    assert "已评估分值" in html and "100 / 100" in html
+    for site in served:   # with the window, at least 95 of the 100 points are assessed on every demo site
+        own = [r for r in rows if r["site_id"] == site and r["exempt"] == "0"]
+        assessed = sum(float(r["max_points"]) for r in own if r["assessed"] == "1")
+        assert assessed / sum(float(r["max_points"]) for r in own) >= 0.95, site
     wide = list(csv.DictReader((out / "scores_wide.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert len(wide) == len(served)
 

@@ -146,3 +146,13 @@ def test_stored_probes_feed_the_availability_rules_of_a_check(server, tmp_path):
     assert [f["code"] for f in findings] == ["AVAIL001"]
     assert findings[0]["evidence"]["failed"] == 35 and findings[0]["evidence"]["compressed"] is True
     assert "压缩演示窗口" in findings[0]["message"]
+
+
+def test_a_host_mapped_site_is_probed_through_its_host_map(fixture_profiles):
+    # nyj is served under its own host name, mapped to the fixture server: the probe connects as the crawl does
+    from zwgk.core.config import load_profiles
+    nyj = [p for p in load_profiles([str(p) for p in fixture_profiles]) if p.id == "nyj"][0]
+    target = ProbeTarget.of(nyj)
+    assert target.connect and target.host == "nyj.example.gov.cn"
+    assert probe_url(target.url, 5.0, connect=target.connect).ok
+    assert not probe_url(target.url, 5.0).ok   # the bare host name does not resolve here

@@ -61,7 +61,18 @@ def test_report_in_chromium_shows_key_content_without_console_errors(report, chr
     assert "抓取与评估覆盖情况" in text
     row = chromium.evaluate("[...document.querySelectorAll('table.coverage tbody tr')]"
                             ".find(r => r.innerText.includes(%s)).innerText" % json.dumps(PORTAL))
-    assert re.split(r"\s+", row.strip())[2:9] == ["3", "1", "—", "—", "4", "3", "1"]
+    assert re.split(r"\s+", row.strip())[5:12] == ["3", "1", "—", "—", "4", "3", "1"]
+    # the points assessed out of 100, and every unassessed indicator with its reason, in the coverage table
+    points = chromium.evaluate("[...document.querySelectorAll('table.coverage tbody tr')]"
+                               ".find(r => r.innerText.includes(%s)).querySelector('.assessed-points').innerText"
+                               % json.dumps(PORTAL))
+    detail = chromium.evaluate("[...document.querySelectorAll('table.coverage tbody tr')]"
+                               ".find(r => r.innerText.includes(%s)).nextElementSibling.innerText" % json.dumps(PORTAL))
+    assert re.fullmatch(r"[\d.]+ / 100", points.strip()) and float(points.split("/")[0]) < 100, points
+    assert "未评估指标" in detail and "无监测记录" in detail
+    # HTTPS recorded from the homepage address, IPv6 said to be not assessed (no DNS lookup offline)
+    assert re.search(r"首页使用 HTTPS?", detail) and "IPv6 支持：离线评估不查询域名解析（AAAA 记录），未评估" in detail
+    assert re.search(r"（\d+(\.\d+)? 分）：\S+", detail), detail
     assert "抓取页面 3 个，失败 1 个" in text
     # crawled text shows as text, it does not run
     assert SCRIPT_TITLE in text

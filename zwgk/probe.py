@@ -31,6 +31,15 @@ USER_AGENT = f"zwgk-probe/{__version__} (availability monitor)"
 class ProbeTarget:
     site_id: str
     url: str
+    connect: str = ""       # address[:port] to connect to instead of the URL's host (the profile's host_map)
+
+    @classmethod
+    def of(cls, profile) -> "ProbeTarget":
+        """A site profile's homepage, connected through its host_map as the crawl is."""
+        parts = urlsplit(profile.homepage)
+        host_map = profile.host_map or {}
+        connect = host_map.get(parts.netloc.lower()) or host_map.get((parts.hostname or "").lower()) or ""
+        return cls(profile.id, profile.homepage, connect)
 
     @property
     def host(self) -> str:
@@ -85,9 +94,16 @@ class ProbeResult:
     error: str = ""
 
 
-def probe_url(url: str, timeout: float) -> ProbeResult:
-    """Fetch a homepage once: it opened when a 2xx (after redirects) body was read within `timeout` seconds."""
+def probe_url(url: str, timeout: float, connect: str = "") -> ProbeResult:
+    """Fetch a homepage once: it opened when a 2xx (after redirects) body was read within `timeout` seconds.
+
+    With `connect`, the request goes to that address with the URL's own host in the Host header (host_map)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    headers = {"User-Agent": USER_AGENT}
+    if connect:
+        parts = urlsplit(url)
+        headers["Host"] = parts.netloc
+        url = parts._replace(netloc=connect).geturl()
     start = time.monotonic()
     status: int | None = None
 
@@ -95,7 +111,7 @@ def probe_url(url: str, timeout: float) -> ProbeResult:
         return int((time.monotonic() - start) * 1000)
 
     try:
-        with opener.open(urllib.request.Request(url, headers={"User-Agent": USER_AGENT}), timeout=timeout) as resp:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as resp:
             status = resp.status
             read = 0
             while read < MAX_BODY:
@@ -232,7 +248,8 @@ class Prober:
                         heapq.heappush(queue, (later, site_id, slot))
                         continue
                     busy_hosts.add(host)
-                    running[pool.submit(self.fetch, target.url, self.campaign.timeout_s)] = (site_id, slot, now)
+                    extra = {"connect": target.connect} if target.connect else {}
+                    running[pool.submit(self.fetch, target.url, self.campaign.timeout_s, **extra)] = (site_id, slot, now)
                 if running:
                     full = len(running) >= self.concurrency
                     wake = None if full or not queue else min(max(queue[0][0] - clock(), 0.005), 1.0)

@@ -46,7 +46,7 @@ def probe_command(profiles, workspace, days, per_day, timeout, day_seconds, conc
         verb = "继续" if resumed else "开始"
         click.echo(f"{verb}监测窗口 {campaign.campaign_id}{note}：{len(loaded)} 个站点，每天 {campaign.per_day} 次，"
                    f"共 {campaign.days:g} 天，超时 {campaign.timeout_s:g} 秒", err=True)
-        targets = [ProbeTarget(p.id, p.homepage) for p in loaded]
+        targets = [ProbeTarget.of(p) for p in loaded]
         prober = Prober(store, campaign, targets, concurrency=concurrency,
                         log=lambda m: click.echo(m, err=True))
         try:
