@@ -78,6 +78,14 @@ CREATE TABLE IF NOT EXISTS finding_notes (
     PRIMARY KEY (check_id, seq)
 );
 
+-- `zwgk prune`: a run whose raw crawl data (pages, links, resources, texts …) was dropped to keep the workspace
+-- small; its findings, scores, coverage, columns and sites stay. A pruned run cannot be checked again.
+CREATE TABLE IF NOT EXISTS pruned_runs (
+    run_id        INTEGER PRIMARY KEY,
+    pruned_at     TEXT NOT NULL,
+    rows          INTEGER NOT NULL        -- raw rows dropped
+);
+
 CREATE TABLE IF NOT EXISTS run_sites (
     run_id        INTEGER NOT NULL,
     site_id       TEXT NOT NULL,
