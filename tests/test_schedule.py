@@ -81,6 +81,12 @@ def test_prune_drops_the_raw_data_of_old_rounds_and_keeps_findings_and_scores(wo
         diff = compute_diff(store)
         assert {r.identity: r.status for r in diff.rows} == {X: "new", Y: "persisting"}
         assert plan_prune(store, keep=2).pruned_runs == []   # done once
+        # R1 → R2 once both are pruned: X is still 已整改, since R2 fetched its page (kept in pruned_fetched)
+        before_r2 = {r.identity: r.status for r in compute_diff(store, "R1", "R2").rows}
+        assert before_r2 == {X: "fixed", Y: "persisting"}
+        prune(store, keep=1)
+        assert store.db.execute("SELECT COUNT(*) FROM pages WHERE run_id IN (2, 4)").fetchone()[0] == 0
+        assert {r.identity: r.status for r in compute_diff(store, "R1", "R2").rows} == before_r2
     finally:
         store.close()
 

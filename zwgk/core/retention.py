@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zwgk.core.history import history
+from zwgk.core.history import history, hosts_by_site
+from zwgk.core.lookback import fetched_urls
 from zwgk.core.store import Store, StoreError, now_iso
 
 # The per-run snapshot of a crawl, which only `zwgk check` (and a report's 快照) reads again. Kept for every run:
 # runs, run_sites, columns (the reports' unit routing and unassessable columns), checks, findings, rule_outcomes,
-# scores, coverage, finding_notes, rechecks, rounds, explanations.
+# scores, coverage, finding_notes, rechecks, rounds, explanations; and pruned_fetched keeps the URLs it fetched.
 RAW_TABLES = ("pages", "page_texts", "attachment_texts", "page_bodies", "metadata", "entries", "links",
               "resources", "crawl_events", "site_requests")
 
@@ -60,7 +61,11 @@ def prune(store: Store, keep: int, vacuum: bool = True) -> PrunePlan:
     if not plan.pruned_runs:
         return plan
     marks = ",".join("?" * len(plan.pruned_runs))
+    # what each run fetched, kept in short form: 回头看 with it as `to` still tells 已整改 from 本轮未评估
+    fetched = [(run_id, site, url) for run_id in plan.pruned_runs
+               for site, urls in fetched_urls(store, run_id, hosts_by_site(store, run_id)).items() for url in urls]
     with store.transaction() as db:
+        db.executemany("INSERT OR IGNORE INTO pruned_fetched (run_id, site_id, url) VALUES (?, ?, ?)", fetched)
         dropped = {}
         for run_id in plan.pruned_runs:
             dropped[run_id] = sum(int(db.execute(f"SELECT COUNT(*) FROM {t} WHERE run_id=?", (run_id,)).fetchone()[0])
