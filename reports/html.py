@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_chart
 from reports.issue_lists import snapshot_link
-from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
+from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
                                  evidence_sentence, load_report_data, problem_rows, basis_as_of)
 from reports.safe_output import confined_path, is_web_url
 from scoring.scorer import score_text
@@ -170,7 +170,9 @@ def _problem_row(row, data: ReportData) -> dict:
     return dict(
         code=row.code, type=rule.problem_type, severity=row.severity,
         severity_label=SEVERITY_LABELS.get(row.severity, row.severity),
-        suspected=row.confidence == "suspected", confidence=CONFIDENCE_LABELS.get(row.confidence, row.confidence),
+        suspected=row.confidence == "suspected", explained=row.confidence == "explained",
+        round_status=ROUND_STATUS_LABELS.get(row.round_status, "") if row.round_status else "", note=row.note or "",
+        confidence=CONFIDENCE_LABELS.get(row.confidence, row.confidence),
         column=row.column_name or "", message=row.message, title=row.title or "",
         url=row.url or "", parent_url=row.parent_url or "",
         evidence="；".join(dict.fromkeys(x for x in sentences if x)),
@@ -363,6 +365,23 @@ def _method(data: ReportData) -> dict:
                 warnings=[dict(name=w.name, at_least=w.at_least, veto_at=w.veto_at) for w in profile.early_warnings])
 
 
+def _lookback(data: ReportData, limit: int = 200) -> dict | None:
+    """The 回头看 chapter: counts, 整改率 per office (most persisting first), persisting problems first."""
+    lb = data.lookback
+    if lb is None:
+        return None
+    from zwgk.core.lookback import STATUS_LABELS
+    names = dict(zip(data.sites["site_id"], data.sites["name"]))
+    judged = lb.counts["fixed"] + lb.counts["persisting"]
+    offices = [dict(o, site=names.get(o["site_id"], o["site_id"]),
+                    rate="—" if o["fix_rate"] is None else f"{o['fix_rate'] * 100:.1f}%") for o in lb.offices]
+    rows = [dict(r, site=names.get(r["site_id"], r["site_id"]), type=data.rule(r["code"]).problem_type)
+            for r in lb.rows if r["status"] in ("persisting", "fixed", "new")]
+    return dict(from_label=lb.from_label, to_label=lb.to_label, counts=lb.counts, labels=STATUS_LABELS,
+                rate="—" if not judged else f"{lb.counts['fixed'] / judged * 100:.1f}%", offices=offices,
+                rows=rows[:limit], total=len(rows))
+
+
 def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
     """Everything the template prints, computed here so the template only lays it out."""
     anchors = {site_id: f"site-{i}" for i, site_id in enumerate(data.scores.sites["site_id"], start=1)}
@@ -387,7 +406,7 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
         overview=_overview(data), distribution=distribution, grades=grades,
         ranking=ranking, ranking_chart=ranking_chart, ranking_note=ranking_note,
         types=types, types_chart=types_chart, sites=sections, top_n=top_n,
-        not_assessed=not_assessed, method=_method(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
+        not_assessed=not_assessed, method=_method(data), lookback=_lookback(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
     )
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from reports.report_data import (CONFIDENCE_LABELS, SEVERITY_LABELS, SEVERITY_ORDER, ReportData, evidence_details,
-                                 evidence_sentence, problem_rows, basis_as_of)
+from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, SEVERITY_ORDER, ReportData,
+                                 evidence_details, evidence_sentence, problem_rows, basis_as_of)
 from reports.safe_output import confined_path, is_web_url, spreadsheet_cell, unique_filenames
 from zwgk.core.store import now_iso
 
@@ -29,6 +29,7 @@ ISSUE_COLUMNS: tuple[tuple[str, int, str], ...] = (
     ("问题类型", 16, "wrap"),
     ("指标", 18, "wrap"),
     ("严重程度", 10, "text"),
+    ("状态", 10, "text"),
     ("问题描述", 44, "wrap"),
     ("证据", 40, "wrap"),
     ("页面标题", 28, "wrap"),
@@ -53,6 +54,13 @@ ISSUE_HEADERS = tuple(name for name, _, _ in ISSUE_COLUMNS)
 # The drop-down of 整改情况 (an Excel list validation on every row).
 REMEDY_STATES = ("已整改", "整改中", "未整改", "无需整改（请在备注说明理由）")
 REVIEW_SHEET = "待人工复核"
+FIXED_SHEET = "已整改"
+# The 已整改 sheet (and <单位>-已整改.csv): findings of the previous round this round no longer finds.
+FIXED_COLUMNS: tuple[tuple[str, int, str], ...] = (
+    ("序号", 6, "number"), ("单位", 16, "wrap"), ("网站", 16, "wrap"), ("问题类型", 16, "wrap"),
+    ("指标", 18, "wrap"), ("上轮问题描述", 44, "wrap"), ("页面URL", 36, "url"), ("上轮", 12, "text"),
+    ("问题标识", 40, "wrap"),
+)
 SUMMARY_SHEET = "汇总"
 
 INDEX_COLUMNS: tuple[tuple[str, int, str], ...] = (
@@ -140,7 +148,7 @@ def issue_frame(data: ReportData, review: bool = False) -> pd.DataFrame:
     labels = data.labels
     code = rows["code"]
     severity = rows["severity"].map(SEVERITY_LABELS).fillna(rows["severity"])
-    doubt = rows["confidence"].isin(("suspected", "review"))
+    doubt = rows["confidence"].isin(("suspected", "review", "explained", "dropped"))
     severity = severity.where(~doubt, severity + "（" + rows["confidence"].map(CONFIDENCE_LABELS).fillna("") + "）")
     sentences, details = [], []
     for evidences in rows["evidences"]:
@@ -161,7 +169,8 @@ def issue_frame(data: ReportData, review: bool = False) -> pd.DataFrame:
         "问题类型": code.map(lambda c: rules[c].problem_type),
         "指标": rows["indicator"].fillna(""),
         "严重程度": severity,
-        "问题描述": rows["message"],
+        "状态": rows["round_status"].fillna("").map(ROUND_STATUS_LABELS),
+        "问题描述": [m + (f"（{n}）" if n else "") for m, n in zip(rows["message"], rows["note"].fillna(""))],
         "证据": sentences,
         "页面标题": rows["title"].fillna(""),
         "页面URL": rows["url"].fillna(""),
@@ -236,6 +245,9 @@ def _meta_rows(data: ReportData, office: str, rows: int, review: int = 0) -> lis
         ("扣分", "“问题数（处）”是数量，不是分数。“扣分（封顶前）”为该行按指标体系的扣分额；同一指标扣分以"
                "该指标分值为上限，“计入扣分”为封顶后分摊到该行的分数（按各行封顶前扣分的比例分摊，精确到0.01分），"
                "全站各行“计入扣分”之和等于评估报告和得分 CSV 中该网站的扣分合计。封顶的指标见“汇总”表。"),
+        ("状态", (f"与上一轮（{data.lookback.from_label}）比对：新发现 = 上轮没有；未整改 = 上轮已有、本轮仍在；"
+                 f"上轮有、本轮已不存在的问题列在“{FIXED_SHEET}”表。标“已说明”的问题情况说明已被采纳，列出但不扣分。")
+         if data.lookback else "首次评估：没有可比对的上一轮，状态均为“首次评估”。"),
         ("快照", "“快照”链接打开抓取时保存的页面原样（脚本已禁用、链接已失效化），用于核对有争议的问题。"),
         ("整改情况", "请在“整改情况”（下拉选择）、“整改责任人”“完成时间”“备注”列填写整改结果后报回。"),
     ]
@@ -251,6 +263,7 @@ class _OfficeJob:
     rows: list[tuple]
     meta: list[tuple[str, str]]
     review: list[tuple] = field(default_factory=list)
+    fixed: list[tuple] = field(default_factory=list)
     summary: list[tuple] = field(default_factory=list)
     caps: list[tuple] = field(default_factory=list)
 
@@ -416,6 +429,37 @@ def _write_summary(wb, formats: dict, summary: list[tuple], caps: list[tuple]) -
                 (_write_number if kind == "number" else _write_text)(ws, r, c, value, formats[kind])
 
 
+def fixed_rows(data: ReportData) -> dict[str, list[tuple]]:
+    """office -> the 已整改 rows (FIXED_COLUMNS): last round's findings this round no longer finds."""
+    if data.lookback is None:
+        return {}
+    names = dict(zip(data.sites["site_id"], data.sites["name"]))
+    out: dict[str, list[tuple]] = {}
+    for r in data.lookback.rows:
+        if r["status"] != "fixed":
+            continue
+        rows = out.setdefault(r["office"], [])
+        rows.append((len(rows) + 1, r["office"], names.get(r["site_id"], r["site_id"]),
+                     data.rule(r["code"]).problem_type, r["indicator"], r["message"], r["url"],
+                     data.lookback.from_label, r["identity"]))
+    return out
+
+
+def _write_fixed(wb, formats: dict, rows: list[tuple], csv_path: Path) -> None:
+    ws = _sheet(wb, formats, FIXED_SHEET, FIXED_COLUMNS)
+    with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow([name for name, _, _ in FIXED_COLUMNS])
+        for r, row in enumerate(rows, start=1):
+            cells = [v if kind == "number" else spreadsheet_cell(str(v)) for (_, _, kind), v in zip(FIXED_COLUMNS, row)]
+            writer.writerow(cells)
+            for c, ((_, _, kind), value) in enumerate(zip(FIXED_COLUMNS, cells)):
+                if kind == "number":
+                    _write_number(ws, r, c, value, formats["number"])
+                else:
+                    ws.write_string(r, c, value, formats["wrap" if kind == "url" else kind])
+
+
 def _write_office_files(job: _OfficeJob) -> None:
     wb, formats = _workbook(job.xlsx)
     ws = _sheet(wb, formats, "问题清单", ISSUE_COLUMNS)
@@ -423,6 +467,8 @@ def _write_office_files(job: _OfficeJob) -> None:
     if job.review:
         review = _sheet(wb, formats, REVIEW_SHEET, ISSUE_COLUMNS)
         _write_rows(review, formats, job.review, job.csv.with_name(job.csv.stem + "-" + REVIEW_SHEET + ".csv"))
+    if job.fixed:
+        _write_fixed(wb, formats, job.fixed, job.csv.with_name(job.csv.stem + "-" + FIXED_SHEET + ".csv"))
     _write_summary(wb, formats, job.summary, job.caps)
     meta = job.meta
     if len(job.rows) > MAX_SHEET_ROWS:
@@ -466,7 +512,9 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
     both = pd.concat([frame, review]) if len(review) else frame
     rank = both.groupby("_office", sort=False)["_severity"].agg(
         lambda s: (-(s == "veto").sum(), -(s == "deduct").sum(), -len(s)))
+    fixed = fixed_rows(data)
     offices = sorted(rank.index, key=lambda o: (rank[o], o))
+    offices += sorted(set(fixed) - set(offices))   # an office that fixed everything still gets its 已整改 list
     names = unique_filenames(offices, fallback="未署名单位", reserved=(INDEX_NAME,))
     # 计入扣分 per office and site: the rows' shares of the capped points, so offices add up to the site's total
     points = {k: round(float(v), 4) for k, v in frame.groupby(["_office", "_site"])["计入扣分"].sum().items()}
@@ -487,7 +535,7 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
         review_rows = list(doubtful[columns].itertuples(index=False, name=None))
         lists.append(OfficeList(office, sites, xlsx, csv_path, counts))
         jobs.append(_OfficeJob(office, xlsx, csv_path, rows, _meta_rows(data, office, len(rows), len(review_rows)),
-                               review_rows, summary_rows(group), cap_rows(data, office)))
+                               review_rows, fixed.get(office, []), summary_rows(group), cap_rows(data, office)))
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(frame) >= PARALLEL_ROWS else 1
     workers = max(1, min(workers, len(jobs)))

@@ -22,7 +22,10 @@ from zwgk.core.store import Store, StoreError
 # Severity words as evaluators print them, and the order lists are sorted in (否决 first).
 SEVERITY_LABELS = {"veto": "否决", "deduct": "扣分", "warn": "预警"}
 SEVERITY_ORDER = {"veto": 0, "deduct": 1, "warn": 2}
-CONFIDENCE_LABELS = {"confirmed": "确定", "suspected": "疑似", "review": "待人工复核"}
+CONFIDENCE_LABELS = {"confirmed": "确定", "suspected": "疑似", "review": "待人工复核", "explained": "已说明",
+                     "dropped": "疑似问题不予认定"}
+# 状态 of a finding against the previous round (回头看), as issue lists and the report print it
+ROUND_STATUS_LABELS = {"new": "新发现", "persisting": "未整改", "fixed": "已整改", "": "首次评估"}
 
 LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"
 
@@ -306,6 +309,7 @@ class ReportData:
     snapshots: dict[tuple[str, str], str] = field(default_factory=dict)   # (site, url) -> snapshots/<file>.html
     coverage: dict[str, dict] = field(default_factory=dict)   # site -> how much of it was crawled and assessed
     probe_windows: dict[str, dict] = field(default_factory=dict)   # site -> its homepage probes (zwgk probe)
+    lookback: LookBack | None = None   # 回头看 against the previous round; None for a first round
 
     @property
     def deadline_start(self) -> date:
@@ -322,6 +326,58 @@ class ReportData:
         if code not in self.rules:
             self.rules[code] = rule_text(code)
         return self.rules[code]
+
+
+@dataclass
+class LookBack:
+    """回头看 of the reported run against the round before it, from `zwgk.core.lookback.compute_diff`."""
+
+    from_label: str
+    to_label: str
+    counts: dict[str, int]            # status -> findings (new, persisting, fixed, dropped, not_assessed)
+    offices: list[dict]               # per site and office: counts by status and fix_rate (整改率)
+    rows: list[dict]                  # every DiffRow as a dict, persisting first (longest streak first)
+    status: dict[str, str]            # identity -> status, for the findings of the reported check
+
+
+def load_lookback(store: Store, run_id: int) -> LookBack | None:
+    """The diff of a run against the previous round, or None when there is none (a first round, no finished check)."""
+    from zwgk.core.lookback import STATUS_ORDER, compute_diff
+    try:
+        diff = compute_diff(store, to_ref=run_id)
+    except StoreError:
+        return None
+    if diff.from_point is None:
+        return None
+    rows = diff.as_dicts()
+    rank = {s: i for i, s in enumerate(STATUS_ORDER)}
+    rows.sort(key=lambda r: (rank[r["status"]], -r["rounds"], r["site_id"], r["office"], r["code"], r["identity"]))
+    counts = {s: 0 for s in STATUS_ORDER}
+    for row in rows:
+        counts[row["status"]] += 1
+    offices = sorted(diff.offices(), key=lambda o: (-o["persisting"], o["site_id"], o["office"]))
+    return LookBack(from_label=diff.from_point.label, to_label=diff.to_point.label, counts=counts, offices=offices,
+                    rows=rows, status={r["identity"]: r["status"] for r in rows if r["status"] in ("new", "persisting")})
+
+
+def _scored_confidence(store: Store, check_id: int, findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings with the confidence they were scored with (finding_notes: 已说明, confirmed by recurrence,
+    dropped on re-check), the note saying why, and their identity across rounds."""
+    from zwgk.core.history import hosts_by_site
+    from zwgk.core.identity import finding_identity
+    notes = {int(r["seq"]): (r["confidence"], r["note"] or "", r["identity"]) for r in store.db.execute(
+        "SELECT seq, confidence, note, identity FROM finding_notes WHERE check_id=?", (check_id,))}
+    f = findings.copy()
+    if not len(f):
+        return f.assign(note=pd.Series(dtype="object"), identity=pd.Series(dtype="object"))
+    run_id = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()["run_id"]
+    hosts = hosts_by_site(store, int(run_id))
+    seqs = [int(q) for q in f["seq"]]
+    f["confidence"] = [notes[q][0] if q in notes else c for q, c in zip(seqs, f["confidence"])]
+    f["note"] = [notes[q][1] if q in notes else "" for q in seqs]
+    f["identity"] = [notes[q][2] if q in notes else finding_identity(r, hosts.get(str(r["site_id"]), frozenset()))
+                     for q, r in zip(seqs, f.to_dict("records"))]
+    return f
 
 
 def _iso_date(value) -> date | None:
@@ -511,7 +567,10 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
     sites = sites[["site_id", "name", "office", "homepage", "kind", "status", "error"]] if len(sites) else sites
     labels = load_labels()
 
-    findings = findings.reset_index(drop=True)
+    findings = _scored_confidence(store, check_id, findings.reset_index(drop=True))
+    lookback = load_lookback(store, int(run["run_id"]))
+    findings["round_status"] = ([lookback.status.get(i, "new") for i in findings["identity"]] if lookback
+                                else "")
     site_office = dict(zip(sites["site_id"], sites["office"]))
     site_name = dict(zip(sites["site_id"], sites["name"]))
     if len(findings):
@@ -571,7 +630,7 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
                       rules=rules, labels=labels, report_date=report_date,
                       snapshots=snapshot_names(store, int(run["run_id"]), pages),
                       coverage=load_coverage(store, int(run["run_id"]), check_id),
-                      probe_windows=load_probe_windows(store, _iso_date(check.get("as_of"))))
+                      probe_windows=load_probe_windows(store, _iso_date(check.get("as_of"))), lookback=lookback)
 
 
 # What a row of the issue lists and the report's problem tables is: one page (or one broken target, or one
@@ -594,16 +653,23 @@ def _grouped_by_parent(code: str) -> bool:
     return rule.scope == "column" and rule.severity == "warn"
 
 
+def _row_status(statuses: pd.Series) -> str:
+    values = set(statuses.fillna(""))
+    return "persisting" if "persisting" in values else ("new" if "new" in values else "")
+
+
 def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings grouped into the rows a person works through (see ROW_KEYS), in the order first found.
 
     Columns: site_id, site_name, office, code, indicator, severity, severity_rank, confidence, review,
     column_name, url, parent_url, title, message (the findings' messages joined), evidences (their evidence
     dicts), findings (how many findings the row joins), count (instances), pages (pages the target appears
-    on), examples (up to three of those pages), points (uncapped), counted (计入得分), seq, as_of."""
+    on), examples (up to three of those pages), points (uncapped), counted (计入得分), seq, as_of, round_status
+    (persisting when any of its findings was found in the previous round, else new; '' without one), note (why
+    a finding is scored as it is: 已说明, confirmed by recurrence …)."""
     columns = ["site_id", "site_name", "office", "site_office", "routed", "code", "indicator", "severity", "severity_rank", "confidence",
                "review", "column_name", "url", "parent_url", "title", "message", "evidences", "findings", "count",
-               "pages", "examples", "points", "counted", "seq", "as_of"]
+               "pages", "examples", "points", "counted", "seq", "as_of", "round_status", "note"]
     if not len(findings):
         return pd.DataFrame(columns=columns)
     f = findings.copy()
@@ -642,5 +708,7 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
             points=float(g["points"].sum()) if g["points"].notna().any() else math.nan,
             counted=float(g["counted"].sum()) if g["counted"].notna().any() else math.nan,
             seq=int(g["seq"].min()), as_of=first["as_of"],
+            round_status=_row_status(g["round_status"]) if "round_status" in g else "",
+            note=_joined(g["note"].fillna("")) if "note" in g else "",
         ))
     return pd.DataFrame(rows, columns=columns)

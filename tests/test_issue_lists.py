@@ -58,7 +58,7 @@ def test_workbook_layout(lists):
     assert tuple(header) == ISSUE_HEADERS
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:{get_column_letter(len(ISSUE_HEADERS))}{len(rows) + 1}"
-    assert ws.column_dimensions["H"].width >= 40  # 问题描述 is readable
+    assert ws.column_dimensions[get_column_letter(ISSUE_HEADERS.index("问题描述") + 1)].width >= 40  # readable
     assert ws.column_dimensions["A"].width <= 8
     assert rows[0]["问题描述"].alignment.wrap_text
     assert ws["A1"].font.b

@@ -347,3 +347,60 @@ def test_browse_serves_the_workspace_read_only_with_chinese_labels_and_queries(t
     db = sqlite3.connect(workspace / "zwgk.sqlite3")
     assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
     db.close()
+
+
+def _sheet_rows(path, sheet):
+    import openpyxl
+    ws = openpyxl.load_workbook(path, read_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_the_report_looks_back_and_the_issue_lists_say_what_was_fixed(two_rounds, tmp_path):
+    base, workspace = two_rounds
+    office = "示例市人民政府办公室"
+    # round 1 has nothing to look back on: no 回头看 chapter, every row 首次评估
+    first = base / f"out-{ROUND1}"
+    assert 'id="lookback"' not in (first / "report.html").read_text(encoding="utf-8")
+    assert {r["状态"] for r in _sheet_rows(first / "issues" / f"{office}.xlsx", "问题清单")} == {"首次评估"}
+    # round 2, with an accepted explanation, reported again
+    explanations = tmp_path / "说明.yaml"
+    explanations.write_text(f"- {{问题标识: '{EXPLAINED}', 说明理由: 文号按本市规范书写, 复核结论: 接受}}\n",
+                            encoding="utf-8")
+    scored = zwgk("score", "--workspace", str(workspace), "--run", "2", "--profile", "gov2019",
+                  "--explanations", str(explanations))
+    assert scored.returncode == 0, scored.stderr
+    out = tmp_path / "report2"
+    result = zwgk("report", "--workspace", str(workspace), "--run", "2", "--out", str(out), "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    diff = json.loads(_diff(workspace, "--format", "json").stdout)
+    persisting = sum(r["status"] == "persisting" for r in diff["findings"])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    chapter = html[html.index('<section id="lookback"'):html.index("</section>", html.index('<section id="lookback"'))]
+    assert "七、回头看（整改情况）" in chapter and f"与上一轮（{ROUND1}）比对" in chapter
+    assert f"未整改 {persisting} 个，已整改 1 个，新发现 1 个" in chapter
+    assert "1 个上轮疑似问题本轮未复现" in chapter
+    rate = f"{1 / (1 + persisting) * 100:.1f}%"
+    assert f"<td>{office}</td><td class=\"num\">{persisting}</td><td class=\"num\">1</td><td class=\"num\">1</td>" \
+        in chapter and rate in chapter
+    statuses = [s.split("<td>", 1)[1].split("</td>", 1)[0] for s in chapter.split('<tr class="status-')[1:]]
+    assert statuses == ["未整改"] * persisting + ["新发现", "已整改"]   # persisting problems first
+    # the issue list: 状态 per row, the fixed finding in its own sheet, the explained one at 0 points
+    lists = out / "issues" / f"{office}.xlsx"
+    rows = _sheet_rows(lists, "问题清单")
+    by_url = {}
+    for r in rows:
+        by_url.setdefault(r["页面URL"] or "", []).append(r)
+    introduced = [r for url, rs in by_url.items() if url.endswith("/zcwj/content_1075.html") for r in rs
+                  if r["问题类型"] == by_url[url][0]["问题类型"]]
+    assert {r["状态"] for r in rows} == {"新发现", "未整改"}
+    assert "新发现" in {r["状态"] for r in introduced}
+    assert [r["状态"] for url, rs in by_url.items() if url.endswith("/media/slow.mp4") for r in rs] == ["未整改"]
+    explained = [r for url, rs in by_url.items() if url.endswith("/zcwj/content_1076.html") for r in rs
+                 if "已说明" in r["严重程度"]]
+    assert len(explained) == 1 and explained[0]["扣分（封顶前）"] == 0 and explained[0]["计入扣分"] == 0
+    assert "文号按本市规范书写" in explained[0]["问题描述"]
+    fixed = _sheet_rows(lists, "已整改")
+    assert [(r["问题标识"], r["上轮"]) for r in fixed] == [(FIXED, ROUND1)]
+    with (out / "issues" / f"{office}-已整改.csv").open(encoding="utf-8-sig", newline="") as fh:
+        assert [r["问题标识"] for r in csv.DictReader(fh)] == [FIXED]

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "zwgk.commands.rounds",
     "zwgk.commands.recheck",
     "zwgk.commands.browse",
+    "zwgk.commands.schedule",
     "zwgk.pipeline",
     "zwgk.bench",
 )

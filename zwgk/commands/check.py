@@ -87,6 +87,11 @@ def check_command(workspace: str, run_id: int | None, as_of: date | None, codes:
             if len(skipped) > 5:
                 click.echo(f"  - ……另有 {len(skipped) - 5} 条")
 
+        from zwgk.core.retention import pruned_at
+        target = int(store.run(run_id)["run_id"])
+        if pruned_at(store, target):
+            raise StoreError(f"运行 {target} 的抓取数据已于 {pruned_at(store, target)} 由 `zwgk prune` 删除，不能重新检查；"
+                             "其问题和得分仍在，可用 `zwgk rescore` 换指标表重新评分")
         check_id = run_check(store, run_id, as_of=as_of, codes=codes, thresholds=thresholds, on_site=report)
         row = store.db.execute("SELECT run_id, as_of FROM checks WHERE check_id=?", (check_id,)).fetchone()
         counts = dict(store.db.execute("SELECT severity, count(*) FROM findings WHERE check_id=? GROUP BY severity",

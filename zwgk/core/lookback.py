@@ -78,7 +78,7 @@ def compute_diff(store: Store, from_ref: str | int | None = None, to_ref: str | 
     to_codes = rule_codes(store, to_point.check_id)
     to_status = outcome_status(store, to_point.check_id)
     to_hosts = hosts_by_site(store, to_point.run_id)
-    fetched = _fetched(store, to_point.run_id, to_hosts)
+    fetched = fetched_urls(store, to_point.run_id, to_hosts)
     notes = {(r["identity"]): r["note"] for r in store.db.execute(
         "SELECT identity, note FROM finding_notes WHERE check_id=? AND note != ''", (to_point.check_id,))}
     rows = []
@@ -136,9 +136,13 @@ def _site_offices(store: Store, run_id: int) -> dict[str, str]:
     return {row["site_id"]: row["office"] for row in store.sites(run_id)}
 
 
-def _fetched(store: Store, run_id: int, hosts: dict[str, frozenset[str]]) -> dict[str, set[str]]:
+def fetched_urls(store: Store, run_id: int, hosts: dict[str, frozenset[str]]) -> dict[str, set[str]]:
     """site -> the normalised URLs the run fetched (pages, and resources it got an answer or a failure from)."""
     out: dict[str, set[str]] = {site: set() for site in hosts}
+    if store.db.execute("SELECT 1 FROM pruned_runs WHERE run_id=?", (run_id,)).fetchone():   # `zwgk prune`
+        for site, url in store.db.execute("SELECT site_id, url FROM pruned_fetched WHERE run_id=?", (run_id,)):
+            out.setdefault(site, set()).add(url)
+        return out
     for site, url, final in store.db.execute("SELECT site_id, url, final_url FROM pages WHERE run_id=?", (run_id,)):
         out.setdefault(site, set()).update(normalise_url(u, hosts.get(site, frozenset())) for u in (url, final) if u)
     resources = [r[0] for r in store.db.execute(

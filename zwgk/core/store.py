@@ -78,6 +78,23 @@ CREATE TABLE IF NOT EXISTS finding_notes (
     PRIMARY KEY (check_id, seq)
 );
 
+-- `zwgk prune`: a run whose raw crawl data (pages, links, resources, texts …) was dropped to keep the workspace
+-- small; its findings, scores, coverage, columns and sites stay. A pruned run cannot be checked again.
+CREATE TABLE IF NOT EXISTS pruned_runs (
+    run_id        INTEGER PRIMARY KEY,
+    pruned_at     TEXT NOT NULL,
+    rows          INTEGER NOT NULL        -- raw rows dropped
+);
+
+-- What a pruned run fetched (its pages and the resources it got an answer from), as normalised URLs
+-- (zwgk.core.identity.normalise_url): what 回头看 needs to tell 已整改 from 本轮未评估 once `pages` is gone.
+CREATE TABLE IF NOT EXISTS pruned_fetched (
+    run_id        INTEGER NOT NULL,
+    site_id       TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    PRIMARY KEY (run_id, site_id, url)
+);
+
 CREATE TABLE IF NOT EXISTS run_sites (
     run_id        INTEGER NOT NULL,
     site_id       TEXT NOT NULL,
