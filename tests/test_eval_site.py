@@ -58,3 +58,19 @@ def test_eval_site_runs_the_pipeline_under_the_sites_own_host(tmp_path):
     assert by_url["http://www.shili.example.gov.cn/tzgg/"]["assessable"] == 1
     assert by_url["http://www.shili.example.gov.cn/empty/"]["assessable"] == 0  # 404, not a listing
     assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_a_finding_about_what_the_mirror_never_saved_is_an_artefact(tmp_path):
+    from zwgk.evaluation.real_site import is_artefact
+
+    root = mirror(tmp_path)
+    host = "www.shili.example.gov.cn"
+    gone = f"http://{host}/tzgg/9.html"
+    assert is_artefact("LINK002", gone, "{}", host, root)
+    assert not is_artefact("LINK002", f"http://{host}/tzgg/1.html", "{}", host, root)  # saved: the site's own fault
+    # a column not assessed because its page answered 404 here, and only then
+    assert is_artefact("STALE010", f"http://{host}/empty/", '{"page_status": 404}', host, root)
+    assert not is_artefact("STALE010", f"http://{host}/empty/", '{"reason": "栏目列表由脚本生成"}', host, root)
+    assert not is_artefact("STALE003", gone, "{}", host, root)
+    # an image pasted with a file:///C:/… address, rewritten by the mirroring tool: broken on the real site too
+    assert not is_artefact("MEDIA001", f"http://{host}/file/C_/Users/editor/clip_image001.gif", "{}", host, root)
