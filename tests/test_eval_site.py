@@ -74,3 +74,35 @@ def test_a_finding_about_what_the_mirror_never_saved_is_an_artefact(tmp_path):
     assert not is_artefact("STALE003", gone, "{}", host, root)
     # an image pasted with a file:///C:/… address, rewritten by the mirroring tool: broken on the real site too
     assert not is_artefact("MEDIA001", f"http://{host}/file/C_/Users/editor/clip_image001.gif", "{}", host, root)
+
+
+@pytest.mark.e2e
+def test_a_menu_item_opening_a_section_of_the_homepage_is_a_channel_not_a_list(tmp_path):
+    # 首页 menu items that switch a panel of the homepage by script (index.html?link=news): each fetches the
+    # homepage itself; the homepage's news block must not become their list, whichever is fetched first
+    import sqlite3
+
+    root = mirror(tmp_path)
+    menu = ('<div class="nav"><ul><li><a href="/index.html?link=news">新闻动态</a></li>'
+            '<li><a href="/index.html?link=open">政务公开</a></li><li><a href="/tzgg/">通知公告</a></li></ul></div>')
+    news = "".join(f'<li><a href="/xwdt/{i}.html">示例镇召开示例会议{i}</a><span>2018-07-0{i}</span></li>'
+                   for i in range(1, 5))
+    (root / "xwdt").mkdir()
+    for i in range(1, 5):
+        (root / "xwdt" / f"{i}.html").write_text(PAGE.format(title=f"示例会议{i}", body="<p>正文。</p>"),
+                                                  encoding="utf-8")
+    (root / "index.html").write_text(PAGE.format(title="示例镇人民政府", body=menu + f'<ul class="list">{news}</ul>'),
+                                     encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "zwgk.cli", "eval", "site", str(root),
+                             "--host", "www.shili.example.gov.cn", "--id", "shili", "--as-of", "2018-07-27",
+                             "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "out"), "--json"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = sqlite3.connect(tmp_path / "ws" / "zwgk.sqlite3")
+    sections = dict(db.execute("SELECT column_id, role FROM columns WHERE url LIKE '%index.html?link=%'").fetchall())
+    assert len(sections) == 2 and set(sections.values()) == {"hub"}
+    marks = ",".join("?" * len(sections))
+    assert db.execute(f"SELECT COUNT(*) FROM entries WHERE column_id IN ({marks})", list(sections)).fetchone()[0] == 0
+    assert db.execute(f"SELECT COUNT(*) FROM pages WHERE url LIKE '%/xwdt/%' AND column_id IN ({marks})",
+                      list(sections)).fetchone()[0] == 0
+    assert db.execute("SELECT role FROM columns WHERE url LIKE '%/tzgg/'").fetchone()[0] == "list"

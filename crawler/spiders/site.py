@@ -255,6 +255,8 @@ class GovSiteSpider(scrapy.Spider):
             if render or event:
                 yield render or event
         home = ctx_url(response)
+        if not ctx.get("rendered"):
+            self._site_state(site)["home_hash"] = page.body_hash
         yield self._entry_rows(site, "", page.entries, home)
         nav = [(link.url, link.text) for link in page.nav]
         sitemap = next((link.url for link in page.links if link.kind == "link" and is_sitemap_link(link.text)
@@ -373,6 +375,13 @@ class GovSiteSpider(scrapy.Spider):
         site, column = ctx["site"], ctx["column"]
         url = ctx_url(response)
         limits = self.profiles[site].limits
+        if ctx["list_index"] == 0 and page.body_hash == self._site_state(site).get("home_hash") \
+                and not same_page(url, self.profiles[site].homepage):
+            # a menu item that opens a section of the homepage (index.html?link=news switches a panel by script):
+            # the page is the homepage itself, a channel of the homepage's blocks; their items are the
+            # homepage's, never this column's list (else whichever section was fetched first owned them)
+            yield self._column_rows(site, column, assessable=1, path=">".join(page.breadcrumb), hub=True)
+            return
         if ctx["list_index"] == 0:
             if not column.get("named", True):
                 self._name_from_page(site, column, page)
