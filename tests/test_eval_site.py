@@ -106,3 +106,49 @@ def test_a_menu_item_opening_a_section_of_the_homepage_is_a_channel_not_a_list(t
     assert db.execute(f"SELECT COUNT(*) FROM pages WHERE url LIKE '%/xwdt/%' AND column_id IN ({marks})",
                       list(sections)).fetchone()[0] == 0
     assert db.execute("SELECT role FROM columns WHERE url LIKE '%/tzgg/'").fetchone()[0] == "list"
+
+
+@pytest.mark.e2e
+def test_a_paginated_list_reached_through_a_breadcrumb_is_the_column_a_person_sees(tmp_path):
+    # the homepage's tabs have href="" (示例要闻, 学习示例精神 under 专题专栏); their list pages are reached only
+    # through the breadcrumb of their articles. Each becomes a column named by the breadcrumb, its later pages
+    # stay pages of its list, and a name that tells no class takes its nearest ancestor's (专题专栏: 专题)
+    import sqlite3
+
+    root = mirror(tmp_path)
+    trail = ('<div class="curmb">当前位置：<a href="/index.html">首页</a> &gt; <a href="/index.html?link=x">新闻中心</a>'
+             ' &gt; {mid}<a href="{href}">{name}</a></div>')
+    columns = {"ywdt/ymyw": ("示例要闻", ""), "zt/xxjs": ("学习示例精神", '<a href="/zt/">专题专栏</a> &gt; ')}
+    tabs, panels = "", ""
+    for folder, (name, mid) in columns.items():
+        (root / folder).mkdir(parents=True)
+        crumb = trail.format(mid=mid, href=f"/{folder}/index.html", name=name)
+        rows = {1: range(1, 16), 2: range(16, 21)}
+        for n, items in rows.items():
+            lis = "".join(f'<li><a href="/{folder}/{i}.html">示例标题{i}</a><span>2018-07-{27 - i:02d}</span></li>'
+                          for i in items)
+            pages = '<div class="page"><a href="/{0}/index.html">1</a> <a href="/{0}/index_2.html">2</a></div>'.format(folder)
+            body = crumb + f'<ul class="list">{lis}</ul>' + pages
+            (root / folder / ("index.html" if n == 1 else "index_2.html")).write_text(
+                PAGE.format(title=name, body=body), encoding="utf-8")
+        for i in range(1, 21):
+            (root / folder / f"{i}.html").write_text(PAGE.format(title=f"示例标题{i}", body=crumb + "<p>正文。</p>"),
+                                                     encoding="utf-8")
+        tabs += f'<li><a href="">{name}</a></li>'
+        panels += "<ul>" + "".join(f'<li><a href="/{folder}/{i}.html">示例标题{i}</a></li>' for i in range(1, 4)) + "</ul>"
+    (root / "index.html").write_text(PAGE.format(title="示例镇人民政府", body=f'<div class="tab"><ul class="hd">{tabs}</ul>'
+                                                 f'<div class="bd">{panels}</div></div>'), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "zwgk.cli", "eval", "site", str(root),
+                             "--host", "www.shili.example.gov.cn", "--id", "shili", "--as-of", "2018-07-27",
+                             "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "out"), "--json"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = sqlite3.connect(tmp_path / "ws" / "zwgk.sqlite3")
+    got = {r[0].split("example.gov.cn", 1)[1]: r[1:] for r in db.execute(
+        "SELECT url, name, cls, role, assessable FROM columns WHERE url LIKE '%/ywdt/%' OR url LIKE '%/zt/%'")}
+    assert got["/ywdt/ymyw/index.html"] == ("示例要闻", "动态要闻", "list", 1)
+    assert got["/zt/xxjs/index.html"] == ("学习示例精神", "专题", "list", 1)
+    assert not any("index_2" in u for u in got)
+    entries = db.execute("SELECT COUNT(*) FROM entries e JOIN columns c ON c.column_id=e.column_id"
+                         " WHERE c.url LIKE '%/ywdt/ymyw/index.html'").fetchone()[0]
+    assert entries == 20
