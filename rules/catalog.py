@@ -377,6 +377,7 @@ class ItemMatch:
     columns: tuple[Column, ...] = ()      # the matched column and its descendants
     explanation: str = ""                 # a 未涉及 explanation page title or 备注说明 that satisfies the item
     nearest: Column | None = None         # for a missing item: the closest existing ancestor column
+    heading: str = ""                     # matched by a menu group heading with no page of its own
 
 
 def item_names(item: CatalogItem) -> list[str]:
@@ -421,6 +422,14 @@ def match_catalog(snapshot: Snapshot, catalog: Catalog, thresholds: Thresholds) 
             if score > best_score:
                 best, best_score = c, score
         if best is None:
+            # a menu group heading printed without a page of its own (「信息公开年报」 over 政府年报、部门年报):
+            # it lives only as an ancestor in its sub-columns' breadcrumbs; the group is the item's column
+            best, group, heading = _heading_group(wanted, item_segs, col_segments, snapshot.columns, names)
+            if best is not None:
+                note = next((c.note.strip() for c in group if c.note.strip()), "")
+                out.append(ItemMatch(item, best, tuple(group), note, heading=heading))
+                continue
+        if best is None:
             nearest = None
             for seg in reversed(item_segs[:-1]):
                 nearest = next((c for c in snapshot.columns if names.same(seg, c.name)), None)
@@ -437,6 +446,24 @@ def match_catalog(snapshot: Snapshot, catalog: Catalog, thresholds: Thresholds) 
                          or any(n and _norm(n) in _norm(e.title) for n in wanted)), "")
         out.append(ItemMatch(item, best, tuple(family), note))
     return out
+
+
+def _heading_group(wanted: list[str], item_segs: list[str], col_segments: dict, columns, names: Names):
+    """The columns under a breadcrumb ancestor named like the item (the best placed): (first, group, heading)."""
+    groups: dict[tuple[str, ...], tuple[int, str, list[Column]]] = {}
+    for c in columns:
+        segs = col_segments[c.column_id]
+        for i, seg in enumerate(segs[:-1]):
+            if names.any_same(wanted, seg):
+                prefix = tuple(names.key(s) for s in segs[:i + 1])
+                score = sum(1 for s in item_segs[:-1] if any(names.same(s, t) for t in segs[:i]))
+                groups.setdefault(prefix, (score, seg, []))[2].append(c)
+                break
+    if not groups:
+        return None, [], ""
+    _, heading, group = max(groups.values(), key=lambda g: (g[0], len(g[2])))
+    group.sort(key=lambda c: (len(col_segments[c.column_id]), c.url))
+    return group[0], group, heading
 
 
 def _descendants(column: Column, children: dict[str, list[Column]], columns: tuple[Column, ...]) -> list[Column]:

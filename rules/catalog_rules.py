@@ -23,7 +23,8 @@ def catalog_matches(snapshot: Snapshot, ctx: CheckContext) -> list[ItemMatch]:
 def _evidence(m: ItemMatch, ctx: CheckContext) -> dict:
     i = m.item
     return {"item": i.name, "path": i.path, "owner": i.owner, "deadline": i.deadline_for(ctx.site.kind),
-            "catalog": ctx.catalog.name if ctx.catalog else "", "catalog_item": i.where}
+            "catalog": ctx.catalog.name if ctx.catalog else "", "catalog_item": i.where,
+            **({"menu_heading": m.heading, "columns": [c.name for c in m.columns]} if m.heading else {})}
 
 
 def _newest(m: ItemMatch, snapshot: Snapshot, as_of: date) -> tuple[Entry | None, int]:
@@ -47,7 +48,9 @@ def check_catalog_item_missing(snapshot: Snapshot, ctx: CheckContext) -> Iterato
     Basis: 国办公开办函〔2019〕61号 (政府信息公开 专栏: 指南、制度、法定主动公开内容、年报); seed 003 (任务清单 公开路径);
     seed 000 (标准目录 content must match the site); RULEBOOK §7.
 
-    Not flagged: items with a published 未涉及 explanation page naming the item; items matched under a
+    Not flagged: items with a published 未涉及 explanation page naming the item; items whose name is a menu
+    group heading without a page of its own, over sub-columns (「信息公开年报」 over 政府年报、部门年报: the
+    heading is in the sub-columns' breadcrumbs, and the group is the item's column); items matched under a
     different intermediate path (sites name their sections differently; only the item's own name and its
     synonyms must match). Not assessed when the catalog cannot be read or the site has no columns.
     """
@@ -84,8 +87,8 @@ def check_catalog_item_empty(snapshot: Snapshot, ctx: CheckContext) -> Iterator[
         if count or any(c.shows_article for c in m.columns):
             continue
         i, c = m.item, m.column
-        yield ctx.finding(f'公开事项"{i.name}"对应栏目"{c.name}"无内容，且未发布"未涉及"说明', url=c.url, column=c,
-                          title=c.name, office=i.owner, evidence=_evidence(m, ctx))
+        yield ctx.finding(f'公开事项"{i.name}"对应栏目"{m.heading or c.name}"无内容，且未发布"未涉及"说明', url=c.url,
+                          column=c, title=m.heading or c.name, office=i.owner, evidence=_evidence(m, ctx))
 
 
 def check_catalog_item_overdue(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
@@ -115,7 +118,7 @@ def check_catalog_item_overdue(snapshot: Snapshot, ctx: CheckContext) -> Iterato
         i, c = m.item, m.column
         shown = f"最新信息日期：{newest.date[:10]}" if newest else "信息均未标注日期"
         yield ctx.finding(f'公开事项"{i.name}"未按公开时限更新（公开时限：{deadline.text}，{shown}）', url=c.url,
-                          column=c, title=c.name, office=i.owner,
+                          column=c, title=m.heading or c.name, office=i.owner,
                           evidence={**_evidence(m, ctx), "required_since": since.isoformat(),
                                     "newest_date": newest.date[:10] if newest else None,
                                     "newest_title": newest.title if newest else "", "entries": count})

@@ -100,8 +100,10 @@ def column_state(column: Column, feed: ColumnFeed, ctx: CheckContext, container:
 
 
 def containers(snapshot: Snapshot) -> frozenset[str]:
-    """Columns that hold sub-columns: named as a parent, or whose breadcrumb prefixes another's."""
+    """Columns that hold sub-columns: named as a parent, whose breadcrumb prefixes another's, or that the
+    crawler read as a channel page (role hub: a 频道页, or a menu item opening a section of the homepage)."""
     ids = {c.parent_id for c in snapshot.columns if c.parent_id}
+    ids |= {c.column_id for c in snapshot.columns if c.role == "hub"}
     paths = {c.path for c in snapshot.columns if c.path}
     prefixes = {p.rsplit(">", 1)[0] for p in paths if ">" in p}
     ids |= {c.column_id for c in snapshot.columns if c.path and c.path in prefixes}

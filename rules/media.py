@@ -40,7 +40,9 @@ _BROKEN = "{what}无法打开（{detail}）：{url}（所在页面：{page}）"
 
 
 def check_broken_image(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
-    """What it checks: every image on a page loads (no 404/403/410, DNS failure or refused connection).
+    """What it checks: every image on a page loads (no 404/403/410, DNS failure or refused connection), and
+    none points at a file on the editor's own computer (`file:///C:/Users/…`, `C:\\…`: pasted from a word
+    processor, no visitor can load it; known from the address, nothing is fetched).
 
     Why: a broken 图解 or illustration is what a visitor sees first; interpretations "不得出现无法打开等现象".
 

@@ -33,6 +33,12 @@ def extension(url: str) -> str:
     return "." + name.rsplit(".", 1)[-1] if "." in name else ""
 
 
+def is_local_file(url: str) -> bool:
+    """A file: address or a bare Windows drive path (C:/Users/…): a file on the author's computer."""
+    scheme = url[:8].split(":", 1)[0].lower() if ":" in url[:8] else ""
+    return scheme == "file" or (len(scheme) == 1 and scheme.isalpha())
+
+
 def _expects_html(link: Link) -> bool:
     return link.kind == "link" or (link.kind == "embed" and link.tag.startswith("iframe"))
 
@@ -52,6 +58,10 @@ def problem_of(link: Link, ctx: CheckContext) -> Problem | None:
         played = link.kind in ("video", "audio", "embed") and not link.tag.startswith("a@")  # a@href: a download
         if played and extension(link.url) in ctx.thresholds.media.unplayable_extensions:
             return Problem(UNPLAYABLE, "confirmed", f"浏览器不支持的 {extension(link.url)} 格式")
+    if is_local_file(link.url):
+        # pasted from a word processor: the address is a file on the editor's own computer, which no visitor
+        # has; known from the address alone, nothing is fetched
+        return Problem(UNREACHABLE, "confirmed", "地址指向编辑者电脑上的本地文件，访客无法打开")
     res = link.resource
     if res is None or res.outcome == "not_checked":
         return None

@@ -271,7 +271,27 @@ class GovSiteSpider(scrapy.Spider):
                 yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面显示为错误页面（{error}）")
                 return
             yield from self._on_column(response, ctx, page, text)
+        elif role == "page" and column_like(url) and len(page.breadcrumb) >= 2:
+            yield from self._list_reached_as_page(site, ctx, url, page, text, response.url)
         yield from self._follow_links(response, ctx, page)
+
+    def _list_reached_as_page(self, site: str, ctx: dict, url: str, page, text: str, fetched_url: str):
+        """A paginated list at a column's address reached through an ordinary link (a breadcrumb, where its
+        menu tab has href=""): the column a person sees there, named by the breadcrumb's last item."""
+        name = page.breadcrumb[-1]
+        if name in ("首页", "网站首页") or not usable_column_name(name):
+            return
+        listed = extract_page(text, fetched_url, listing=True)
+        # a later page of a list links back to its first page (the folder or its index page): not a column
+        folder = canonical_url(url).rsplit("/", 1)[0] + "/"
+        if any(not same_page(u, url) and (canonical_url(u) == folder or (
+                canonical_url(u).startswith(folder) and _COLUMN_FILE.match(canonical_url(u)[len(folder):])
+                and not _PAGE_NUMBER.search(canonical_url(u)[len(folder):]))) for u in listed.pagination):
+            return
+        if _PAGE_NUMBER.search(urlsplit(url).path.rsplit("/", 1)[-1]):
+            return
+        if listed.entries and listed.pagination:
+            yield from self._column_request(site, url, name, None, depth=ctx["depth"], parent=ctx.get("parent", ""))
 
     def _page_row(self, response: Response, ctx: dict, url: str, kind: str, encoding: str = "",
                   page=None, error: str = "") -> StoreRows:
@@ -299,6 +319,8 @@ class GovSiteSpider(scrapy.Spider):
             if render or event:
                 yield render or event
         home = ctx_url(response)
+        if not ctx.get("rendered"):
+            self._site_state(site)["home_hash"] = page.body_hash
         yield self._entry_rows(site, "", page.entries, home)
         nav = [(link.url, link.text) for link in page.nav]
         sitemap = next((link.url for link in page.links if link.kind == "link" and is_sitemap_link(link.text)
@@ -417,9 +439,17 @@ class GovSiteSpider(scrapy.Spider):
         site, column = ctx["site"], ctx["column"]
         url = ctx_url(response)
         limits = self.profiles[site].limits
+        if ctx["list_index"] == 0 and page.body_hash == self._site_state(site).get("home_hash") \
+                and not same_page(url, self.profiles[site].homepage):
+            # a menu item that opens a section of the homepage (index.html?link=news switches a panel by script):
+            # the page is the homepage itself, a channel of the homepage's blocks; their items are the
+            # homepage's, never this column's list (else whichever section was fetched first owned them)
+            yield self._column_rows(site, column, assessable=1, path=">".join(page.breadcrumb), hub=True)
+            return
         if ctx["list_index"] == 0:
             if not column.get("named", True):
                 self._name_from_page(site, column, page)
+            self._class_from_trail(site, column, page)
             reason = ""
             need, key = render_need(page, response.text, ctx["role"]) if not ctx.get("rendered") else ("", "")
             if need == "nav" and not self._new_nav(site, key):
@@ -487,6 +517,19 @@ class GovSiteSpider(scrapy.Spider):
                 if admitted == "new":
                     yield self._page_request(next_url, site, "column", depth=ctx["depth"], parent=url,
                                              column=column, list_index=ctx["list_index"] + 1)
+
+    def _class_from_trail(self, site: str, column: dict, page) -> None:
+        """A column whose own name tells no class (学习宣传贯彻…精神) takes the class of the nearest breadcrumb
+        ancestor that tells one (专题专栏 › …: a 专题), before any guess from its URL's folder."""
+        if column.get("configured_cls") or classify_column(column["name"]) != "unknown":
+            return
+        for crumb in reversed(page.breadcrumb[:-1]):
+            cls = classify_column(crumb)
+            if cls != "unknown":
+                if cls != column["cls"]:
+                    column["cls"] = cls
+                    self._site_state(site)["column_info"].get(page_key(column["url"]), {}).update(cls=cls)
+                return
 
     def _name_from_page(self, site: str, column: dict, page) -> None:
         """Name a column its link did not name: <meta name="ColumnName">, the breadcrumb's last item, the
@@ -607,6 +650,8 @@ def page_key(url: str) -> str:
 
 
 _COLUMN_FILE = re.compile(r"^(index|default|list|more)\w*\.[a-z]+$", re.I)
+# a later page of a list: index_2.html, list-3.htm
+_PAGE_NUMBER = re.compile(r"[_-]\d+\.[a-z]+$", re.I)
 
 
 def column_like(url: str) -> bool:

@@ -8,7 +8,9 @@ run the command inside `unshare -n sh -c 'ip link set lo up; …'` so that nothi
 
 from __future__ import annotations
 
+import json
 import mimetypes
+import re
 import sqlite3
 import subprocess
 import sys
@@ -148,6 +150,27 @@ def in_mirror(url: str, host: str, root: Path) -> bool | None:
     return target.is_file()
 
 
+# the mirroring tool rewrites a file:///C:/… address (a file on an editor's computer) to /file/C_/…: that
+# link was broken on the real site too, so it is no artefact of the mirror
+_LOCAL_FILE_REWRITE = re.compile(r"^/file/[A-Za-z]_/")
+
+
+def is_artefact(code: str, url: str, evidence: str, host: str, root: Path) -> bool:
+    """A finding about a page or file the mirror never saved: a dead link or medium whose target is not in
+    the mirror, or a column not assessed because its page answered 404 here."""
+    if in_mirror(url, host, root) is not False or _LOCAL_FILE_REWRITE.match(urlsplit(url).path):
+        return False
+    if code.startswith(("LINK", "MEDIA")):
+        return True
+    if code == "STALE010":
+        try:
+            status = json.loads(evidence or "{}").get("page_status")
+        except ValueError:
+            return False
+        return status == 404
+    return False
+
+
 def figures(workspace: Path, site_id: str, host: str, root: Path | None = None) -> dict:
     db = sqlite3.connect(Path(workspace) / "zwgk.sqlite3")
     db.row_factory = sqlite3.Row
@@ -157,12 +180,11 @@ def figures(workspace: Path, site_id: str, host: str, root: Path | None = None) 
         columns = [dict(r) for r in db.execute(
             "SELECT name, url, cls, assessable, reason, rendered, hub FROM columns WHERE run_id=? AND site_id=?"
             " ORDER BY url", (run_id, site_id))]
-        rows = db.execute("SELECT code, confidence, url FROM findings WHERE check_id=? AND site_id=?",
+        rows = db.execute("SELECT code, confidence, url, evidence FROM findings WHERE check_id=? AND site_id=?",
                           (check_id, site_id)).fetchall()
         findings = Counter(f"{r['code']}:{r['confidence']}" for r in rows)
-        # a dead link or medium whose target the mirror never saved: an artefact of the mirror
-        artefacts = Counter(f"{r['code']}:{r['confidence']}" for r in rows if root is not None
-                            and r["code"].startswith(("LINK", "MEDIA")) and in_mirror(r["url"], host, root) is False)
+        artefacts = Counter(f"{r['code']}:{r['confidence']}" for r in rows
+                            if root is not None and is_artefact(r["code"], r["url"], r["evidence"], host, root))
         outcomes = Counter(r[0] for r in db.execute("SELECT outcome FROM resources WHERE run_id=?", (run_id,)))
         contacted = Counter(urlsplit(r[0]).hostname for r in db.execute(
             "SELECT url FROM resources WHERE run_id=? AND outcome!='not_checked'", (run_id,)))
@@ -198,7 +220,7 @@ def format_figures(f: dict) -> str:
                      + ("  已渲染" if c["rendered"] else ""))
     lines.append("问题（规则:确定性 → 条数）：" + "，".join(f"{k} {v}" for k, v in f["findings"].items()))
     if f.get("artefacts"):
-        lines.append("其中目标未被镜像保存（镜像的产物，不说明真实网站）：" + "，".join(
+        lines.append("其中所涉页面或文件未被镜像保存（镜像的产物，不说明真实网站）：" + "，".join(
             f"{k} {v}" for k, v in f["artefacts"].items()))
     lines.append("资源结果：" + "，".join(f"{k} {v}" for k, v in f["resources"].items()))
     lines.append("访问过的主机：" + "，".join(f"{k} {v}" for k, v in f["hosts_contacted"].items()))

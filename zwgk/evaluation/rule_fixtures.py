@@ -151,7 +151,8 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
         catalog_path=str(c.get("catalog_path", "")), path=str(c.get("path", "")), level=int(c.get("level", 1)),
         parent_id=str(c.get("parent_id", "")), source=str(c.get("source", "configured")),
         assessable=None if c.get("assessable", True) is None else int(bool(c.get("assessable", True))),
-        reason=str(c.get("reason", "")), note=str(c.get("note", ""))) for c in data.get("columns") or []])
+        reason=str(c.get("reason", "")), note=str(c.get("note", "")), role=str(c.get("role", "")),
+        hub=int(c.get("role") == "hub")) for c in data.get("columns") or []])
     pages, metadata, links, texts = [], [], [], []
     for p in data.get("pages") or []:
         if p.get("text"):
