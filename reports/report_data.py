@@ -16,7 +16,7 @@ import yaml
 
 from scoring.profile import ScoringProfile, load_profile
 from scoring.scorer import ScoreResult, load_inputs, load_scores
-from zwgk.core.config import ConfigError
+from zwgk.core.config import ConfigError, read_data_file
 from zwgk.core.store import Store, StoreError
 
 # Severity words as evaluators print them, and the order lists are sorted in (否决 first).
@@ -47,10 +47,7 @@ def _strings(value) -> bool:
 @lru_cache(maxsize=4)
 def load_labels(path: str | Path = LABELS_FILE) -> Labels:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read labels: {exc}") from exc
+    data = read_data_file(path, 'labels')
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level: expected a mapping with the keys evidence, values, hidden")
     unknown = sorted(set(data) - {"evidence", "values", "hidden", "sentences"})
@@ -474,10 +471,7 @@ class UnitLexicon:
 @lru_cache(maxsize=2)
 def load_units(path: str | Path = UNITS_FILE) -> UnitLexicon:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the unit lexicon: {exc}") from exc
+    data = read_data_file(path, 'the unit lexicon')
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level: expected a mapping with the keys trees, unit_suffixes, not_units")
     for key in ("trees", "unit_suffixes", "not_units"):

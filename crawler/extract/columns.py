@@ -10,10 +10,9 @@ from itertools import islice
 from urllib.parse import urlsplit
 
 import lxml.etree
-import yaml
 
 from crawler.extract.links import page_base, resolve
-from zwgk.core.config import ConfigError
+from zwgk.core.config import ConfigError, read_data_file
 from zwgk.core.records import COLUMN_CLASSES, LinkRef
 
 LEXICON_FILE = Path(__file__).resolve().parent.parent / "data" / "column_lexicon.yaml"
@@ -54,10 +53,7 @@ class ColumnLexicon:
 @functools.lru_cache(maxsize=4)
 def load_lexicon(path: str | Path = LEXICON_FILE) -> ColumnLexicon:
     """Read and validate column_lexicon.yaml; errors name the file and key."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    data = read_data_file(path)
     if not isinstance(data, dict) or not isinstance(data.get("classes"), dict):
         raise ConfigError(f"{path}: classes: expected a mapping of column class -> keywords")
     names: list[tuple[str, str]] = []

@@ -6,10 +6,9 @@ import functools
 import re
 from pathlib import Path
 
-import yaml
 
 from crawler.extract.page import parse_html
-from zwgk.core.config import ConfigError
+from zwgk.core.config import ConfigError, read_data_file
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 LETTERS_FILE = DATA / "letters.yaml"
@@ -25,10 +24,7 @@ MAX_VALUE = 300
 @functools.lru_cache(maxsize=2)
 def load_labels(path: str | Path) -> dict[str, str]:
     """label (stripped) -> field; errors name the file and key."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    data = read_data_file(path)
     if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
         raise ConfigError(f"{path}: fields: expected a mapping of field -> list of labels")
     out: dict[str, str] = {}

@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from crawler.extract.dates import find_date
 from crawler.extract.textflow import BLOCK_TAGS, CONTROL, HARD, HEADING, SCRIPT, SOFT, TEXT, TextFlow, build_flow
-from zwgk.core.config import ConfigError
+from zwgk.core.config import ConfigError, read_data_file
 from zwgk.core.records import MetaField
 
 FIELDS_FILE = Path(__file__).resolve().parent.parent / "data" / "fields.yaml"
@@ -55,10 +54,7 @@ class FieldLexicon:
 @functools.lru_cache(maxsize=4)
 def load_fields(path: str | Path = FIELDS_FILE) -> FieldLexicon:
     """Read and validate fields.yaml; errors name the file and key."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    data = read_data_file(path)
     if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
         raise ConfigError(f"{path}: fields: expected a mapping of field -> list of labels")
     synonyms: dict[str, str] = {}

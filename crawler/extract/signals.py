@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
-from zwgk.core.config import ConfigError
+from zwgk.core.config import ConfigError, read_data_file
 
 SIGNALS_FILE = Path(__file__).resolve().parent.parent / "data" / "page_signals.yaml"
 
@@ -33,10 +32,7 @@ def _texts(data: dict, key: str, path) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4)
 def load_signals(path: str | Path = SIGNALS_FILE) -> PageSignals:
     """Read and validate page_signals.yaml; errors name the file and key."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    data = read_data_file(path)
     if not isinstance(data, dict) or not isinstance(data.get("soft_404"), dict):
         raise ConfigError(f"{path}: soft_404: expected a mapping with 'phrases' and 'max_text'")
     max_text = data["soft_404"].get("max_text")

@@ -90,6 +90,14 @@ _TOP_KEYS = {"id", "name", "office", "site_code", "homepage", "allowed_domains",
 _HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])$")
 
 
+def read_data_file(path: str | Path, what: str = ""):
+    """The YAML of a data file (lexicon, labels, thresholds …) through the safe loader; errors name the file."""
+    try:
+        return load_yaml(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read{' ' + what if what else ''}: {exc}") from exc
+
+
 def load_profiles(paths: list[str | Path]) -> list[SiteProfile]:
     """Profiles from files or folders (*.yaml, *.yml); one file holds one site or `sites: [...]`."""
     files: list[Path] = []
