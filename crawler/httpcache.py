@@ -15,6 +15,7 @@ class RevalidatingPolicy(RFC2616Policy):
     error is what a compliance check records."""
 
     def is_cached_response_fresh(self, cachedresponse, request) -> bool:
+        self._set_conditional_validators(request, cachedresponse)   # the stale path of RFC2616Policy
         return False
 
     def is_cached_response_valid(self, cachedresponse, response, request) -> bool:
