@@ -25,6 +25,10 @@ class SiteAutoThrottle(AutoThrottle):
         self.floors = {key: float(cfg.get("delay", 0)) for key, cfg in crawler.settings.getdict("DOWNLOAD_SLOTS").items()}
 
     def _response_downloaded(self, response, request, spider=None):
+        if response.status == 304:
+            # a 304 to our conditional request (--incremental) is a success: Scrapy's only lets a 200 lower the
+            # delay, so a round of 304s would stay at its slowest
+            response = response.replace(status=200)
         super()._response_downloaded(response, request, spider)
         key, slot = self._get_slot(request, spider)
         if slot is not None and key in self.floors:
