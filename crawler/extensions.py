@@ -25,6 +25,10 @@ class SiteAutoThrottle(AutoThrottle):
         self.floors = {key: float(cfg.get("delay", 0)) for key, cfg in crawler.settings.getdict("DOWNLOAD_SLOTS").items()}
 
     def _response_downloaded(self, response, request, spider=None):
+        if response.status == 304:
+            # a 304 to our conditional request (--incremental) is a success: Scrapy's only lets a 200 lower the
+            # delay, so a round of 304s would stay at its slowest
+            response = response.replace(status=200)
         super()._response_downloaded(response, request, spider)
         key, slot = self._get_slot(request, spider)
         if slot is not None and key in self.floors:
@@ -37,6 +41,9 @@ class RequestRateExtension:
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.reused: Counter = Counter()         # responses reused from the HTTP cache after a 304 (--incremental)
+        self.bytes_fetched: Counter = Counter()  # body bytes downloaded
+        self.bytes_reused: Counter = Counter()   # body bytes taken from the cache instead
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -44,7 +51,18 @@ class RequestRateExtension:
             raise NotConfigured
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
         return ext
+
+    def response_received(self, response, request, spider=None):
+        site = (request.meta.get("zwgk") or {}).get("site")
+        if not site:
+            return
+        if "cached" in response.flags:
+            self.reused[site] += 1
+            self.bytes_reused[site] += len(response.body)
+        else:
+            self.bytes_fetched[site] += len(response.body)
 
     def spider_closed(self, spider=None, reason=None):
         settings = self.crawler.settings
@@ -61,7 +79,8 @@ class RequestRateExtension:
                              min_gap_ms=stats.get_value(prefix + "min_gap_ms"),
                              max_concurrency=stats.get_value(prefix + "max_concurrency", 0),
                              rendered=stats.get_value(f"zwgk/site/{site_id}/rendered", 0),
-                             delay=cfg["delay"], concurrency=cfg["concurrency"]))
+                             delay=cfg["delay"], concurrency=cfg["concurrency"], reused=self.reused[site_id],
+                             bytes_fetched=self.bytes_fetched[site_id], bytes_reused=self.bytes_reused[site_id]))
         if not rows:
             return
         store = Store(settings["ZWGK_WORKSPACE"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.render import chromium_path
@@ -112,9 +113,30 @@ def _netlocs(p: SiteProfile) -> set[str]:
     return {urlsplit(p.homepage).netloc.lower(), *p.allowed_domains, *p.host_map, *p.host_map.values()}
 
 
+def incremental_settings(workspace: str) -> dict:
+    """The HTTP cache of `--incremental`: <workspace>/httpcache, kept across runs (crawler/httpcache.py).
+
+    A stored response is reused only when the site answers 304 to our If-None-Match / If-Modified-Since, so
+    every reuse is still a request through the site's politeness gate. Link checks and pages cut after their
+    first bytes are never stored (meta dont_cache, crawler/spiders/site.py)."""
+    return {
+        "HTTPCACHE_ENABLED": True,
+        "HTTPCACHE_POLICY": "crawler.httpcache.RevalidatingPolicy",
+        "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
+        "HTTPCACHE_DIR": str(Path(workspace).resolve() / "httpcache"),
+        "HTTPCACHE_EXPIRATION_SECS": 0,
+        "HTTPCACHE_GZIP": True,
+        "DOWNLOADER_MIDDLEWARES": {
+            **BASE_SETTINGS["DOWNLOADER_MIDDLEWARES"],
+            "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+            "crawler.httpcache.RevalidatingCacheMiddleware": 900,
+        },
+    }
+
+
 def crawl_settings(profiles: list[SiteProfile], workspace: str, run_id: int, jobdir: str | None,
-                   progress: bool = False, redis_url: str | None = None) -> dict:
-    """Settings for one run over the given sites."""
+                   progress: bool = False, redis_url: str | None = None, incremental: bool = False) -> dict:
+    """Settings for one run over the given sites; `incremental` keeps an HTTP cache in the workspace."""
     settings = dict(BASE_SETTINGS)
     sites = site_slots(profiles)
     # no jitter: Scrapy's ±50 % would put every other gap under the profile's delay
@@ -136,6 +158,8 @@ def crawl_settings(profiles: list[SiteProfile], workspace: str, run_id: int, job
     )
     if jobdir:
         settings["JOBDIR"] = jobdir
+    if incremental:
+        settings.update(incremental_settings(workspace))
     if redis_url:
         settings.update(REDIS_SETTINGS, REDIS_URL=redis_url,
                         SCHEDULER_DUPEFILTER_KEY=f"zwgk:run{run_id}:dupefilter",

@@ -53,6 +53,9 @@ def format_summary(summary: dict) -> str:
             lines.append(f"  请求 {r['requests']} 次，用时 {r['seconds']:.1f} 秒，平均 {per_second:.1f} 次/秒{gap}，"
                          f"最多同时 {r['max_concurrency']} 个（配置：间隔 ≥ {r['delay']:g} 秒，同时 ≤ {r['concurrency']} 个）"
                          + (f"，已渲染 {r['rendered']} 页" if r["rendered"] else ""))
+            if r.get("reused"):
+                lines.append(f"  增量抓取：{r['reused']} 个响应未修改（304），沿用上一轮内容；下载 {_size(r['bytes_fetched'])}，"
+                             f"沿用 {_size(r['bytes_reused'])}")
         if s["columns_by_class"]:
             lines.append("  栏目分类：" + "、".join(f"{k} {v}" for k, v in s["columns_by_class"].items()))
         if s["broken_by_kind"]:
@@ -74,6 +77,11 @@ def format_summary(summary: dict) -> str:
         if s["warnings"]:
             lines.append(f"  抓取提示 {s['warnings']} 条（陷阱链接、页面上限等，见 crawl_events 表）")
     return "\n".join(lines)
+
+
+def _size(n: int | None) -> str:
+    n = n or 0
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.1f} KB"
 
 
 _STATUS = {"done": "完成", "running": "进行中", "interrupted": "已中断，可用 --resume 继续", "crawling": "未完成",

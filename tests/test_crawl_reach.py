@@ -4,7 +4,9 @@ script rendered in headless Chromium. `zwgk crawl` runs as a subprocess against 
 
 from __future__ import annotations
 
+import gzip
 import os
+import pickle
 import re
 import shutil
 import sqlite3
@@ -269,3 +271,71 @@ def test_the_trace_reader_flags_what_leaves_loopback():
     dns = '9 connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 0'
     nscd = '9 connect(4, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT'
     assert len(outside_loopback("\n".join([*lines, sent, *tcp, dns, nscd]))) == 4
+
+
+def snapshot_facts(db, run_id: int) -> dict:
+    """What a round records of the site, without times: pages, entries, checked resources."""
+    q = lambda sql: sorted(tuple(r) for r in db.execute(sql, (run_id,)))  # noqa: E731
+    return dict(pages=q("SELECT url, status, kind, title, body_hash, fields, dates FROM pages WHERE run_id=?"),
+                entries=q("SELECT url, title FROM entries WHERE run_id=?"),
+                resources=q("SELECT url, method, status, outcome, sniffed_type FROM resources WHERE run_id=?"))
+
+
+def findings_of(db, run_id: int) -> list[tuple]:
+    return sorted(tuple(r) for r in db.execute(
+        "SELECT code, severity, url, message FROM findings WHERE run_id=?", (run_id,)))
+
+
+def test_incremental_round_reuses_unchanged_pages_and_records_the_same_snapshot(fixture_server, fixture_profiles,
+                                                                                tmp_path):
+    profile = nyj_profile(fixture_profiles, tmp_path, no_external=True)   # host_map and no_external together
+    workspace = tmp_path / "ws"
+    start = len(fixture_server.requests("nyj"))
+    first = crawl(profile, workspace, "--incremental")
+    check(workspace).close()
+    assert "增量抓取" not in first.stdout      # nothing to reuse yet
+    cached = list((workspace / "httpcache").rglob("response_body"))
+    assert cached
+    mark = len(fixture_server.requests("nyj"))
+    second = crawl(profile, workspace, "--incremental")
+    db = check(workspace)
+    try:
+        assert snapshot_facts(db, 2) == snapshot_facts(db, 1)
+        assert findings_of(db, 2) == findings_of(db, 1) and findings_of(db, 1)
+        rounds = {r["run_id"]: r for r in db.execute("SELECT * FROM site_requests WHERE site_id='nyj'")}
+        assert rounds[1]["reused"] == 0 and rounds[2]["reused"] > 0
+        assert rounds[2]["bytes_reused"] > 0 and rounds[2]["bytes_fetched"] < rounds[1]["bytes_fetched"]
+        assert rounds[2]["requests"] == rounds[1]["requests"]
+        assert f"增量抓取：{rounds[2]['reused']} 个响应未修改（304）" in second.stdout
+        # link checks are cut after their first bytes: never stored as whole bodies, so never reused
+        stored = {pickle.loads(gzip.decompress(p.read_bytes()))["url"] for p in (workspace / "httpcache").rglob("pickled_meta")}
+        pages = {r[0] for r in db.execute("SELECT url FROM pages")}
+        checked = {r[0] for r in db.execute("SELECT url FROM resources")} - pages
+        assert checked and stored and stored.isdisjoint(checked)
+        # every reuse was a conditional request: the site saw as many requests as in the first round
+        seen = fixture_server.requests("nyj")
+        assert sorted(seen[mark:]) == sorted(seen[start:mark])
+    finally:
+        db.close()
+
+
+def test_incremental_round_sees_a_page_broken_since_the_last_round(fixture_server, fixture_profiles, tmp_path):
+    profile = nyj_profile(fixture_profiles, tmp_path)
+    workspace = tmp_path / "ws"
+    crawl(profile, workspace, "--incremental")
+    db = open_db(workspace)
+    url = db.execute("SELECT url FROM pages WHERE run_id=1 AND kind='article' AND status=200 ORDER BY url").fetchone()[0]
+    db.close()
+    path = url[len(SITE):]
+    fixture_server.set_route("nyj", path, {"status": 503})
+    try:
+        crawl(profile, workspace, "--incremental")
+    finally:
+        fixture_server.set_route("nyj", path, None)
+    db = open_db(workspace)
+    try:
+        # the stored copy is reused only on a 304: a server error stays an error, never the last round's page
+        assert db.execute("SELECT status FROM pages WHERE run_id=2 AND url=?", (url,)).fetchone()[0] == 503
+        assert db.execute("SELECT reused FROM site_requests WHERE run_id=2").fetchone()[0] > 0
+    finally:
+        db.close()

@@ -482,3 +482,31 @@ def test_command_line_serves_until_terminated(tmp_path):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     assert proc.stderr.read() == b""
+
+
+def test_static_pages_carry_validators_and_answer_304_when_unchanged(fixture_server):
+    base = fixture_server.base_url("cityportal")
+    status, headers, body = fetch(base + "/")
+    assert status == 200 and headers["etag"].startswith('"') and body
+    parts = urlsplit(base)
+
+    def conditional(path: str, **validators) -> tuple[int, dict, bytes]:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=3)
+        try:
+            conn.request("GET", path, headers=validators)
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    status, headers304, body = conditional("/", **{"If-None-Match": headers["etag"]})
+    assert (status, body, headers304["etag"]) == (304, b"", headers["etag"])
+    assert "content-length" not in headers304   # a cache would take 0 as the stored body's length
+    assert conditional("/", **{"If-None-Match": '"other"'})[0] == 200
+    # a plain file also gives Last-Modified, and If-Modified-Since is honoured when no ETag is asked
+    status, headers, _ = fetch(base + "/images/logo.png")
+    assert status == 200 and "last-modified" in headers
+    assert conditional("/images/logo.png", **{"If-Modified-Since": headers["last-modified"]})[0] == 304
+    assert conditional("/images/logo.png", **{"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})[0] == 200
+    # errors and special routes never answer 304
+    assert conditional("/no/such/page.html", **{"If-None-Match": "*"})[0] == 404

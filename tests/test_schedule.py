@@ -117,7 +117,8 @@ def test_schedule_writes_cron_and_systemd_units_whose_round_a_held_lock_refuses(
     from fixtures.server import SITES_ROOT
     profile = SITES_ROOT / "cityportal" / "site.yaml"
     workspace = tmp_path / "ws"
-    result = zwgk("schedule", str(profile), "--workspace", str(workspace), "--keep", "3", "--at", "03:15")
+    result = zwgk("schedule", str(profile), "--workspace", str(workspace), "--keep", "3", "--at", "03:15",
+                  "--incremental")
     assert result.returncode == 0, result.stderr
     dest = workspace / "schedule"
     cron = (dest / "zwgk-round.cron").read_text(encoding="utf-8").splitlines()
@@ -127,6 +128,7 @@ def test_schedule_writes_cron_and_systemd_units_whose_round_a_held_lock_refuses(
     service = (dest / "zwgk-round.service").read_text(encoding="utf-8")
     assert "Type=oneshot" in service and f"ExecStart={dest / 'zwgk-round.sh'}" in service
     script = (dest / "zwgk-round.sh").read_text(encoding="utf-8")
+    assert "--round \"$ROUND\" --out \"$OUT\" --incremental" in script
     assert 'ROUND="$(date +%Y-%m)"' in script and "zwgk prune --workspace \"$WORKSPACE\" --keep 3" in script
     assert subprocess.run(["sh", "-n", str(dest / "zwgk-round.sh")]).returncode == 0
     if shutil.which("systemd-analyze"):

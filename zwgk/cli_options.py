@@ -50,6 +50,12 @@ def holds_workspace(command: str):
     return wrap
 
 
+def incremental_option(func):
+    """--incremental: reuse the previous rounds' responses the site says did not change (docs/rounds.md)."""
+    return click.option("--incremental", is_flag=True,
+                        help="增量抓取：保留工作区 httpcache/ 中上一轮的响应，站点答复“未修改”（304）的页面沿用上一轮内容。")(func)
+
+
 def crawl_scope_options(func):
     """--no-external and --no-render: how far a crawl may reach, for every profile given."""
     func = click.option("--no-render", is_flag=True,

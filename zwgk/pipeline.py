@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from zwgk.cli_options import as_of_option, crawl_scope_options, holds_workspace, workspace_option
+from zwgk.cli_options import as_of_option, crawl_scope_options, holds_workspace, incremental_option, workspace_option
 from zwgk.core.config import ConfigError, load_profiles, with_crawl_options
 from zwgk.core.store import Store, StoreError
 
 
 def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, scoring_profile: str,
                  out: Path, pdf: bool, no_external: bool = False, no_render: bool = False,
-                 round_name: str | None = None):
+                 round_name: str | None = None, incremental: bool = False):
     """Every stage over the given sites; returns (run_id, check_id, outputs)."""
     from crawler.runner import run_crawl
     from reports.outputs import write_outputs
@@ -27,7 +27,7 @@ def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, 
     profiles = with_crawl_options(load_profiles(profile_paths), no_external, no_render)
     as_of = open_round(workspace, round_name, as_of, scoring_profile)
     click.echo(f"抓取 {len(profiles)} 个网站…", err=True)
-    run_id = run_crawl(profiles, workspace, as_of, progress=False)
+    run_id = run_crawl(profiles, workspace, as_of, progress=False, incremental=incremental)
     close_round(workspace, round_name, run_id)
     store = Store(workspace)
     try:
@@ -58,13 +58,15 @@ def echo_outputs(outputs) -> None:
 @click.option("--round", "round_name", default=None,
               help="评估轮次名称（如 2026Q4）；同一轮次沿用首次运行的评估基准日，供 zwgk rounds / diff 对比。")
 @crawl_scope_options
+@incremental_option
 @holds_workspace("run")
-def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf, no_external, no_render, round_name):
+def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf, no_external, no_render, round_name,
+                incremental):
     """一条命令完成：抓取 → 检查 → 评分 → 报告。"""
     try:
         _, _, outputs = run_pipeline(list(profiles), Path(workspace), as_of, scoring_profile,
                                      Path(out), pdf=not no_pdf, no_external=no_external, no_render=no_render,
-                                     round_name=round_name)
+                                     round_name=round_name, incremental=incremental)
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None
     echo_outputs(outputs)

@@ -138,6 +138,7 @@ class GovSiteSpider(scrapy.Spider):
                 "zwgk_read_max": profile.limits.attachment_max_mb * 1024 * 1024,
                 "handle_httpstatus_list": ERROR_STATUSES,
                 "download_maxsize": 0,  # the body is cut after its first bytes anyway
+                "dont_cache": True,     # --incremental: a cut body must never be reused as the whole one
                 "download_slot": urlsplit(url).netloc,  # the site's own politeness applies to its files too
                 "download_timeout": profile.limits.timeout,
                 # the site's own robots.txt binds us on its pages; a link to another site gets one
@@ -755,5 +756,6 @@ def stop_non_html_pages(headers, body_length, request: Request, spider=None, **_
         return
     ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
     if ctype and not ctype.startswith(HTML_TYPES) and not ctype.startswith("text/"):
+        request.meta["dont_cache"] = True  # --incremental: only the headers came, not a body to reuse
         raise StopDownload(fail=False)
 

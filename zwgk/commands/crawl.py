@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import click
 
-from zwgk.cli_options import as_of_option, crawl_scope_options, holds_workspace, workspace_option
+from zwgk.cli_options import as_of_option, crawl_scope_options, holds_workspace, incremental_option, workspace_option
 from zwgk.commands.rounds import close_round, open_round
 from zwgk.core.config import ConfigError, load_profiles, with_crawl_options
 from zwgk.core.store import Store, StoreError
@@ -21,8 +21,10 @@ from zwgk.core.store import Store, StoreError
 @click.option("--round", "round_name", default=None,
               help="评估轮次名称（如 2026Q4）；同一轮次沿用首次运行的评估基准日。")
 @crawl_scope_options
+@incremental_option
 @holds_workspace("crawl")
-def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, no_external, no_render, round_name):
+def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, no_external, no_render, round_name,
+                  incremental):
     """抓取站点：首页 → 栏目 → 列表页 → 详情页，并检查所有链接与资源。"""
     from crawler.runner import run_crawl
     from crawler.summary import crawl_summary, format_summary
@@ -38,7 +40,7 @@ def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, no_ex
         show = sys.stderr.isatty() if progress is None else progress
         as_of = open_round(workspace, round_name, as_of)
         run_id = run_crawl(loaded, workspace, as_of, resume=resume, progress=show,
-                           redis_url=redis_url)
+                           redis_url=redis_url, incremental=incremental)
         close_round(workspace, round_name, run_id)
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None

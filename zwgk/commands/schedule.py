@@ -31,7 +31,8 @@ def _time(ctx, param, value: str) -> tuple[int, int]:
 @click.option("--dest", default=None, type=click.Path(file_okay=False),
               help="生成文件的目录（默认 <工作区>/schedule）")
 @click.option("--no-pdf", is_flag=True, help="各轮不生成 PDF 报告")
-def schedule_command(profiles, workspace, every, at, keep, out, dest, no_pdf):
+@click.option("--incremental", is_flag=True, help="各轮增量抓取：站点答复未修改（304）的页面沿用上一轮内容")
+def schedule_command(profiles, workspace, every, at, keep, out, dest, no_pdf, incremental):
     """生成定期评估的脚本、crontab 行和 systemd 服务与定时器（只写文件，不安装）。"""
     from zwgk.schedule import CALENDARS, write_schedule
 
@@ -39,7 +40,7 @@ def schedule_command(profiles, workspace, every, at, keep, out, dest, no_pdf):
     files = write_schedule([Path(p).resolve() for p in profiles], workspace,
                            Path(out).resolve() if out else workspace / "reports" / "rounds",
                            Path(dest).resolve() if dest else workspace / "schedule", every, at[0], at[1], keep,
-                           ["--no-pdf"] if no_pdf else [])
+                           ["--no-pdf"] * no_pdf + ["--incremental"] * incremental)
     click.echo(f"已生成定期评估（{CALENDARS[every].label} {at[0]:02d}:{at[1]:02d}）：\n"
                f"  脚本      {files.script}\n  crontab   {files.cron}\n"
                f"  systemd   {files.service}\n            {files.timer}\n"

@@ -272,6 +272,9 @@ CREATE TABLE IF NOT EXISTS site_requests (
     rendered      INTEGER DEFAULT 0,      -- pages rendered in headless Chromium
     delay         REAL NOT NULL,          -- the profile's delay and concurrency, for comparison
     concurrency   INTEGER NOT NULL,
+    reused        INTEGER DEFAULT 0,      -- --incremental: responses reused from the last round (site answered 304)
+    bytes_fetched INTEGER DEFAULT 0,      -- body bytes downloaded from the site
+    bytes_reused  INTEGER DEFAULT 0,      -- body bytes reused from the HTTP cache instead
     PRIMARY KEY (run_id, site_id)
 );
 
@@ -609,6 +612,7 @@ class Store:
                     gaps = [g for g in (old["min_gap_ms"], r["min_gap_ms"]) if g is not None]
                     r = dict(r, requests=r["requests"] + old["requests"], seconds=r["seconds"] + old["seconds"],
                              min_gap_ms=min(gaps) if gaps else None, rendered=r["rendered"] + old["rendered"],
+                             **{k: r.get(k, 0) + (old[k] or 0) for k in ("reused", "bytes_fetched", "bytes_reused")},
                              max_concurrency=max(r["max_concurrency"], old["max_concurrency"]))
                 cols = list(r)
                 db.execute(f"INSERT OR REPLACE INTO site_requests ({','.join(cols)}) VALUES "
