@@ -107,8 +107,8 @@ def check_third_party_script(snapshot: Snapshot, ctx: CheckContext) -> Iterator[
 
 
 def site_name_variants(names: list[str], ctx: CheckContext) -> list[str]:
-    """The ways a title may name the site: the full names, without 门户网站/人民政府/办公室 endings, and the
-    place name that begins them, with and without its 县/市/区 ending."""
+    """The ways a title may name the site: the full names, without 门户网站/人民政府/办公室 endings, the
+    place name that begins them, with and without its 县/市/区 ending, and a department's name after it."""
     t = ctx.thresholds.integrity
     out: list[str] = []
 
@@ -132,6 +132,11 @@ def site_name_variants(names: list[str], ctx: CheckContext) -> list[str]:
             if at >= 2:
                 add(stem[: at + len(suffix)])
                 add(stem[:at])
+                # a department's own name after the place (柘城县发展改革委员会 → 发展改革委员会): its title may
+                # drop the county; the rest of a 人民政府 name is empty, so no bare 人民政府 is accepted
+                rest = stem[at + len(suffix):]
+                if len(rest) >= 4:
+                    add(rest)
     return out
 
 
@@ -145,7 +150,8 @@ def check_title_not_naming_site(snapshot: Snapshot, ctx: CheckContext) -> Iterat
     “严重错误”（被攻击篡改）.
 
     Not flagged: an empty or unread title; a profile without a site name; a title naming the site in any of
-    the variations (人民政府/门户网站/办公室 endings dropped, 县/市/区 dropped). Listed for review.
+    the variations (人民政府/门户网站/办公室 endings dropped, 县/市/区 dropped, a department's name without
+    its county). Listed for review.
     """
     home = snapshot.home
     if home is None or not home.ok:
