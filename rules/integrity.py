@@ -36,6 +36,12 @@ def _under(host: str, domains: list[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
+def _own_domains(snapshot: Snapshot, ctx: CheckContext) -> frozenset[str]:
+    home = snapshot.home
+    urls = [ctx.site.homepage] + ([home.url, home.final_url] if home is not None else [])
+    return frozenset(registrable_domain(host_of(u), ctx) for u in urls if u)
+
+
 def check_external_link_redirected(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
     """What it checks: external hyperlinks whose target, when the crawler checked it, ended on another
     registrable domain than the one linked (外链变异: an expired domain re-registered, a hijacked link).
@@ -47,10 +53,11 @@ def check_external_link_redirected(page: Page, snapshot: Snapshot, ctx: CheckCon
     “严重错误”（被攻击篡改）.
 
     Not flagged: internal links; links not checked or broken (LINK rules); redirects within the same
-    registrable domain (gov.cn hosts: last 3 labels, others last 2) or to a trusted suffix (gov.cn, by
-    default: government sites moving house). A target redirected on many pages is one finding.
+    registrable domain (gov.cn hosts: last 3 labels, others last 2), to the site's own domain, or to a
+    trusted suffix (gov.cn, by default: government sites moving house). A target redirected on many pages is one finding.
     """
     t = ctx.thresholds.integrity
+    own = ctx.memo("sec_own_domains", lambda: _own_domains(snapshot, ctx))
     for lk in page.links:
         res = lk.resource
         if lk.internal or res is None or not res.final_url or res.outcome != "ok":
@@ -58,7 +65,7 @@ def check_external_link_redirected(page: Page, snapshot: Snapshot, ctx: CheckCon
         start, end = host_of(lk.url), host_of(res.final_url)
         if not start or not end or registrable_domain(start, ctx) == registrable_domain(end, ctx):
             continue
-        if _under(end, t.redirect_trusted_domains):
+        if _under(end, t.redirect_trusted_domains) or registrable_domain(end, ctx) in own:
             continue
         where = "首页" if page.kind == "home" else "页面"
         yield ctx.finding(f"{where}外部链接跳转到其他域名（{registrable_domain(end, ctx)}），疑似外链变异，请人工复核",
@@ -86,7 +93,7 @@ def check_third_party_script(snapshot: Snapshot, ctx: CheckContext) -> Iterator[
     if not home.facts:
         raise NotAssessed("抓取数据中没有首页脚本记录（需用新版 zwgk crawl 重新抓取）")
     t = ctx.thresholds.integrity
-    own = {registrable_domain(host_of(u), ctx) for u in (home.url, home.final_url, ctx.site.homepage) if u}
+    own = _own_domains(snapshot, ctx)
     # a URL named inside an inline script is counted only when it is a script file (a link target is not)
     loaded = [(u, "script@src") for u in home.facts.get("scripts") or []
               if urlsplit(u).path.lower().endswith(".js")]
