@@ -16,6 +16,7 @@ from rules import availability as avail
 from rules import catalog_rules as cat
 from rules import deadlines as due
 from rules import identity as ident
+from rules import integrity as sec
 from rules import interaction as inter
 from rules import services as serv
 from rules import freshness as stale
@@ -41,6 +42,7 @@ FAMILIES = {
     "IDENT": "网站标识",
     "INTER": "互动交流",
     "SERV": "办事服务",
+    "SEC": "安全防护",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -74,7 +76,7 @@ class Rule:
 
 def _page(code, name, title, severity, indicator, basis, advice, fix_days, check, scope="page", prepare=None):
     # link and media findings are about a target URL: the same dead target on many pages is one problem
-    merge = code.startswith(("LINK", "MEDIA"))
+    merge = code.startswith(("LINK", "MEDIA")) or code == "SEC001"
     return Rule(code, name, title, severity, indicator, scope, basis, advice, fix_days, check, per_page=True,
                 prepare=prepare, merge_by_url=merge)
 
@@ -111,6 +113,8 @@ _INTERP = "发布解读.政策解读"
 _INTERP_BASIS = ("《国务院办公厅印发〈关于全面推进政务公开工作的意见〉实施细则的通知》（国办发〔2016〕80号）政策解读；"
                  "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》政策解读")
 _IDENT = "功能设计.网站标识"
+_SEVERE = "否决.严重错误"     # SEC findings are warnings for review: listed under 严重错误, never a veto by themselves
+_GUIDE_SECURITY = "《政府网站发展指引》（国办发〔2017〕47号）安全防护"
 _GUIDE_IDENT = "《政府网站发展指引》（国办发〔2017〕47号）网站标识（首页底部功能区列明网站标识码、ICP备案编号、公安机关备案标识、主办单位和联系方式）"
 _GUIDE_TAGS = "《政府网站发展指引》（国办发〔2017〕47号）附件 政府网站网页设计规范（网页标签 SiteIDCode）"
 
@@ -308,6 +312,19 @@ RULES: tuple[Rule, ...] = (
     _site("IDENT005", "missing-error-report-entry", "未设置“我为政府网站找错”入口", "deduct", _IDENT, "site",
           "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》功能设计（“我为政府网站找错”监督举报平台入口）",
           "在首页显著位置添加“我为政府网站找错”监督举报平台入口。", 7, ident.check_missing_error_report_entry),
+    # ---- SEC: 安全防护（外链变异、挂马、网页标题；只列待人工复核，不扣分、不否决） ----------------------------
+    _page("SEC001", "external-link-redirected-elsewhere", "外部链接跳转到其他域名", "warn", _SEVERE,
+          _GUIDE_SECURITY + "（外链审核、定期检查）；" + _VETO_BASIS + "“严重错误”（被攻击篡改）",
+          "人工打开该链接核实跳转后的页面；已失效或被他人注册的域名应立即删除或更正链接，并定期检查外部链接。", 3,
+          sec.check_external_link_redirected),
+    _site("SEC002", "third-party-script-or-iframe", "首页加载第三方脚本或内嵌框架", "warn", _SEVERE, "site",
+          _GUIDE_SECURITY + "（防篡改、防挂马）；" + _VETO_BASIS + "“严重错误”（被攻击篡改未及时处置）",
+          "核实该脚本或内嵌框架是否为本单位引入的服务；不是的，立即删除并排查网页被篡改的原因；确需引入的，列入允许清单。", 1,
+          sec.check_third_party_script),
+    _site("SEC003", "homepage-title-not-naming-site", "首页网页标题未体现网站名称", "warn", _SEVERE, "site",
+          _GUIDE_SECURITY + "；《政府网站发展指引》（国办发〔2017〕47号）内容保障；" + _VETO_BASIS + "“严重错误”（被攻击篡改）",
+          "核实首页网页标题是否被篡改或沿用模板默认值，将 <title> 改为网站名称（如“××县人民政府门户网站”）。", 7,
+          sec.check_title_not_naming_site),
     # ---- INTER: 互动交流 -------------------------------------------------------------------------
     _site("INTER001", "message-unanswered-over-three-months", "留言超过3个月未答复", "veto", "否决.互动回应差", "page",
           _VETO_BASIS + "“互动回应差”（1年内有效政务咨询类留言超过3个月未回复）",

@@ -201,6 +201,15 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Integrity:
+    three_label_suffixes: list[str]
+    redirect_trusted_domains: list[str]
+    allowed_domains: list[str]
+    name_suffixes: list[str]
+    place_suffixes: list[str]
+
+
+@dataclass(frozen=True)
 class Interaction:
     veto_unanswered: Window
     veto_lookback: Window
@@ -241,6 +250,7 @@ class Thresholds:
     deadlines: Deadlines
     availability: Availability
     identity: Identity
+    integrity: Integrity
     interaction: Interaction
     services: Services
     source: str = ""

@@ -11,6 +11,7 @@ FOOTER_NAME = re.compile(r"foot|bottom|copyright|banquan|bqxx", re.I)
 FOOTER_CHARS = 3000     # bounded: a footer wrapping the whole 友情链接 block is still only its text
 TAIL_CHARS = 600        # the page's last visible text: where a footer without a named element sits
 MAX_SCRIPTS = 80
+MAX_TITLE = 300         # a <title> longer than this is not a title
 MAX_ATTRS = 400         # id/title/alt values: placeholders a script fills (<span id="_span_jiucuo" title="…">)
 _ATTRS = ("id", "title", "alt")
 _SCRIPT_URL = re.compile(r"""https?://[^\s'"<>()]+""")
@@ -29,9 +30,9 @@ def _text(el) -> str:
 
 
 def read_site_facts(html: str, url: str) -> dict:
-    """{footer, footer_found, tail, scripts, attrs}: the homepage's footer text (from elements named foot/
-    bottom/copyright, or <footer>), its last lines, the URLs of the scripts it loads or names inline, and
-    the id/title/alt values of its elements."""
+    """{footer, footer_found, tail, scripts, attrs, title}: the homepage's footer text (from elements named
+    foot/bottom/copyright, or <footer>), its last lines, the URLs of the scripts it loads or names inline,
+    the id/title/alt values of its elements and its <title> as printed."""
     tree = parse_html(html)
     if tree is None:
         return {}
@@ -60,5 +61,7 @@ def read_site_facts(html: str, url: str) -> dict:
             value = " ".join((el.get(name) or "").split())[:80]
             if value and value not in attrs and len(attrs) < MAX_ATTRS:
                 attrs.append(value)
+    title_el = tree.find(".//title")
+    title = " ".join(title_el.text_content().split())[:MAX_TITLE] if title_el is not None else ""
     return {"footer": footer, "footer_found": bool(footer), "tail": visible[-TAIL_CHARS:], "scripts": scripts,
-            "attrs": attrs}
+            "attrs": attrs, "title": title}
