@@ -494,9 +494,7 @@ class GovSiteSpider(scrapy.Spider):
                                                     parent=url)
         yield self._entry_rows(site, column["id"], page.entries, url, offset=ctx["list_index"] * 1000)
         # a list that prints no dates is dated by its first items' own pages: fetch those before other pages
-        undated = getattr(page, "undated_list", None)
-        if undated is None:
-            undated = bool(page.entries) and not any(e.date for e in page.entries)
+        undated = page.undated_list
         for i, entry in enumerate(page.entries):
             if entry.url and self.scopes[site].contains(entry.url) and looks_like_page(entry.url):
                 admitted, event = self._admit(site, entry.url)
