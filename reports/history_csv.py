@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import math
 import re
 from pathlib import Path
 
-from reports.safe_output import neutralise_cell
+from reports.scores_csv import write_csv
 from scoring.scorer import load_scores
 from zwgk.core.history import RoundPoint, history
 from zwgk.core.lookback import compute_diff
@@ -83,28 +81,12 @@ def _scores(store: Store, point: RoundPoint) -> dict[str, dict]:
     return {s["site_id"]: {**s, "_profile": result.profile_name} for s in result.sites.to_dict("records")}
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return "" if math.isnan(value) else format(round(value, 4) + 0.0, ".10g")
-    return str(value)
-
-
 def write_history_csv(store: Store, out_dir: str | Path) -> Path:
     """Write history.csv (UTF-8 with BOM, like scores.csv) into out_dir; returns its path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / HISTORY_FILE
-    columns = [c for c, _ in HISTORY_COLUMNS]
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(columns)
-        for row in history_rows(store):
-            writer.writerow([neutralise_cell(_text(row.get(c))) for c in columns])
-    return path
+    return write_csv(path, [c for c, _ in HISTORY_COLUMNS], history_rows(store))
 
 
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"

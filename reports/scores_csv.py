@@ -136,7 +136,8 @@ def wide_rows(result: ScoreResult) -> list[dict]:
     return rows
 
 
-def _write(path: Path, columns: list[str], rows: list[dict]) -> Path:
+def write_csv(path: Path, columns: list[str], rows) -> Path:
+    """A dashboard CSV: UTF-8 with BOM, columns in the declared order, cells as text, formulas neutralised."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
@@ -150,8 +151,8 @@ def write_scores_csv(result: ScoreResult, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return [
-        _write(out / LONG_FILE, [c for c, _ in LONG_COLUMNS], long_rows(result)),
-        _write(out / WIDE_FILE, wide_columns(result), wide_rows(result)),
+        write_csv(out / LONG_FILE, [c for c, _ in LONG_COLUMNS], long_rows(result)),
+        write_csv(out / WIDE_FILE, wide_columns(result), wide_rows(result)),
     ]
 
 
