@@ -481,8 +481,11 @@ def _layout(block: list[MetaField], lex: FieldLexicon) -> str:
     return "block"
 
 
-def _line_of(flow: TextFlow, atom: int, max_line: int) -> tuple[int, int] | None:
-    """The atom span of the shortest block element around atom that is a short printed line, else None."""
+def _line_of(flow: TextFlow, atom: int, max_line: int, widest: bool = False) -> tuple[int, int] | None:
+    """The atom span of the shortest block element around atom that is a short printed line, else None.
+
+    widest: the largest element around atom whose printed text stays a short line instead (date and 来源
+    side by side in sibling spans or divs)."""
     el = flow.owners[atom]
     best = None
     while el is not None:
@@ -491,7 +494,7 @@ def _line_of(flow: TextFlow, atom: int, max_line: int) -> tuple[int, int] | None
             if flow.sizes[span[1]] - flow.sizes[span[0]] > max_line:
                 break
             best = span
-            if el.tag in BLOCK_TAGS or el.tag in ("td", "th", "dd"):
+            if not widest and (el.tag in BLOCK_TAGS or el.tag in ("td", "th", "dd")):
                 return best
         el = el.getparent()
     return best
@@ -550,7 +553,7 @@ def _bylines(flow: TextFlow, lex: FieldLexicon, skip: tuple[int, int]) -> list[L
         for m in lex.label_re.finditer(text):
             if _STRIP_LABEL.sub("", m.group("name")) not in lex.companions or not m.group("colon"):
                 continue
-            line = _widest_line(flow, i, lex.max_line)
+            line = _line_of(flow, i, lex.max_line, widest=True)
             if line is None:
                 continue
             whole = _line_text(flow, line)
@@ -564,19 +567,6 @@ def _bylines(flow: TextFlow, lex: FieldLexicon, skip: tuple[int, int]) -> list[L
     return found
 
 
-def _widest_line(flow: TextFlow, atom: int, max_line: int) -> tuple[int, int] | None:
-    """The largest element around atom whose printed text stays a short line (date and 来源 side by side
-    in sibling spans or divs)."""
-    el = flow.owners[atom]
-    best = None
-    while el is not None:
-        span = flow.spans.get(el)
-        if span is not None:
-            if flow.sizes[span[1]] - flow.sizes[span[0]] > max_line:
-                break
-            best = span
-        el = el.getparent()
-    return best
 
 
 def script_date(scripts: list[str], lex: FieldLexicon | None = None) -> Located | None:
