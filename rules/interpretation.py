@@ -11,11 +11,10 @@ from typing import Iterator
 from rules.context import CheckContext, NotAssessed
 from rules.snapshot import Page, Snapshot
 from rules.workdays import load_calendar, working_days_after
+from zwgk.core.docnumber import norm_doc_number
 from zwgk.core.records import Finding
 
 _QUOTED = re.compile(r"《([^《》]{4,80})》")
-# 文号 as printed in a title or body: 机关代字 + year in any bracket + number (spaces tolerated)
-_DOC_NUMBER = re.compile(r"([\u4e00-\u9fa5]{1,12})\s*[〔﹝\[［(（【]\s*(\d{4})\s*[〕﹞\]］)）】]\s*第?\s*0*(\d{1,4})\s*号")
 _SENTENCE = re.compile(r"[。！？；!?;\n]")
 _CJK = re.compile(r"[\u4e00-\u9fa5]")
 _DETAIL_KINDS = ("article",)   # list pages (home, column, gkml, other) are neither 解读 nor documents
@@ -23,12 +22,6 @@ _DETAIL_KINDS = ("article",)   # list pages (home, column, gkml, other) are neit
 
 def _norm_url(url: str) -> str:
     return url.split("#", 1)[0].rstrip("/")
-
-
-def norm_doc_number(text: str) -> str:
-    """`示府办发〔2026〕12号` for any bracket, spacing or leading zero; '' when none is printed."""
-    m = _DOC_NUMBER.search(text or "")
-    return f"{m[1]}〔{m[2]}〕{m[3]}号" if m else ""
 
 
 @dataclass

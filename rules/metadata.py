@@ -56,12 +56,12 @@ class Role:
 # ---- where a value was read, and whether it is evidence ------------------------------------------
 
 _WHERE = {"block": "信息公开要素区块", "line": "标题下方单行标注", "byline": "标题下方的日期行",
-          "script": "页面脚本中的取值", "script-unknown": "由页面脚本写入（无法读取）",
+          "script": "页面脚本中的取值", "body": "正文首行单独印出", "script-unknown": "由页面脚本写入（无法读取）",
           "meta": "仅见于<meta>标签（页面未印出）", "url": "仅见于网址", "": "页面未见该要素"}
 
 
 def source_of(page: Page, name: str) -> str:
-    """Where a field was read (block | byline | script | script-unknown | meta | url), '' when absent.
+    """Where a field was read (block | byline | body | script | script-unknown | meta | url), '' when absent.
 
     Pages recorded before sources were kept count their values as read from the block, as the crawler
     then did."""
@@ -162,6 +162,8 @@ def page_role_of(page: Page, column: Column | None, ctx: CheckContext) -> Role |
         label = "规范性文件" if "规范性文件" in genre else "政策文件"
         catalog = column is not None and (column.catalog_path or any(
             m in column.path for m in t.catalog_markers))
+        if not evidence and source_of(page, "文号") == "body":
+            evidence = f"正文首行印有文号（{page.fields.get('文号', '')}）"
         if not evidence and catalog:
             evidence = f"位于信息公开目录栏目（{column.catalog_path or column.path}）"
         doubt = "" if evidence else (

@@ -104,7 +104,7 @@ def test_li_with_ensp_padding_and_value_in_font_or_em():
 
 def test_weak_label_byline_needs_a_time_and_ignores_body_lines():
     p = page("news_byline_weak_label.html")
-    assert p.layout == "byline" and p.sources == {"来源": "byline", "发布日期": "byline"}
+    assert p.layout == "byline" and p.sources == {"来源": "byline", "发布日期": "byline", "文号": "body"}
     assert p.dates == {"发布日期": "2024-03-14"}
     # "时间：2024年3月25日" in the body has no time of day and comes after the byline
     body = read('<h1>示例</h1><div class="content"><p>时间：2024年3月25日</p><p>地点：示例县</p></div>')
@@ -162,3 +162,20 @@ def test_a_block_whose_values_cannot_be_told_apart_is_unrecognised():
     long_value = "示例" * 150
     assert read(f"<div><p>索引号：A1/2024-1</p><p>文号：{long_value}</p></div>").layout == "unrecognised"
     assert read("<div><p>索引号：A1/2024-1</p><p>文号：示府〔2024〕3号</p></div>").layout == "block"
+
+
+def test_doc_number_printed_alone_under_the_title_is_read_from_the_body():
+    """A 政府文件 without a 要素 block prints its 文号 on the line under the title: printed, source "body";
+    a 文号 quoted inside a sentence and the footer's 备案号 are not it."""
+    extract = page("doc_number_head_line.html")
+    assert extract.fields["文号"] == "示政办〔2026〕7号"
+    assert extract.sources["文号"] == "body"
+    assert extract.layout == "byline"
+
+
+def test_a_list_table_of_doc_numbers_gives_no_page_doc_number():
+    """A 文号 column shares its row with the title and date: a list page has no 文号 of its own."""
+    rows = "".join(f"<tr><td><a href='/d/{i}.html'>关于示例工作的通知{i}</a></td><td>示府〔2026〕{i}号</td>"
+                   f"<td>2026-01-0{i}</td></tr>" for i in range(1, 6))
+    extract = extract_page(f"<html><body><table>{rows}</table></body></html>", "http://site.test/list/", listing=True)
+    assert "文号" not in extract.fields

@@ -14,6 +14,7 @@ from crawler.extract.links import extract_links
 from crawler.extract.listing import detect_script_list, extract_empty_note, extract_entries, extract_pagination
 from crawler.extract.metadata import extract_meta_tags, load_fields, read_metadata, script_date
 from crawler.extract.textflow import build_flow
+from zwgk.core.docnumber import standalone_doc_number
 from zwgk.core.records import PageExtract
 
 _STRIP = re.compile("[\\s\u200b\u3000:：\\[\\]【】［］]")
@@ -185,6 +186,30 @@ def _has_article_body(tree) -> bool:
     return False
 
 
+_LINE_TAGS = frozenset(("p", "div", "td", "th", "center", "li", "h2", "h3", "h4", "h5", "h6"))
+
+
+def _head_doc_number(body) -> str:
+    """The first printed line that is nothing but a 文号 ('' when none). A cell beside other filled cells is a
+    list's 文号 column, and a link is a reference to another document: neither is the page's own 文号."""
+    if body is None:
+        return ""
+    for node in body.xpath(".//*[text()[contains(., '号')]][not(ancestor-or-self::a)]"):
+        line = node
+        while line is not None and line.tag not in _LINE_TAGS:
+            line = line.getparent()
+        if line is None:
+            continue
+        number = standalone_doc_number(" ".join(line.text_content().split())[:60])
+        if not number:
+            continue
+        if line.tag in ("td", "th") and any(cell is not line and cell.text_content().strip()
+                                            for cell in line.getparent()):
+            continue
+        return number
+    return ""
+
+
 def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
     """Parse once and extract metadata, links, list entries, pagination and hints. Never raises on odd HTML.
 
@@ -231,6 +256,12 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
     entries = extract_entries(tree, url) if listing else []
     pagination = extract_pagination(tree, html, url) if listing else []
     visible = flow.visible_text()
+    text = flow.block_text()
+    if "文号" not in sources and len(entries) < 3:
+        # 政府文件 without a 要素 block print the 文号 alone on the line under the title: that is printed
+        number = _head_doc_number(body)
+        if number:
+            fields["文号"], sources["文号"] = number, "body"
     script_list = detect_script_list(tree, html) if listing and len(entries) < 3 else False
 
     known = {m.field for m in metadata if m.field}
@@ -266,5 +297,5 @@ def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
         sources=sources,
         layout=read.layout,
         undated_list=bool(entries) and not any(e.date_text for e in entries),
-        text=flow.block_text(),
+        text=text,
     )

@@ -23,7 +23,7 @@ _LINK_KINDS = (("link", "超链接"), ("attachment", "附件"), ("image", "图�
                ("audio", "音频"), ("embed", "嵌入播放器"))
 
 
-_SOURCE_NAMES = {"block": "要素区块", "byline": "标题下方的日期行", "script": "页面脚本中的取值",
+_SOURCE_NAMES = {"block": "要素区块", "byline": "标题下方的日期行", "body": "正文首行", "script": "页面脚本中的取值",
                  "script-unknown": "由脚本写入，无法读取", "meta": "仅见于<meta>标签", "url": "网址"}
 _LAYOUT_NAMES = {"block": "已识别", "line": "单行标注", "byline": "仅有发布日期/来源行（不是要素区块）",
                  "unrecognised": "版式未能识别（取值不作扣分依据）"}

@@ -83,13 +83,14 @@ class PageExtract:
     # Where each value of fields/dates came from (field -> source):
     #   "block"   the metadata block (信息公开要素区块);
     #   "byline"  a date line outside the block, under the headline ("发布时间：…", or a date-time beside 来源);
+    #   "body"    a 文号 printed alone on a line under the title (a 政府文件 without a block);
     #   "script"  a literal in an inline script (`var pubdate = "…"`, document.write("…"), a JSON literal);
     #   "script-unknown"  the page prints the label but an inline script writes a value that is not a
     #             literal (a variable, a code mapped to a name): the value is UNKNOWN, never empty — the
     #             field is absent from fields/dates and present here only;
     #   "meta"    a <meta> tag (PubDate) only: a hint, never printed on the page;
     #   "url"     the page's URL (/art/2020/3/10/, t20200310_…).
-    # Only block values are evidence of what a page prints as its 要素; meta/url values are hints.
+    # Block and body values are printed on the page; meta/url values are hints.
     sources: dict[str, str] = field(default_factory=dict)
     # How the metadata block was read: "" none; "block" recognised; "line" a lone labelled line;
     # "byline" only 发布日期/来源 under the headline (not a 要素 block);

@@ -154,7 +154,7 @@ CREATE TABLE IF NOT EXISTS pages (
     meta_tags     TEXT DEFAULT '{}',      -- JSON of <meta name> hints
     fields        TEXT DEFAULT '{}',      -- JSON canonical field -> value
     dates         TEXT DEFAULT '{}',      -- JSON canonical date field -> ISO date
-    sources       TEXT DEFAULT '{}',      -- JSON field -> where it was read: block | byline | script |
+    sources       TEXT DEFAULT '{}',      -- JSON field -> where it was read: block | byline | body | script |
                                           --   script-unknown (label printed, value written by a script) | meta | url
     layout        TEXT DEFAULT '',        -- metadata block as read: '' none | block | line | byline | unrecognised
     error         TEXT DEFAULT '',
