@@ -16,6 +16,7 @@ from reports.issue_lists import snapshot_link
 from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
                                  evidence_sentence, load_report_data, problem_rows, basis_as_of)
 from reports.safe_output import confined_path, is_web_url
+from reports.trends import trend_context
 from scoring.scorer import score_text
 from zwgk import __version__
 from zwgk.core.store import Store, now_iso
@@ -407,6 +408,7 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
         ranking=ranking, ranking_chart=ranking_chart, ranking_note=ranking_note,
         types=types, types_chart=types_chart, sites=sections, top_n=top_n,
         not_assessed=not_assessed, method=_method(data), lookback=_lookback(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
+        trends=trend_context(data.trends),
     )
 
 

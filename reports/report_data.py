@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from scoring.profile import ScoringProfile, load_profile
+from reports.trends import Trends, load_trends
 from scoring.scorer import ScoreResult, load_inputs, load_scores
 from zwgk.core.config import ConfigError, read_data_file
 from zwgk.core.store import Store, StoreError
@@ -307,6 +308,7 @@ class ReportData:
     coverage: dict[str, dict] = field(default_factory=dict)   # site -> how much of it was crawled and assessed
     probe_windows: dict[str, dict] = field(default_factory=dict)   # site -> its homepage probes (zwgk probe)
     lookback: LookBack | None = None   # 回头看 against the previous round; None for a first round
+    trends: Trends | None = None       # scores and open problems over the last rounds; None for a first round
 
     @property
     def deadline_start(self) -> date:
@@ -624,7 +626,8 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
                       rules=rules, labels=labels, report_date=report_date,
                       snapshots=snapshot_names(store, int(run["run_id"]), pages),
                       coverage=load_coverage(store, int(run["run_id"]), check_id),
-                      probe_windows=load_probe_windows(store, _iso_date(check.get("as_of"))), lookback=lookback)
+                      probe_windows=load_probe_windows(store, _iso_date(check.get("as_of"))), lookback=lookback,
+                      trends=load_trends(store, check_id))
 
 
 # What a row of the issue lists and the report's problem tables is: one page (or one broken target, or one
