@@ -404,3 +404,70 @@ def test_the_report_looks_back_and_the_issue_lists_say_what_was_fixed(two_rounds
     assert [(r["问题标识"], r["上轮"]) for r in fixed] == [(FIXED, ROUND1)]
     with (out / "issues" / f"{office}-已整改.csv").open(encoding="utf-8-sig", newline="") as fh:
         assert [r["问题标识"] for r in csv.DictReader(fh)] == [FIXED]
+
+
+def test_the_report_shows_the_trend_over_the_rounds_in_chromium_and_in_the_pdf(two_rounds, browser, tmp_path):
+    import re
+    import shutil
+
+    base, workspace = two_rounds
+    # round 1's report has no trend (nothing before it) even now that round 2 exists
+    first = tmp_path / "report1"
+    assert zwgk("report", "--workspace", str(workspace), "--run", "1", "--out", str(first), "--no-pdf").returncode == 0
+    assert 'id="trends"' not in (first / "report.html").read_text(encoding="utf-8")
+    out = tmp_path / "report2"
+    result = zwgk("report", "--workspace", str(workspace), "--run", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with (out / "history.csv").open(encoding="utf-8-sig", newline="") as fh:
+        history = list(csv.DictReader(fh))
+    assert [h["round"] for h in history] == [ROUND1, ROUND2]
+    # open problems per round, independently: the findings of each round by identity, without review items and
+    # accepted explanations
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    explained = {(c, i) for c, i in db.execute("SELECT check_id, identity FROM finding_notes"
+                                                " WHERE confidence IN ('explained', 'dropped')")}
+    db.close()
+    opened = []
+    for to in (ROUND1, ROUND2):
+        data = json.loads(_diff(workspace, "--to", to, "--format", "json").stdout)
+        check = int(next(h["check_id"] for h in history if h["round"] == to))
+        opened.append(len({r["identity"] for r in data["findings"] if r["status"] in ("new", "persisting")
+                           and r["confidence"] != "review" and (check, r["identity"]) not in explained}))
+    assert opened[0] > 0
+
+    browser.open((out / "report.html").resolve().as_uri())
+    text = browser.evaluate("document.body.innerText")
+    assert "八、历次评估趋势" in text and "各网站得分" in text and "各责任单位未整改问题数" in text
+    assert browser.evaluate("[...document.querySelectorAll('nav.toc a')].some(a => a.hash === '#trends')")
+    rounds = browser.evaluate("[...document.querySelectorAll('#trend-rounds tbody tr')]"
+                              ".map(tr => [...tr.cells].map(td => td.innerText.trim()))")
+    assert [r[0] for r in rounds] == [ROUND1, ROUND2]
+    for row, h, n in zip(rounds, history, opened):
+        assert row[1] == h["as_of"] and row[2] == h["profile_name"] and row[3] == "1" and row[6] == str(n)
+        assert row[4] == ("100.0%（1/1）" if h["passed"] == "1" else "0.0%（0/1）" if h["passed"] == "0" else "—（0/0）")
+    site = browser.evaluate("[...document.querySelectorAll('table.trend-sites tbody tr')]"
+                            ".map(tr => [...tr.cells].map(td => td.innerText.trim()))")
+    assert len(site) == 1 and site[0][0] == history[-1]["site_name"]
+    assert [float(c.split()[0]) for c in site[0][2:4]] == [float(h["score"]) for h in history]
+    office = browser.evaluate("[...document.querySelectorAll('table.trend-offices tbody tr')]"
+                              ".map(tr => [...tr.cells].map(td => td.innerText.trim()))")
+    assert office == [[history[-1]["site_name"], "示例市人民政府办公室", "", str(opened[0]), str(opened[1]),
+                       f"{opened[1] - opened[0]:+d}" if opened[1] != opened[0] else "0"]]
+    # one chart of the rounds and one small line per site and per office, drawn inline with every point
+    assert browser.evaluate("document.querySelectorAll('#trends svg.chart').length") == 3
+    assert browser.evaluate("document.querySelectorAll('#trends svg.spark polyline').length") == 2
+    assert browser.evaluate("document.querySelector('#trends figure svg').getBoundingClientRect().width") > 300
+    label = browser.evaluate("document.querySelector('table.trend-offices svg').getAttribute('aria-label')")
+    assert f"{ROUND1} {opened[0]}；{ROUND2} {opened[1]}" in label
+    assert browser.problems() == []
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdf = subprocess.run(["pdftotext", "-layout", str(out / "report.pdf"), "-"], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    chapter = pdf[pdf.rindex("八、历次评估趋势"):]
+    assert "各网站得分" in chapter and "各责任单位未整改问题数" in chapter
+    line = next(l for l in chapter.splitlines() if "示例市人民政府办公室" in l)
+    assert re.findall(r"\d+", line.split("示例市人民政府办公室", 1)[1])[:2] == [str(opened[0]), str(opened[1])]
+    for h in history:
+        assert re.search(rf"{re.escape(h['round'])}\s+{h['as_of']}\s+{h['profile_name']}", chapter)
