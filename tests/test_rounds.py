@@ -272,6 +272,7 @@ def test_recheck_confirms_what_still_fails_and_drops_what_answers(tmp_path):
         (root / SITE / "www/interface/count.jsp").write_text("<html><body>1024</body></html>", encoding="utf-8")
         server.set_route(SITE, "/interface/count.jsp", None)
         result = zwgk("recheck", "--workspace", str(workspace))
+        _recheck_with_the_stored_profile(workspace, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "已恢复" in result.stdout and "仍无法访问" in result.stdout
     db = sqlite3.connect(workspace / "zwgk.sqlite3")
@@ -284,6 +285,43 @@ def test_recheck_confirms_what_still_fails_and_drops_what_answers(tmp_path):
     basis = json.loads(db.execute("SELECT basis FROM scores WHERE check_id=1 LIMIT 1").fetchone()[0])
     assert basis["recheck"] == {"confirmed": 2, "dropped": 1}
     db.close()
+
+
+def _recheck_with_the_stored_profile(workspace, tmp_path):
+    """(While the site is still served.) The check scored with the evaluator's own profile file, which is then edited:
+    a recheck re-scores with the profile and thresholds the check was scored with (stored with its scores), and
+    --profile with another one; the report says which profile and which explanations the scores rest on."""
+    from scoring.profile import PROFILES_DIR, load_profile
+    own = tmp_path / "市级指标.yaml"
+    own.write_text((PROFILES_DIR / "gov2019.yaml").read_text(encoding="utf-8")
+                   .replace("name: gov2019", "name: 示例市2026").replace("pass_line: 60 ", "pass_line: 50 ")
+                   .replace("{name: 合格, min: 60}", "{name: 合格, min: 50}"),
+                   encoding="utf-8")
+    original = load_profile(own)
+    assert original.pass_line == 50
+    assert zwgk("score", "--workspace", str(workspace), "--profile", str(own)).returncode == 0
+    own.write_text(own.read_text(encoding="utf-8").replace("threshold: 80 ", "threshold: 85 "), encoding="utf-8")
+    assert load_profile(own).hash != original.hash
+    again = zwgk("recheck", "--workspace", str(workspace))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"已按“示例市2026”（沿用上次评分所用的指标表，哈希 {original.hash}）" in again.stdout
+    own.unlink()   # gone altogether: the stored content still serves
+    gone = zwgk("recheck", "--workspace", str(workspace))
+    assert gone.returncode == 0, gone.stderr[-3000:]
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    assert db.execute("SELECT DISTINCT profile_hash FROM scores WHERE profile_name='示例市2026'").fetchall() == [
+        (original.hash,)]
+    db.close()
+    report = zwgk("report", "--workspace", str(workspace), "--out", str(tmp_path / "report"), "--no-pdf")
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert f"（示例市2026，哈希 <code>{original.hash}</code>）" in html and "低于 50 分为不合格" in html
+    assert "未使用情况说明" in html and "复查（zwgk recheck）确认 2 条、不予认定 1 条" in html
+    named = zwgk("recheck", "--workspace", str(workspace), "--profile", "gov2019")
+    assert named.returncode == 0, named.stderr[-3000:]
+    assert "已按“gov2019”（--profile 指定" in named.stdout
+    wrong = zwgk("recheck", "--workspace", str(workspace), "--profile", "没有这个指标表")
+    assert wrong.returncode != 0 and "没有这个指标表" in wrong.stderr and "复查运行" not in wrong.stdout
 
 
 @pytest.fixture
