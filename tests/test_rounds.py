@@ -91,9 +91,12 @@ def test_rounds_are_recorded_and_listed(two_rounds):
     rows = json.loads(result.stdout)
     assert [(r["round"], r["as_of"], r["runs"], r["sites"], r["profile"]) for r in rows] == [
         (ROUND1, AS_OF.isoformat(), [1], 1, "gov2019"), (ROUND2, AS_OF2.isoformat(), [2], 1, "gov2019")]
-    assert all(r["mean_score"] is not None and r["graded"] + 0 >= 0 for r in rows)
+    # the site is vetoed in both rounds: not passed, and no mean score (the mean is of the sites not vetoed)
+    assert [(r["graded"], r["passed"], r["pass_rate"], r["vetoed"], r["mean_score"]) for r in rows] == [
+        (1, 0, 0.0, 1, None)] * 2
     table = zwgk("rounds", "--workspace", str(workspace))
-    assert ROUND1 in table.stdout and "合格率" in table.stdout
+    assert ROUND1 in table.stdout and "合格率" in table.stdout and "0%（0/1）" in table.stdout
+    assert "平均分为未否决网站的平均得分" in table.stdout
 
 
 def test_a_round_keeps_its_as_of_date(two_rounds, tmp_path):
