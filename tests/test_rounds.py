@@ -364,19 +364,25 @@ def test_browse_serves_the_workspace_read_only_with_chinese_labels_and_queries(t
                 time.sleep(0.1)
         browser.open(base + "/zwgk")
         text = browser.evaluate("document.body.innerText")
-        assert "评估数据" in text and "回头看：最新一轮与上一轮" in text and "待复核的情况说明" in text
+        assert "评估数据" in text and "各单位未整改的问题" in text and "待复核的情况说明" in text
         browser.events.clear()   # the helper waits for a load event: forget the previous page's
         browser.open(base + "/zwgk/findings")
         text = browser.evaluate("document.body.innerText")
         assert "问题" in browser.evaluate("document.querySelector('h1').innerText")
         assert "office" in text and "示例市人民政府办公室" in text   # the office facet with its value
+        # 回头看 exactly as `zwgk diff` gives it (本轮未评估 is never shown as 已整改)
         browser.events.clear()
-        browser.open(base + "/zwgk/lookback")
+        browser.open(base + "/lookback")
+        assert "回头看（与 zwgk diff 相同）" in browser.evaluate("document.body.innerText")
+        browser.events.clear()
+        browser.open(base + "/lookback/diff?_size=max")
+        assert "回头看：相邻两轮逐条比对" in browser.evaluate("document.querySelector('h1').innerText")
+        assert "状态（新发现" in browser.evaluate("document.body.innerText")   # the facet's Chinese label
         rows = browser.evaluate("[...document.querySelectorAll('table.rows-and-columns tbody tr')]"
-                                ".map(tr => tr.innerText)")
-        states = [next(s for s in ("未复现", "新发现", "已整改", "未整改") if s in row) for row in rows]
-        assert sorted(set(states)) == ["已整改", "新发现", "未复现", "未整改"]
-        assert states.count("新发现") == 1 and states.count("已整改") == 1
+                                ".map(tr => tr.querySelector('td.col-status_label').innerText.trim())")
+        expected = json.loads(_diff(workspace, "--format", "json").stdout)["findings"]
+        assert sorted(rows) == sorted(r["status_label"] for r in expected)
+        assert rows.count("新发现") == 1 and rows.count("已整改") == 1 and "未复现（疑似问题不予认定）" in rows
         # read-only: a statement that writes is refused
         with urllib.request.urlopen(base + "/zwgk.json?sql=" + urllib.request.quote("DELETE FROM runs")) as r:
             raise AssertionError(f"a DELETE was accepted: {r.status}")
