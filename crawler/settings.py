@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from crawler.render import chromium_path
 from zwgk import __version__
 from zwgk.core.config import SiteProfile
+from zwgk.core.retention import HTTPCACHE_DIR
 
 # ASCII only: some servers reject a User-Agent with other bytes. It says who we are and why.
 USER_AGENT = f"Mozilla/5.0 (compatible; zwgk/{__version__}; government website compliance check)"
@@ -123,7 +124,7 @@ def incremental_settings(workspace: str) -> dict:
         "HTTPCACHE_ENABLED": True,
         "HTTPCACHE_POLICY": "crawler.httpcache.RevalidatingPolicy",
         "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
-        "HTTPCACHE_DIR": str(Path(workspace).resolve() / "httpcache"),
+        "HTTPCACHE_DIR": str(Path(workspace).resolve() / HTTPCACHE_DIR),
         "HTTPCACHE_EXPIRATION_SECS": 0,
         "HTTPCACHE_GZIP": True,
         "DOWNLOADER_MIDDLEWARES": {

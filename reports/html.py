@@ -16,6 +16,7 @@ from reports.issue_lists import snapshot_link
 from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
                                  evidence_sentence, load_report_data, problem_rows, basis_as_of)
 from reports.safe_output import confined_path, is_web_url
+from reports.trends import trend_context
 from scoring.scorer import score_text
 from zwgk import __version__
 from zwgk.core.store import Store, now_iso
@@ -382,6 +383,25 @@ def _lookback(data: ReportData, limit: int = 200) -> dict | None:
                 rows=rows[:limit], total=len(rows))
 
 
+def _score_basis(data: ReportData) -> dict:
+    """The cover's lines on what the scores rest on besides the findings: explanations and suspected findings."""
+    basis = data.score_basis
+    e = basis.get("explanations") or {}
+    files = "、".join(Path(f).name for f in e.get("files") or [])
+    if any(e.get(k) for k in ("accepted", "rejected", "pending")) or files:
+        explanations = (f"采纳 {e.get('accepted', 0)} 条（相应问题标为“已说明”，不扣分），驳回 {e.get('rejected', 0)} 条，"
+                        f"待复核 {e.get('pending', 0)} 条" + (f"；说明文件：{files}" if files else ""))
+    else:
+        explanations = "未使用情况说明（无单位说明被采纳或驳回）"
+    suspected = []
+    if basis.get("confirmed_by_recurrence"):
+        suspected.append(f"{basis['confirmed_by_recurrence']} 条疑似问题在本轮复现（上轮 {basis.get('previous') or '—'}），予以确认")
+    recheck = basis.get("recheck") or {}
+    if recheck.get("confirmed") or recheck.get("dropped"):
+        suspected.append(f"复查（zwgk recheck）确认 {recheck.get('confirmed', 0)} 条、不予认定 {recheck.get('dropped', 0)} 条")
+    return dict(explanations=explanations, suspected="；".join(suspected))
+
+
 def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
     """Everything the template prints, computed here so the template only lays it out."""
     anchors = {site_id: f"site-{i}" for i, site_id in enumerate(data.scores.sites["site_id"], start=1)}
@@ -407,6 +427,7 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
         ranking=ranking, ranking_chart=ranking_chart, ranking_note=ranking_note,
         types=types, types_chart=types_chart, sites=sections, top_n=top_n,
         not_assessed=not_assessed, method=_method(data), lookback=_lookback(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
+        trends=trend_context(data.trends), score_basis=_score_basis(data),
     )
 
 

@@ -73,6 +73,7 @@ INDEX_COLUMNS: tuple[tuple[str, int, str], ...] = (
     ("问题行数", 8, "number"),
     ("待人工复核", 8, "number"),
     ("计入扣分", 10, "number"),
+    ("已整改", 8, "number"),      # last round's findings this round no longer finds (the 已整改 sheet)
     ("文件名", 36, "link"),
 )
 INDEX_NAME = "index"
@@ -94,7 +95,7 @@ class OfficeList:
     sites: list[str]
     xlsx: Path
     csv: Path
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)   # site -> veto / deduct / warn -> rows
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)   # site -> veto / deduct / warn / review / fixed -> rows
 
 
 @dataclass
@@ -486,15 +487,16 @@ def _write_index(path: Path, lists: list[OfficeList], points: dict[tuple[str, st
         for site in item.sites:
             n += 1
             counts = item.counts.get(site, {})
-            shown = {k: v for k, v in counts.items() if k != "review"}
+            shown = {k: v for k, v in counts.items() if k not in ("review", "fixed")}
             numbers = [n, counts.get("veto", 0), counts.get("deduct", 0), counts.get("warn", 0),
-                       sum(shown.values()), counts.get("review", 0), points.get((item.office, site), 0.0)]
-            for c, value in zip((0, 3, 4, 5, 6, 7, 8), numbers):
+                       sum(shown.values()), counts.get("review", 0), points.get((item.office, site), 0.0),
+                       counts.get("fixed", 0)]
+            for c, value in zip((0, 3, 4, 5, 6, 7, 8, 9), numbers):
                 _write_number(ws, n, c, value, formats["number"])
             _write_text(ws, n, 1, item.office, formats["wrap"])
             _write_text(ws, n, 2, site, formats["wrap"])
             # a relative link: the index sits beside the office files
-            ws.write_url(n, 9, "external:" + item.xlsx.name, formats["url"], spreadsheet_cell(item.xlsx.name))
+            ws.write_url(n, 10, "external:" + item.xlsx.name, formats["url"], spreadsheet_cell(item.xlsx.name))
     ws.autofilter(0, 0, n, len(INDEX_COLUMNS) - 1)
     _write_meta_sheet(wb, formats, meta)
     wb.close()
@@ -527,10 +529,12 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
         doubtful = review_by_office.get(office, review.iloc[0:0])
         xlsx = confined_path(out, names[office] + ".xlsx")
         csv_path = confined_path(out, names[office] + ".csv")
-        sites = list(dict.fromkeys([*group["_site"], *doubtful["_site"]]))
+        fixed_sites = [row[2] for row in fixed.get(office, [])]   # FIXED_COLUMNS: 网站 is the third
+        sites = list(dict.fromkeys([*group["_site"], *doubtful["_site"], *fixed_sites]))
         counts = {site: group[group["_site"] == site]["_severity"].value_counts().to_dict() for site in sites}
         for site in sites:
             counts[site]["review"] = int((doubtful["_site"] == site).sum())
+            counts[site]["fixed"] = fixed_sites.count(site)
         rows = list(group[columns].itertuples(index=False, name=None))
         review_rows = list(doubtful[columns].itertuples(index=False, name=None))
         lists.append(OfficeList(office, sites, xlsx, csv_path, counts))

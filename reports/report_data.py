@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from scoring.profile import ScoringProfile, load_profile
+from reports.trends import Trends, load_trends
 from scoring.scorer import ScoreResult, load_inputs, load_scores
 from zwgk.core.config import ConfigError, read_data_file
 from zwgk.core.store import Store, StoreError
@@ -104,9 +105,10 @@ def _families() -> dict[str, str]:
 
 def local_basis(profile: ScoringProfile) -> dict[str, str]:
     """A profile's own documents per rule (`local_basis: {META001: "某省…"}`), printed after the national basis."""
-    try:
-        data = yaml.safe_load(Path(profile.source).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+    try:   # the content the scores were made with; a profile built by hand has only its file
+        data = (json.loads(profile.content) if profile.content
+                else yaml.safe_load(Path(profile.source).read_text(encoding="utf-8")) or {})
+    except (OSError, ValueError, yaml.YAMLError):
         return {}
     table = data.get("local_basis") if isinstance(data, dict) else None
     if table is None:
@@ -307,6 +309,8 @@ class ReportData:
     coverage: dict[str, dict] = field(default_factory=dict)   # site -> how much of it was crawled and assessed
     probe_windows: dict[str, dict] = field(default_factory=dict)   # site -> its homepage probes (zwgk probe)
     lookback: LookBack | None = None   # 回头看 against the previous round; None for a first round
+    trends: Trends | None = None       # scores and open problems over the last rounds; None for a first round
+    score_basis: dict = field(default_factory=dict)   # what the stored scores rest on (scoring.adjustments): explanations, rechecks
 
     @property
     def deadline_start(self) -> date:
@@ -335,6 +339,16 @@ class LookBack:
     offices: list[dict]               # per site and office: counts by status and fix_rate (整改率)
     rows: list[dict]                  # every DiffRow as a dict, persisting first (longest streak first)
     status: dict[str, str]            # identity -> status, for the findings of the reported check
+
+
+def load_score_basis(store: Store, check_id: int, scores: ScoreResult) -> dict:
+    """The basis stored with the reported scores: explanations honoured, suspected findings confirmed or dropped."""
+    row = store.db.execute("SELECT basis FROM scores WHERE check_id=? AND profile_name=? ORDER BY rowid DESC LIMIT 1",
+                           (check_id, scores.profile_name)).fetchone()
+    try:
+        return json.loads(row["basis"] or "{}") if row else {}
+    except ValueError:
+        return {}
 
 
 def load_lookback(store: Store, run_id: int) -> LookBack | None:
@@ -532,11 +546,12 @@ def ensure_scores(store: Store, check_id: int, profile: str | None) -> tuple[Sco
 
     Returns (scores, profile, scored_now). The report never computes a score itself: missing scores are
     made by the scoring stage (`scoring.scorer.score_check`) and stored like `zwgk score` would."""
-    from scoring.scorer import score_check  # the scoring stage's own entry, as `zwgk score` runs it
+    from scoring.scorer import score_check, stored_profile  # the scoring stage's own entry, as `zwgk score` runs it
 
     name = profile or stored_profile_name(store, check_id) or "gov2019"
     try:
-        loaded = load_profile(name)
+        # no profile named: the one the stored scores were made with, as stored (its file may have changed)
+        loaded = (stored_profile(store, check_id) if profile is None else None) or load_profile(name)
     except ConfigError as exc:
         if profile is None:
             raise ConfigError(f"{exc}；该检查的得分使用指标体系“{name}”，请用 --profile 指定其 YAML 文件") from exc
@@ -544,7 +559,7 @@ def ensure_scores(store: Store, check_id: int, profile: str | None) -> tuple[Sco
     try:
         return load_scores(store, check_id, loaded.name), loaded, False
     except StoreError:
-        result, loaded = score_check(store, check_id, name)
+        result, loaded = score_check(store, check_id, loaded)
         return result, loaded, True
 
 
@@ -624,7 +639,8 @@ def load_report_data(store: Store, check_id: int, profile: str | ScoringProfile 
                       rules=rules, labels=labels, report_date=report_date,
                       snapshots=snapshot_names(store, int(run["run_id"]), pages),
                       coverage=load_coverage(store, int(run["run_id"]), check_id),
-                      probe_windows=load_probe_windows(store, _iso_date(check.get("as_of"))), lookback=lookback)
+                      probe_windows=load_probe_windows(store, _iso_date(check.get("as_of"))), lookback=lookback,
+                      trends=load_trends(store, check_id), score_basis=load_score_basis(store, check_id, scores))
 
 
 # What a row of the issue lists and the report's problem tables is: one page (or one broken target, or one

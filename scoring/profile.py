@@ -118,6 +118,9 @@ class ScoringProfile:
     deductions: Mapping[str, Deduction]
     exemptions: tuple[Exemption, ...]
     early_warnings: tuple[EarlyWarning, ...]
+    # the profile's content as canonical JSON: stored with the scores (table scoring_profiles), so a re-score or a
+    # report of that check uses the very profile it was scored with, whatever its file has become since
+    content: str = field(default="", compare=False, repr=False)
 
     def grade_for(self, score: float) -> str:
         for grade in self.grades:
@@ -316,7 +319,17 @@ def parse_profile(data, path: str | Path) -> ScoringProfile:
         suspected_factor=suspected_factor, suspected_veto_warns=suspected_veto == "warn",
         groups=groups, indicators=indicators, deductions=deductions,
         exemptions=tuple(exemptions), early_warnings=tuple(warnings),
+        content=json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
     )
+
+
+def profile_from_content(content: str, source: str) -> ScoringProfile:
+    """A profile from the content stored with scores (`ScoringProfile.content`), validated as a file would be."""
+    try:
+        data = json.loads(content)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: the stored scoring profile is not valid JSON ({exc})") from exc
+    return parse_profile(data, source)
 
 
 def _parse_grades(c: _Checker, value, pass_line: float) -> tuple[Grade, ...]:

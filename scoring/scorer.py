@@ -10,7 +10,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from scoring.profile import ScoringProfile, check_rules, load_profile
+from scoring.profile import ScoringProfile, check_rules, load_profile, profile_from_content
 from zwgk.core.config import ConfigError
 
 # Output schemas, in column order; the store round-trip and the CSV writer rely on them.
@@ -438,6 +438,9 @@ def store_scores(store, check_id: int, result: ScoreResult, profile: ScoringProf
             rows.append((check_id, run_id, profile.name, profile.hash, stamp, record["site_id"], office,
                          indicator_of(record), data, basis_json))
     with store.transaction() as db:
+        if profile.content:
+            db.execute("INSERT OR IGNORE INTO scoring_profiles (profile_hash, name, source, content, stored_at)"
+                       " VALUES (?,?,?,?,?)", (profile.hash, profile.name, profile.source, profile.content, stamp))
         db.execute("DELETE FROM scores WHERE check_id=? AND profile_name=?", (check_id, profile.name))
         db.executemany("INSERT INTO scores (check_id, run_id, profile_name, profile_hash, scored_at, site_id,"
                        " office, indicator, data, basis) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
@@ -520,9 +523,20 @@ def registry_rules() -> list:
     return list(rules or [])
 
 
-def score_check(store: Store, check_id: int, profile_name: str = "gov2019"):
-    """Score one stored check under a profile and store the result; returns (result, profile)."""
-    profile = load_profile(profile_name)
+def stored_profile(store: Store, check_id: int, profile_name: str | None = None) -> ScoringProfile | None:
+    """The profile the check's scores were made with (its newest scores unless a profile name is given), as stored
+    with them; None when the check has no scores, or scores older than the stored profiles."""
+    row = store.db.execute(
+        "SELECT p.content, p.source FROM scores s JOIN scoring_profiles p ON p.profile_hash = s.profile_hash"
+        " WHERE s.check_id=?" + (" AND s.profile_name=?" if profile_name else "") + " ORDER BY s.rowid DESC LIMIT 1",
+        (check_id, profile_name) if profile_name else (check_id,)).fetchone()
+    return profile_from_content(row["content"], row["source"]) if row else None
+
+
+def score_check(store: Store, check_id: int, profile_name: str | ScoringProfile = "gov2019"):
+    """Score one stored check under a profile (a name, a file, or a loaded one) and store the result; returns
+    (result, profile)."""
+    profile = profile_name if isinstance(profile_name, ScoringProfile) else load_profile(profile_name)
     rules = registry_rules()
     if rules:  # without the rules stage there is nothing to check the profile against
         check_rules(profile, rules)

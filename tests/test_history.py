@@ -144,3 +144,19 @@ def test_an_older_workspace_gets_rounds(tmp_path):
         assert store.define_round("2026Q1", "2026-03-31")["name"] == "2026Q1"
     finally:
         store.close()
+
+
+def test_diff_csv_neutralises_formulas_even_behind_a_control_character(store):
+    import csv
+    import io
+
+    from zwgk.commands.rounds import diff_csv
+    store.db.execute("UPDATE findings SET message=? WHERE check_id=3 AND url LIKE '%/a/x.html'",
+                     ('=HYPERLINK("http://evil.example/","点击")',))
+    store.db.execute("UPDATE findings SET message=? WHERE check_id=3 AND url LIKE '%/a/index.html'",
+                     ("\x01+SUM(A1:A9)",))
+    rows = list(csv.DictReader(io.StringIO(diff_csv(compute_diff(store).as_dicts()))))
+    messages = {r["identity"]: r["message"] for r in rows}
+    assert messages[X] == "'=HYPERLINK(\"http://evil.example/\",\"点击\")"
+    assert messages[INDEX] == "'+SUM(A1:A9)"
+    assert not any(v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())

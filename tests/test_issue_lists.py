@@ -196,7 +196,7 @@ def test_index_workbook(lists):
     ws = wb["单位清单"]
     header = [c.value for c in ws[1]]
     assert header == ["序号", "单位", "网站", "否决问题数", "扣分问题数", "预警问题数", "问题行数", "待人工复核",
-                      "计入扣分", "文件名"]
+                      "计入扣分", "已整改", "文件名"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     by_office = {r[1]: r for r in rows}
@@ -204,8 +204,9 @@ def test_index_workbook(lists):
     assert by_office["某市人民政府办公室"][3:8] == [0, 4, 1, 5, 0]
     assert by_office[TRAVERSAL_OFFICE][3:8] == [0, 2, 0, 2, 1]
     for r, cells in zip(rows, ws.iter_rows(min_row=2)):
-        assert (result.index.parent / r[9]).exists()
-        assert cells[9].hyperlink.target == r[9]
+        assert r[9] == 0   # no previous round: nothing 已整改
+        assert (result.index.parent / r[10]).exists()
+        assert cells[10].hyperlink.target == r[10]
     assert "说明" in wb.sheetnames
 
 
@@ -244,3 +245,28 @@ def test_a_department_section_of_the_portal_gets_its_own_list(lists):
     index = openpyxl.load_workbook(result.index)["单位清单"]
     assert FINANCE in [r[1] for r in index.iter_rows(min_row=2, values_only=True)]
     assert int(data.findings["routed"].sum()) == 1
+
+
+def test_an_office_with_only_fixed_problems_is_in_the_index(lists, tmp_path):
+    # 回头看: an office whose only problem of the last round is gone still gets its list and an index row
+    from dataclasses import replace
+
+    from reports.report_data import LookBack
+    data, _ = lists
+    site_id = data.sites["site_id"].iloc[0]
+    site_name = data.sites["name"].iloc[0]
+    fixed = dict(site_id=site_id, office="某市档案馆", status="fixed", status_label="已整改", rounds=0,
+                 code="LINK001", indicator="links", severity="deduct", confidence="confirmed",
+                 url="http://example.gov.cn/a.html", message="上轮的失效链接", identity="LINK001|x|/a.html|", note="")
+    lookback = LookBack(from_label="2026-11", to_label="2026-12", counts={"fixed": 1}, offices=[], rows=[fixed],
+                        status={})
+    result = write_issue_lists(replace(data, lookback=lookback), tmp_path / "issues")
+    archive = next(o for o in result.offices if o.office == "某市档案馆")
+    assert archive.xlsx.exists() and _rows(archive.xlsx, "已整改")[1][0]["上轮问题描述"].value == "上轮的失效链接"
+    ws = openpyxl.load_workbook(result.index)["单位清单"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    row = next(r for r in rows if r["单位"] == "某市档案馆")
+    assert (row["网站"], row["问题行数"], row["计入扣分"], row["已整改"]) == (site_name, 0, 0, 1)
+    assert row["文件名"] == archive.xlsx.name
+    assert all(r["已整改"] == 0 for r in rows if r["单位"] != "某市档案馆")

@@ -91,9 +91,12 @@ def test_rounds_are_recorded_and_listed(two_rounds):
     rows = json.loads(result.stdout)
     assert [(r["round"], r["as_of"], r["runs"], r["sites"], r["profile"]) for r in rows] == [
         (ROUND1, AS_OF.isoformat(), [1], 1, "gov2019"), (ROUND2, AS_OF2.isoformat(), [2], 1, "gov2019")]
-    assert all(r["mean_score"] is not None and r["graded"] + 0 >= 0 for r in rows)
+    # the site is vetoed in both rounds: not passed, and no mean score (the mean is of the sites not vetoed)
+    assert [(r["graded"], r["passed"], r["pass_rate"], r["vetoed"], r["mean_score"]) for r in rows] == [
+        (1, 0, 0.0, 1, None)] * 2
     table = zwgk("rounds", "--workspace", str(workspace))
-    assert ROUND1 in table.stdout and "合格率" in table.stdout
+    assert ROUND1 in table.stdout and "合格率" in table.stdout and "0%（0/1）" in table.stdout
+    assert "平均分为未否决网站的平均得分" in table.stdout
 
 
 def test_a_round_keeps_its_as_of_date(two_rounds, tmp_path):
@@ -272,6 +275,7 @@ def test_recheck_confirms_what_still_fails_and_drops_what_answers(tmp_path):
         (root / SITE / "www/interface/count.jsp").write_text("<html><body>1024</body></html>", encoding="utf-8")
         server.set_route(SITE, "/interface/count.jsp", None)
         result = zwgk("recheck", "--workspace", str(workspace))
+        _recheck_with_the_stored_profile(workspace, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "已恢复" in result.stdout and "仍无法访问" in result.stdout
     db = sqlite3.connect(workspace / "zwgk.sqlite3")
@@ -284,6 +288,43 @@ def test_recheck_confirms_what_still_fails_and_drops_what_answers(tmp_path):
     basis = json.loads(db.execute("SELECT basis FROM scores WHERE check_id=1 LIMIT 1").fetchone()[0])
     assert basis["recheck"] == {"confirmed": 2, "dropped": 1}
     db.close()
+
+
+def _recheck_with_the_stored_profile(workspace, tmp_path):
+    """(While the site is still served.) The check scored with the evaluator's own profile file, which is then edited:
+    a recheck re-scores with the profile and thresholds the check was scored with (stored with its scores), and
+    --profile with another one; the report says which profile and which explanations the scores rest on."""
+    from scoring.profile import PROFILES_DIR, load_profile
+    own = tmp_path / "市级指标.yaml"
+    own.write_text((PROFILES_DIR / "gov2019.yaml").read_text(encoding="utf-8")
+                   .replace("name: gov2019", "name: 示例市2026").replace("pass_line: 60 ", "pass_line: 50 ")
+                   .replace("{name: 合格, min: 60}", "{name: 合格, min: 50}"),
+                   encoding="utf-8")
+    original = load_profile(own)
+    assert original.pass_line == 50
+    assert zwgk("score", "--workspace", str(workspace), "--profile", str(own)).returncode == 0
+    own.write_text(own.read_text(encoding="utf-8").replace("threshold: 80 ", "threshold: 85 "), encoding="utf-8")
+    assert load_profile(own).hash != original.hash
+    again = zwgk("recheck", "--workspace", str(workspace))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"已按“示例市2026”（沿用上次评分所用的指标表，哈希 {original.hash}）" in again.stdout
+    own.unlink()   # gone altogether: the stored content still serves
+    gone = zwgk("recheck", "--workspace", str(workspace))
+    assert gone.returncode == 0, gone.stderr[-3000:]
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    assert db.execute("SELECT DISTINCT profile_hash FROM scores WHERE profile_name='示例市2026'").fetchall() == [
+        (original.hash,)]
+    db.close()
+    report = zwgk("report", "--workspace", str(workspace), "--out", str(tmp_path / "report"), "--no-pdf")
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert f"（示例市2026，哈希 <code>{original.hash}</code>）" in html and "低于 50 分为不合格" in html
+    assert "未使用情况说明" in html and "复查（zwgk recheck）确认 2 条、不予认定 1 条" in html
+    named = zwgk("recheck", "--workspace", str(workspace), "--profile", "gov2019")
+    assert named.returncode == 0, named.stderr[-3000:]
+    assert "已按“gov2019”（--profile 指定" in named.stdout
+    wrong = zwgk("recheck", "--workspace", str(workspace), "--profile", "没有这个指标表")
+    assert wrong.returncode != 0 and "没有这个指标表" in wrong.stderr and "复查运行" not in wrong.stdout
 
 
 @pytest.fixture
@@ -323,19 +364,25 @@ def test_browse_serves_the_workspace_read_only_with_chinese_labels_and_queries(t
                 time.sleep(0.1)
         browser.open(base + "/zwgk")
         text = browser.evaluate("document.body.innerText")
-        assert "评估数据" in text and "回头看：最新一轮与上一轮" in text and "待复核的情况说明" in text
+        assert "评估数据" in text and "各单位未整改的问题" in text and "待复核的情况说明" in text
         browser.events.clear()   # the helper waits for a load event: forget the previous page's
         browser.open(base + "/zwgk/findings")
         text = browser.evaluate("document.body.innerText")
         assert "问题" in browser.evaluate("document.querySelector('h1').innerText")
         assert "office" in text and "示例市人民政府办公室" in text   # the office facet with its value
+        # 回头看 exactly as `zwgk diff` gives it (本轮未评估 is never shown as 已整改)
         browser.events.clear()
-        browser.open(base + "/zwgk/lookback")
+        browser.open(base + "/lookback")
+        assert "回头看（与 zwgk diff 相同）" in browser.evaluate("document.body.innerText")
+        browser.events.clear()
+        browser.open(base + "/lookback/diff?_size=max")
+        assert "回头看：相邻两轮逐条比对" in browser.evaluate("document.querySelector('h1').innerText")
+        assert "状态（新发现" in browser.evaluate("document.body.innerText")   # the facet's Chinese label
         rows = browser.evaluate("[...document.querySelectorAll('table.rows-and-columns tbody tr')]"
-                                ".map(tr => tr.innerText)")
-        states = [next(s for s in ("未复现", "新发现", "已整改", "未整改") if s in row) for row in rows]
-        assert sorted(set(states)) == ["已整改", "新发现", "未复现", "未整改"]
-        assert states.count("新发现") == 1 and states.count("已整改") == 1
+                                ".map(tr => tr.querySelector('td.col-status_label').innerText.trim())")
+        expected = json.loads(_diff(workspace, "--format", "json").stdout)["findings"]
+        assert sorted(rows) == sorted(r["status_label"] for r in expected)
+        assert rows.count("新发现") == 1 and rows.count("已整改") == 1 and "未复现（疑似问题不予认定）" in rows
         # read-only: a statement that writes is refused
         with urllib.request.urlopen(base + "/zwgk.json?sql=" + urllib.request.quote("DELETE FROM runs")) as r:
             raise AssertionError(f"a DELETE was accepted: {r.status}")
@@ -404,3 +451,70 @@ def test_the_report_looks_back_and_the_issue_lists_say_what_was_fixed(two_rounds
     assert [(r["问题标识"], r["上轮"]) for r in fixed] == [(FIXED, ROUND1)]
     with (out / "issues" / f"{office}-已整改.csv").open(encoding="utf-8-sig", newline="") as fh:
         assert [r["问题标识"] for r in csv.DictReader(fh)] == [FIXED]
+
+
+def test_the_report_shows_the_trend_over_the_rounds_in_chromium_and_in_the_pdf(two_rounds, browser, tmp_path):
+    import re
+    import shutil
+
+    base, workspace = two_rounds
+    # round 1's report has no trend (nothing before it) even now that round 2 exists
+    first = tmp_path / "report1"
+    assert zwgk("report", "--workspace", str(workspace), "--run", "1", "--out", str(first), "--no-pdf").returncode == 0
+    assert 'id="trends"' not in (first / "report.html").read_text(encoding="utf-8")
+    out = tmp_path / "report2"
+    result = zwgk("report", "--workspace", str(workspace), "--run", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with (out / "history.csv").open(encoding="utf-8-sig", newline="") as fh:
+        history = list(csv.DictReader(fh))
+    assert [h["round"] for h in history] == [ROUND1, ROUND2]
+    # open problems per round, independently: the findings of each round by identity, without review items and
+    # accepted explanations
+    db = sqlite3.connect(workspace / "zwgk.sqlite3")
+    explained = {(c, i) for c, i in db.execute("SELECT check_id, identity FROM finding_notes"
+                                                " WHERE confidence IN ('explained', 'dropped')")}
+    db.close()
+    opened = []
+    for to in (ROUND1, ROUND2):
+        data = json.loads(_diff(workspace, "--to", to, "--format", "json").stdout)
+        check = int(next(h["check_id"] for h in history if h["round"] == to))
+        opened.append(len({r["identity"] for r in data["findings"] if r["status"] in ("new", "persisting")
+                           and r["confidence"] != "review" and (check, r["identity"]) not in explained}))
+    assert opened[0] > 0
+
+    browser.open((out / "report.html").resolve().as_uri())
+    text = browser.evaluate("document.body.innerText")
+    assert "八、历次评估趋势" in text and "各网站得分" in text and "各责任单位未整改问题数" in text
+    assert browser.evaluate("[...document.querySelectorAll('nav.toc a')].some(a => a.hash === '#trends')")
+    rounds = browser.evaluate("[...document.querySelectorAll('#trend-rounds tbody tr')]"
+                              ".map(tr => [...tr.cells].map(td => td.innerText.trim()))")
+    assert [r[0] for r in rounds] == [ROUND1, ROUND2]
+    for row, h, n in zip(rounds, history, opened):
+        assert row[1] == h["as_of"] and row[2] == h["profile_name"] and row[3] == "1" and row[6] == str(n)
+        assert row[4] == ("100.0%（1/1）" if h["passed"] == "1" else "0.0%（0/1）" if h["passed"] == "0" else "—（0/0）")
+    site = browser.evaluate("[...document.querySelectorAll('table.trend-sites tbody tr')]"
+                            ".map(tr => [...tr.cells].map(td => td.innerText.trim()))")
+    assert len(site) == 1 and site[0][0] == history[-1]["site_name"]
+    assert [float(c.split()[0]) for c in site[0][2:4]] == [float(h["score"]) for h in history]
+    office = browser.evaluate("[...document.querySelectorAll('table.trend-offices tbody tr')]"
+                              ".map(tr => [...tr.cells].map(td => td.innerText.trim()))")
+    assert office == [[history[-1]["site_name"], "示例市人民政府办公室", "", str(opened[0]), str(opened[1]),
+                       f"{opened[1] - opened[0]:+d}" if opened[1] != opened[0] else "0"]]
+    # one chart of the rounds and one small line per site and per office, drawn inline with every point
+    assert browser.evaluate("document.querySelectorAll('#trends svg.chart').length") == 3
+    assert browser.evaluate("document.querySelectorAll('#trends svg.spark polyline').length") == 2
+    assert browser.evaluate("document.querySelector('#trends figure svg').getBoundingClientRect().width") > 300
+    label = browser.evaluate("document.querySelector('table.trend-offices svg').getAttribute('aria-label')")
+    assert f"{ROUND1} {opened[0]}；{ROUND2} {opened[1]}" in label
+    assert browser.problems() == []
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdf = subprocess.run(["pdftotext", "-layout", str(out / "report.pdf"), "-"], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    chapter = pdf[pdf.rindex("八、历次评估趋势"):]
+    assert "各网站得分" in chapter and "各责任单位未整改问题数" in chapter
+    line = next(l for l in chapter.splitlines() if "示例市人民政府办公室" in l)
+    assert re.findall(r"\d+", line.split("示例市人民政府办公室", 1)[1])[:2] == [str(opened[0]), str(opened[1])]
+    for h in history:
+        assert re.search(rf"{re.escape(h['round'])}\s+{h['as_of']}\s+{h['profile_name']}", chapter)

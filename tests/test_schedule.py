@@ -148,3 +148,68 @@ def test_schedule_writes_cron_and_systemd_units_whose_round_a_held_lock_refuses(
     assert not (workspace / "zwgk.sqlite3").exists()   # refused before the store was even opened
     bad = zwgk("schedule", str(profile), "--workspace", str(workspace), "--at", "25:00")
     assert bad.returncode != 0 and "HH:MM" in bad.stderr
+
+
+def _cache_storage(workspace):
+    """Scrapy's own cache storage over the workspace's httpcache/, set up as `--incremental` sets it up."""
+    from scrapy import Spider
+    from scrapy.extensions.httpcache import FilesystemCacheStorage
+    from scrapy.settings import Settings
+    from scrapy.utils.test import get_crawler
+
+    from crawler.settings import incremental_settings
+    settings = incremental_settings(str(workspace))
+    crawler = get_crawler(Spider, {k: v for k, v in settings.items() if k.startswith("HTTPCACHE")})
+    spider = Spider.from_crawler(crawler, name="zwgk")
+    storage = FilesystemCacheStorage(Settings(settings))
+    storage.open_spider(spider)
+    return storage, spider
+
+
+def test_prune_drops_cached_responses_only_old_rounds_fetched_and_keeps_what_the_next_round_revalidates(workspace):
+    import gzip
+    import time
+
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    storage, spider = _cache_storage(workspace)
+
+    def cache(url, redirected_to=None, age=86400):
+        """A response stored by Scrapy; `age` seconds ago (an earlier round's crawl), 0 = during a kept run."""
+        request = Request(url)
+        storage.store_response(spider, request, HtmlResponse(redirected_to or url, body=b"<html>x</html>",
+                                                             headers={"ETag": '"1"'}))
+        meta = storage._read_meta(spider, request)
+        meta["timestamp"] -= age
+        entry = workspace / "httpcache" / "zwgk" / storage._fingerprinter.fingerprint(request).hex()[:2] / \
+            storage._fingerprinter.fingerprint(request).hex()
+        (entry / "meta").write_bytes(gzip.compress(repr(meta).encode()))
+        return request
+
+    old_only = cache("http://127.0.0.1:8001/a/x.html")                   # fetched by run 1 only (pruned)
+    kept_page = cache("http://127.0.0.1:8003/a/y.html")                  # kept run 3 fetched it
+    moved = cache("http://127.0.0.1:8003/old.html", "http://127.0.0.1:8003/a/x.html")   # redirected to run 3's page
+    fresh = cache("http://127.0.0.1:8005/new.html", age=0)               # stored while a kept run was crawling
+    store = Store(workspace)
+    try:
+        plan = plan_prune(store, keep=2)
+        assert [p.name for p in plan.cache_entries] == [storage._fingerprinter.fingerprint(old_only).hex()]
+        assert plan.cache_bytes > 0
+        assert storage.retrieve_response(spider, old_only) is not None   # planning deletes nothing
+        prune(store, keep=2)
+    finally:
+        store.close()
+    assert storage.retrieve_response(spider, old_only) is None
+    for request in (kept_page, moved, fresh):   # what the next incremental round revalidates is still there
+        assert storage.retrieve_response(spider, request).body == b"<html>x</html>"
+    # the command says so; a second prune finds nothing more in the cache
+    again = zwgk("prune", "--workspace", str(workspace), "--keep", "2", "--dry-run")
+    assert again.returncode == 0, again.stderr
+    assert "httpcache" not in again.stdout
+    once_more = cache("http://127.0.0.1:8002/gone.html")   # run 2 never fetched it
+    done = zwgk("prune", "--workspace", str(workspace), "--keep", "2")
+    assert done.returncode == 0, done.stderr
+    assert "已删除增量抓取缓存（httpcache/）中只有更早轮次用过的响应 1 个" in done.stdout
+    assert storage.retrieve_response(spider, once_more) is None
+    assert storage.retrieve_response(spider, kept_page) is not None

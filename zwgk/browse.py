@@ -4,11 +4,21 @@ explanations), read-only unless editing of explanations is turned on."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from zwgk.core.store import Store
 
 DATABASE = "zwgk"    # the name the database is served under (/zwgk/findings …)
+# 回头看 as `zwgk diff` computes it (new / persisting / fixed / not assessed / dropped), written at start into a
+# database of its own beside the workspace's: SQL over the store alone cannot tell 已整改 from 本轮未评估.
+LOOKBACK_DATABASE = "lookback"
+LOOKBACK_TABLE = "diff"
+LOOKBACK_LABELS = dict(
+    from_round="上一轮", to_round="本轮", site_id="网站编号", office="责任单位", status="状态键",
+    status_label="状态（新发现 / 未整改 / 已整改 / 未复现 / 本轮未评估）", rounds="连续出现轮数", code="规则编号",
+    indicator="指标", severity="严重程度", confidence="可信度", url="问题地址", message="问题描述",
+    identity="问题标识（规则|网站|地址|要素）", note="备注（未评估原因、已说明理由等）")
 
 TABLES: dict[str, dict] = {
     "findings": dict(
@@ -68,26 +78,7 @@ def _keyed(run: str) -> str:
             f" WHERE n.check_id = (SELECT MAX(check_id) FROM checks WHERE run_id = {run} AND finished_at IS NOT NULL)")
 
 
-def _diff_sql(before: str, after: str) -> str:
-    return (f"WITH a AS ({_keyed(before)}), b AS ({_keyed(after)})"
-            " SELECT b.site_id AS 网站, b.office AS 责任单位, CASE WHEN a.identity IS NULL THEN '新发现'"
-            " ELSE '未整改' END AS 状态, b.code AS 规则, b.url AS 地址, b.message AS 问题, b.identity AS 问题标识"
-            " FROM b LEFT JOIN a ON a.identity = b.identity"
-            " UNION ALL SELECT a.site_id, a.office, CASE WHEN a.confidence = 'suspected' THEN '未复现（不予认定）'"
-            " ELSE '已整改' END, a.code, a.url, a.message, a.identity FROM a"
-            " WHERE a.identity NOT IN (SELECT identity FROM b)"
-            " ORDER BY 网站, 责任单位, 状态 DESC, 规则")
-
-
 QUERIES: dict[str, dict] = {
-    "lookback": dict(
-        title="回头看：最新一轮与上一轮",
-        description="最新一轮每个问题是新发现还是未整改，上一轮的问题是否已整改（“本轮未评估”等细分见 zwgk diff）",
-        sql=_diff_sql(_PREVIOUS, _LATEST)),
-    "lookback_runs": dict(
-        title="回头看：任选两次运行",
-        description="填入两次运行的编号（from_run 在前，to_run 在后）",
-        sql=_diff_sql(":from_run", ":to_run")),
     "persisting_by_office": dict(
         title="各单位未整改的问题",
         description="最新一轮中上一轮已有的问题，按责任单位统计",
@@ -130,15 +121,48 @@ def metadata(edit_explanations: bool = False) -> dict:
     return {
         "title": "zwgk 政务公开评估工作区",
         "description": "评估轮次、问题、评分、回头看与情况说明（只读浏览；CSV/JSON 可在每个表格页导出）",
-        "databases": {DATABASE: {"title": "评估数据", "tables": tables, "queries": queries}},
+        "databases": {
+            DATABASE: {"title": "评估数据", "tables": tables, "queries": queries},
+            LOOKBACK_DATABASE: {"title": "回头看（与 zwgk diff 相同）", "tables": {LOOKBACK_TABLE: dict(
+                title="回头看：相邻两轮逐条比对",
+                description="每一轮与其上一轮相比，每个问题是新发现、未整改、已整改、未复现（疑似问题不予认定）"
+                            "还是本轮未评估（未抓取到该页面、未运行该规则等，不算已整改）；最新一轮在前",
+                facets=["to_round", "site_id", "office", "status_label", "code", "severity"],
+                columns=LOOKBACK_LABELS)}},
+        },
     }
 
 
-def datasette_command(workspace: str | Path, port: int, metadata_path: Path, host: str = "127.0.0.1") -> list[str]:
-    """The `datasette serve` command line for a workspace (the database opened read-only unless editing is on)."""
+def write_lookback(store: Store, path: Path) -> int:
+    """Every round diffed against the one before it by `compute_diff` into <path>, newest first; rows written."""
+    from zwgk.core.history import history
+    from zwgk.core.lookback import DIFF_COLUMNS, compute_diff
+
+    points = history(store)
+    db = sqlite3.connect(path)
+    try:
+        columns = ("from_round", "to_round", *DIFF_COLUMNS)
+        db.execute(f"CREATE TABLE {LOOKBACK_TABLE} ({', '.join(c + ' TEXT' for c in columns)})")
+        n = 0
+        for before, after in reversed(list(zip(points, points[1:]))):
+            diff = compute_diff(store, before.run_id, after.run_id)
+            rows = [(before.label, after.label, *(row[c] for c in DIFF_COLUMNS)) for row in diff.as_dicts()]
+            db.executemany(f"INSERT INTO {LOOKBACK_TABLE} VALUES ({', '.join('?' * len(columns))})", rows)
+            n += len(rows)
+        db.commit()
+        return n
+    finally:
+        db.close()
+
+
+def datasette_command(workspace: str | Path, port: int, metadata_path: Path, host: str = "127.0.0.1",
+                      lookback: Path | None = None) -> list[str]:
+    """The `datasette serve` command line for a workspace (the database opened read-only unless editing is on) and
+    its 回头看 database (`write_lookback`)."""
     import sys
     db = Path(workspace) / Store.FILENAME
-    return [sys.executable, "-m", "datasette", "serve", f"{db}", "--host", host, "--port", str(port),
+    extra = [str(lookback)] if lookback else []
+    return [sys.executable, "-m", "datasette", "serve", f"{db}", *extra, "--host", host, "--port", str(port),
             "--metadata", str(metadata_path), "--setting", "default_page_size", "50",
             "--setting", "sql_time_limit_ms", "5000", "--setting", "allow_download", "off"]
 

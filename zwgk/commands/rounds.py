@@ -10,7 +10,7 @@ from datetime import date
 
 import click
 
-from reports.safe_output import neutralise_cell
+from reports.safe_output import spreadsheet_cell
 from zwgk.cli_options import holds_workspace, workspace_option
 from zwgk.core.history import history
 from zwgk.core.lookback import DIFF_COLUMNS, compute_diff
@@ -49,7 +49,8 @@ def close_round(workspace, round_name: str | None, run_id: int) -> None:
 
 
 def round_summaries(store: Store) -> list[dict]:
-    """One row per history point (round, or run outside a round): dates, sites, pass rate and mean score."""
+    """One row per history point (round, or run outside a round): dates, sites, pass rate, sites vetoed and the
+    mean score of the sites not vetoed."""
     from scoring.scorer import load_scores
 
     out = []
@@ -61,7 +62,7 @@ def round_summaries(store: Store) -> list[dict]:
         sites = json.loads(row["sites"]) if row is not None else [r["site_id"] for r in store.sites(point.run_id)]
         entry = dict(round=point.label, as_of=point.as_of, created_at=row["created_at"] if row is not None else "",
                      profile="", runs=runs, run_id=point.run_id, check_id=point.check_id, sites=len(sites),
-                     graded=0, passed=0, pass_rate=None, mean_score=None)
+                     graded=0, passed=0, vetoed=0, pass_rate=None, mean_score=None)
         try:
             result = load_scores(store, point.check_id)
         except StoreError:
@@ -69,8 +70,11 @@ def round_summaries(store: Store) -> list[dict]:
             continue
         sites_frame = result.sites
         graded = [p for p in sites_frame["passed"] if p is not None]
-        scores = [s for s in sites_frame["score"] if s is not None and not math.isnan(s)]
+        # the mean of the sites not vetoed, as the report's overview and trend chapter give it
+        scores = [s for s, veto in zip(sites_frame["score"], sites_frame["veto"])
+                  if s is not None and not math.isnan(s) and not veto]
         entry.update(profile=result.profile_name, graded=len(graded), passed=sum(bool(p) for p in graded),
+                     vetoed=int(sites_frame["veto"].sum()),
                      pass_rate=round(sum(bool(p) for p in graded) / len(graded), 4) if graded else None,
                      mean_score=round(sum(scores) / len(scores), 2) if scores else None)
         out.append(entry)
@@ -99,22 +103,24 @@ def rounds_command(workspace, as_json):
     from rich.table import Table
 
     table = Table(title="评估轮次")
-    for header in ("轮次", "评估基准日", "运行", "网站数", "评分指标表", "合格率", "平均分"):
+    for header in ("轮次", "基准日", "运行", "网站", "指标表", "合格率", "否决", "平均分"):
         table.add_column(header)
     for r in rows:
         rate = "—" if r["pass_rate"] is None else f"{r['pass_rate']:.0%}（{r['passed']}/{r['graded']}）"
         mean = "—" if r["mean_score"] is None else f"{r['mean_score']:.2f}"
         table.add_row(r["round"], r["as_of"], "、".join(map(str, r["runs"])), str(r["sites"]), r["profile"] or "未评分",
-                      rate, mean)
+                      rate, str(r["vetoed"]), mean)
     Console(highlight=False).print(table)
+    click.echo("合格率 = 合格网站数 / 可定档网站数（待定不计）；否决 = 触发单项否决的网站数；平均分为未否决网站的平均得分。")
 
 
 def diff_csv(rows: list[dict]) -> str:
+    """The diff as CSV; crawled text (titles in messages, URLs) made safe for a spreadsheet like `findings --format csv`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(DIFF_COLUMNS)
     for row in rows:
-        writer.writerow([neutralise_cell(row[c]) for c in DIFF_COLUMNS])
+        writer.writerow([spreadsheet_cell(row[c]) for c in DIFF_COLUMNS])
     return buffer.getvalue()
 
 

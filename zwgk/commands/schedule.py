@@ -68,14 +68,16 @@ def prune_command(workspace, keep, dry_run):
     finally:
         store.close()
     kept = "、".join(plan.keep_rounds) or "无"
+    verb = "将删除" if dry_run else "已删除"
+    cache = (f"{verb}增量抓取缓存（httpcache/）中只有更早轮次用过的响应 {len(plan.cache_entries)} 个"
+             f"（{plan.cache_bytes / 1e6:.1f} MB），保留的轮次抓取过的页面仍可在下一轮增量抓取中沿用。"
+             if plan.cache_entries else "")
     if not plan.pruned_runs:
-        click.echo(f"保留最近 {keep} 轮（{kept}）：没有需要删除的抓取数据。")
+        click.echo(f"保留最近 {keep} 轮（{kept}）：没有需要删除的抓取数据。{cache}")
         return
     rows = sum(plan.rows.values())
     runs = "、".join(map(str, plan.pruned_runs))
-    verb = "将删除" if dry_run else "已删除"
     click.echo(f"保留最近 {keep} 轮（{kept}）；{verb}运行 {runs} 的原始抓取数据 {rows} 行"
-               f"（{'，'.join(f'{t} {n}' for t, n in plan.rows.items() if n)}）。问题、得分、轮次和趋势均保留。")
-
+               f"（{'，'.join(f'{t} {n}' for t, n in plan.rows.items() if n)}）。问题、得分、轮次和趋势均保留。{cache}")
 
 COMMANDS: list = [schedule_command, prune_command]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+import gzip
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from zwgk.core.history import history, hosts_by_site
 from zwgk.core.lookback import fetched_urls
@@ -11,6 +16,10 @@ from zwgk.core.store import Store, StoreError, now_iso
 # The per-run snapshot of a crawl, which only `zwgk check` (and a report's 快照) reads again. Kept for every run:
 # runs, run_sites, columns (the reports' unit routing and unassessable columns), checks, findings, rule_outcomes,
 # scores, coverage, finding_notes, rechecks, rounds, explanations; and pruned_fetched keeps the URLs it fetched.
+# `--incremental`'s HTTP cache in the workspace (crawler/settings.py): Scrapy's FilesystemCacheStorage, one folder
+# per request fingerprint (<spider>/<xx>/<fingerprint>/) holding the response and a `meta` file (a Python literal
+# with url, response_url and the time it was stored).
+HTTPCACHE_DIR = "httpcache"
 RAW_TABLES = ("pages", "page_texts", "attachment_texts", "page_bodies", "metadata", "entries", "links",
               "resources", "crawl_events", "site_requests")
 
@@ -21,6 +30,8 @@ class PrunePlan:
     kept_runs: list[int]
     pruned_runs: list[int]       # runs whose raw data is (to be) dropped
     rows: dict[str, int]         # table -> raw rows dropped (or to drop)
+    cache_entries: list[Path] = field(default_factory=list)   # httpcache/ entries no kept run needs
+    cache_bytes: int = 0
 
 
 def plan_prune(store: Store, keep: int) -> PrunePlan:
@@ -50,7 +61,47 @@ def plan_prune(store: Store, keep: int) -> PrunePlan:
         for table in RAW_TABLES:
             rows[table] = int(store.db.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id IN ({marks})",
                                                pruned).fetchone()[0])
-    return PrunePlan(keep_rounds=[p.label for p in kept_points], kept_runs=kept, pruned_runs=pruned, rows=rows)
+    entries, size = stale_cache_entries(store, kept)
+    return PrunePlan(keep_rounds=[p.label for p in kept_points], kept_runs=kept, pruned_runs=pruned, rows=rows,
+                     cache_entries=entries, cache_bytes=size)
+
+
+def stale_cache_entries(store: Store, kept_runs: list[int]) -> tuple[list[Path], int]:
+    """The httpcache/ entries the next incremental round cannot need, and their size in bytes.
+
+    An entry is kept when a kept run fetched its URL (its page, or the page it redirected to: the next round
+    revalidates exactly those) or when it was stored since the oldest kept run started (written by a kept run,
+    or by a crawl still going). The rest are responses only pruned runs fetched: URLs no longer crawled."""
+    root = store.workspace / HTTPCACHE_DIR
+    if not root.is_dir() or not kept_runs:
+        return [], 0
+    marks = ",".join("?" * len(kept_runs))
+    wanted: set[str] = set()
+    for url, final in store.db.execute(f"SELECT url, final_url FROM pages WHERE run_id IN ({marks})", kept_runs):
+        wanted.update(u for u in (url, final) if u)
+    started = store.db.execute(f"SELECT MIN(started_at) FROM runs WHERE run_id IN ({marks})", kept_runs).fetchone()[0]
+    since = time.mktime(time.strptime(started, "%Y-%m-%dT%H:%M:%S")) if started else 0.0
+    stale, size = [], 0
+    for meta_path in sorted(root.glob("*/*/*/meta")):
+        meta = _cache_meta(meta_path)
+        if meta is not None and (meta.get("url") in wanted or meta.get("response_url") in wanted
+                                 or float(meta.get("timestamp") or 0) >= since):
+            continue
+        entry = meta_path.parent   # unreadable meta: an entry Scrapy could not serve either
+        stale.append(entry)
+        size += sum(f.stat().st_size for f in entry.iterdir() if f.is_file())
+    return stale, size
+
+
+def _cache_meta(path: Path) -> dict | None:
+    """An entry's `meta` (gzip or plain, as HTTPCACHE_GZIP wrote it), read as a literal, never unpickled."""
+    try:
+        raw = path.read_bytes()
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+        meta = ast.literal_eval(text)
+    except (OSError, ValueError, SyntaxError, UnicodeDecodeError, EOFError, gzip.BadGzipFile):
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def prune(store: Store, keep: int, vacuum: bool = True) -> PrunePlan:
@@ -58,6 +109,8 @@ def prune(store: Store, keep: int, vacuum: bool = True) -> PrunePlan:
 
     The caller holds the workspace writer lock (`zwgk prune` does): a crawl cannot be writing meanwhile."""
     plan = plan_prune(store, keep)
+    for entry in plan.cache_entries:
+        shutil.rmtree(entry, ignore_errors=True)
     if not plan.pruned_runs:
         return plan
     marks = ",".join("?" * len(plan.pruned_runs))

@@ -333,6 +333,16 @@ CREATE TABLE IF NOT EXISTS scores (
 );
 
 -- per site and check: what the crawl covered (rules/coverage.py); data is the JSON contract read by reports
+-- The scoring profiles scores were made with, by content hash (scores.profile_hash): `zwgk recheck` and
+-- `zwgk report` re-use a check's own profile and thresholds even when the profile file has changed or moved.
+CREATE TABLE IF NOT EXISTS scoring_profiles (
+    profile_hash  TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    source        TEXT DEFAULT '',        -- the file it was read from (bundled name or path)
+    content       TEXT NOT NULL,          -- canonical JSON of the profile's content
+    stored_at     TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS coverage (
     check_id      INTEGER NOT NULL,
     site_id       TEXT NOT NULL,
