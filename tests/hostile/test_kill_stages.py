@@ -36,8 +36,17 @@ VOLATILE = {"run_id", "check_id", "seq", "fetched_at", "elapsed_ms", "checked_at
             "started_at", "finished_at", "attempts"}
 # Which link first reached a page (and so its parent and depth) depends on the order responses arrive in.
 ORDER_DEPENDENT = {"pages": {"parent_url", "depth"}}
-RECORD_TABLES = ("pages", "page_texts", "page_bodies", "metadata", "entries", "links", "columns", "resources",
-                 "run_sites", "findings", "rule_outcomes", "coverage", "scores", "finding_notes")
+# What each stage writes. The stages after it are pure functions of these rows, so a stage whose own records
+# equal the uninterrupted run's leaves everything after it equal too; `run` is compared on all of them.
+STAGE_TABLES = {
+    "crawl": ("pages", "page_texts", "page_bodies", "metadata", "entries", "links", "columns", "resources",
+              "run_sites"),
+    "check": ("findings", "rule_outcomes", "coverage"),
+    "score": ("scores", "finding_notes"),
+    "report": (),
+}
+RECORD_TABLES = tuple(t for tables in STAGE_TABLES.values() for t in tables)
+STAGE_TABLES["run"] = RECORD_TABLES
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 # The issue lists name the run and check they come from; a rerun after a kill has a newer number.
 IDS = re.compile(r"(运行编号 / 检查编号[^0-9]{0,20})\d+ / \d+")
@@ -196,8 +205,6 @@ KILL_MOMENTS = {
 }
 # The workspace each stage starts from: what the stage before it left.
 STARTS_FROM = {"crawl": None, "check": "crawled", "score": "checked", "report": "scored", "run": None}
-LATER = {"crawl": ("check", "score", "report"), "check": ("score", "report"), "score": ("report",), "report": (),
-         "run": ()}
 
 
 @pytest.fixture(scope="module")
@@ -234,12 +241,10 @@ def test_kill_9_then_rerun_ends_with_the_uninterrupted_records(reference, tmp_pa
         for name, content in output_files(out).items():
             assert content == expected_files[name], f"{stage} killed at {label}: {name} left incomplete"
     run_ok(rerun_args(stage, profile, out), workspace)
-    for later in LATER[stage]:   # the user goes on with the stages after it
-        run_ok(stage_args(later, profile, out), workspace)
     snapshot_db(workspace)
 
     final = records(workspace)
-    for table in RECORD_TABLES:
+    for table in STAGE_TABLES[stage]:
         missing = [r for r in expected[table] if r not in final[table]]
         extra = [r for r in final[table] if r not in expected[table]]
         assert final[table] == expected[table], \
@@ -249,6 +254,8 @@ def test_kill_9_then_rerun_ends_with_the_uninterrupted_records(reference, tmp_pa
         assert db.execute("SELECT status FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()[0] == "done"
     finally:
         db.close()
+    if stage not in ("report", "run"):
+        return
     assert not [p.name for p in out.rglob(".*.partial")], "a killed writer's partial file was left behind"
     files = output_files(out)
     assert sorted(files) == sorted(expected_files), f"{stage} killed at {label}: output files differ"
