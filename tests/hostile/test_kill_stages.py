@@ -240,6 +240,13 @@ def test_kill_9_then_rerun_ends_with_the_uninterrupted_records(reference, tmp_pa
     if out.exists():   # what the killed stage had written: each file whole, or not there yet
         for name, content in output_files(out).items():
             assert content == expected_files[name], f"{stage} killed at {label}: {name} left incomplete"
+    if stage == "check":   # the killed check's findings are partial: named explicitly, it is refused, not scored
+        db = sqlite3.connect(workspace / DB)
+        partial = db.execute("SELECT max(check_id) FROM checks WHERE finished_at IS NULL").fetchone()[0]
+        db.close()
+        refused = subprocess.run(zwgk("score", "--check", str(partial), "--workspace", str(workspace)), cwd=ROOT,
+                                 capture_output=True, text=True, timeout=300)
+        assert refused.returncode != 0 and f"检查 {partial} 没有完成" in refused.stderr, refused.stderr[-2000:]
     run_ok(rerun_args(stage, profile, out), workspace)
     snapshot_db(workspace)
 
