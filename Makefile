@@ -1,7 +1,7 @@
 # The two commands the README opens with: `make demo` and `make test`.
 PYTHON ?= python3
 
-.PHONY: install demo test bench docs eval-real
+.PHONY: install demo test test-stress bench docs eval-real
 
 install:
 	$(PYTHON) -m pip install -q -e '.[test,pdf,browse]'
@@ -11,6 +11,13 @@ demo: install
 
 test: install
 	$(PYTHON) -m pytest -q
+
+# The whole suite RUNS times in a row with every core kept busy (stress-ng, else a busy loop per core):
+# each run's result line and wall time; the load is stopped whatever happens. PYTEST_ARGS narrows it (-k …).
+RUNS ?= 3
+PYTEST_ARGS ?=
+test-stress: install
+	$(PYTHON) tests/stress.py --runs $(RUNS) $(PYTEST_ARGS)
 
 bench: install
 	$(PYTHON) -m zwgk.cli bench crawl --pages 5000

@@ -15,7 +15,7 @@ from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_cha
 from reports.issue_lists import snapshot_link
 from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
                                  evidence_sentence, load_report_data, problem_rows, basis_as_of)
-from reports.safe_output import confined_path, is_web_url
+from reports.safe_output import atomic_path, confined_path, is_web_url
 from reports.trends import trend_context
 from scoring.scorer import score_text
 from zwgk import __version__
@@ -447,7 +447,8 @@ def write_report_html(data: ReportData, out_dir: str | Path, top_n: int = TOP_PR
     out.mkdir(parents=True, exist_ok=True)
     path = confined_path(out, REPORT_NAME)
     html = _environment().get_template("report.html.j2").render(**report_context(data, top_n))
-    path.write_text(html, encoding="utf-8")
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
     return path
 
 
@@ -535,8 +536,9 @@ def render_pdf(html_path: str | Path, problems: list[str] | None = None) -> Path
         warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
         fonts = FontConfiguration()
         style = CSS(string=_pdf_stylesheet(font), font_config=fonts, url_fetcher=fetcher)
-        HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(
-            pdf_path, stylesheets=[style], font_config=fonts)
+        with atomic_path(pdf_path) as tmp:
+            HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(
+                tmp, stylesheets=[style], font_config=fonts)
     if problems is not None:
         problems.extend(collected.problems)
     return pdf_path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from multiprocessing import get_all_start_methods, get_context
@@ -15,7 +16,7 @@ import xlsxwriter
 
 from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, SEVERITY_ORDER, ReportData,
                                  evidence_details, evidence_sentence, problem_rows, basis_as_of)
-from reports.safe_output import confined_path, is_web_url, spreadsheet_cell, unique_filenames
+from reports.safe_output import atomic_path, confined_path, is_web_url, spreadsheet_cell, unique_filenames
 from zwgk.core.store import now_iso
 
 # The columns of an issue list, in order, with their width in Excel character units and their kind:
@@ -350,8 +351,9 @@ def _write_rows(ws, formats: dict, rows: list[tuple], csv_path: Path | None) -> 
     severity_col = ISSUE_HEADERS.index("严重程度")
     kinds = [kind for _, _, kind in ISSUE_COLUMNS]
     links = 0
-    fh = open(csv_path, "w", encoding="utf-8-sig", newline="") if csv_path else None
-    try:
+    with ExitStack() as files:
+        fh = files.enter_context(open(files.enter_context(atomic_path(csv_path)), "w", encoding="utf-8-sig",
+                                      newline="")) if csv_path else None
         writer = csv.writer(fh, lineterminator="\r\n") if fh else None
         if writer:
             writer.writerow(ISSUE_HEADERS)
@@ -382,9 +384,6 @@ def _write_rows(ws, formats: dict, rows: list[tuple], csv_path: Path | None) -> 
                      else ws.write_blank(r, c, None, formats["answer"]))
                 else:
                     ws.write_string(r, c, value, formats["wrap" if kind == "link" else kind])
-    finally:
-        if fh:
-            fh.close()
     last = max(1, min(len(rows), MAX_SHEET_ROWS))
     ws.autofilter(0, 0, last, len(ISSUE_COLUMNS) - 1)
     remedy = ISSUE_HEADERS.index("整改情况")
@@ -448,7 +447,7 @@ def fixed_rows(data: ReportData) -> dict[str, list[tuple]]:
 
 def _write_fixed(wb, formats: dict, rows: list[tuple], csv_path: Path) -> None:
     ws = _sheet(wb, formats, FIXED_SHEET, FIXED_COLUMNS)
-    with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_path(csv_path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow([name for name, _, _ in FIXED_COLUMNS])
         for r, row in enumerate(rows, start=1):
@@ -462,7 +461,12 @@ def _write_fixed(wb, formats: dict, rows: list[tuple], csv_path: Path) -> None:
 
 
 def _write_office_files(job: _OfficeJob) -> None:
-    wb, formats = _workbook(job.xlsx)
+    with atomic_path(job.xlsx) as tmp:
+        _write_office_book(job, tmp)
+
+
+def _write_office_book(job: _OfficeJob, path: Path) -> None:
+    wb, formats = _workbook(path)
     ws = _sheet(wb, formats, "问题清单", ISSUE_COLUMNS)
     _write_rows(ws, formats, job.rows, job.csv)
     if job.review:
@@ -480,6 +484,12 @@ def _write_office_files(job: _OfficeJob) -> None:
 
 def _write_index(path: Path, lists: list[OfficeList], points: dict[tuple[str, str], float],
                  meta: list[tuple[str, str]]) -> None:
+    with atomic_path(path) as tmp:
+        _write_index_book(tmp, lists, points, meta)
+
+
+def _write_index_book(path: Path, lists: list[OfficeList], points: dict[tuple[str, str], float],
+                      meta: list[tuple[str, str]]) -> None:
     wb, formats = _workbook(path)
     ws = _sheet(wb, formats, "单位清单", INDEX_COLUMNS)
     n = 0

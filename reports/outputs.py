@@ -12,7 +12,8 @@ from reports.html import render_pdf, write_report_html
 from reports.issue_lists import IssueLists, write_issue_lists
 from reports.report_data import ReportData, ensure_scores, load_report_data
 from reports.scores_csv import write_scores_csv
-from reports.snapshots import write_snapshots
+from reports.safe_output import remove_partials
+from reports.snapshots import SNAPSHOT_DIR, write_snapshots
 from scoring.profile import ScoringProfile
 from zwgk.core.store import Store
 
@@ -48,6 +49,7 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
     `report_date` (default today) is the day the 整改时限 of the issue lists count from."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_partials(out, out / ISSUES_DIR, out / SNAPSHOT_DIR)   # what an earlier, killed report left half-written
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     if data is None:

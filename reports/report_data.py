@@ -526,11 +526,7 @@ def resolve_check(store: Store, run_id: int | None, check_id: int | None) -> int
     """The check to report: the given one (which must belong to the run, if given) or the run's newest."""
     if check_id is None:
         return int(store.latest_check(run_id)["check_id"])
-    row = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()
-    if row is None:
-        raise StoreError(f"{store.path}: no check {check_id}")
-    if run_id is not None and int(row["run_id"]) != run_id:
-        raise StoreError(f"check {check_id} belongs to run {row['run_id']}, not run {run_id}")
+    store.finished_check(check_id, run_id)
     return check_id
 
 

@@ -1,10 +1,14 @@
-"""Output safety: spreadsheet cells that cannot run as formulas, and file names that stay in the output folder."""
+"""Output safety: spreadsheet cells that cannot run as formulas, file names that stay in the output folder, and
+files that are whole or absent."""
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 # A spreadsheet treats a cell beginning with one of these as a formula (or a DDE call when opened from CSV);
 # crawled text (titles, link text, snippets) can begin with anything, so such cells get a leading apostrophe.
@@ -100,3 +104,31 @@ def confined_path(out_dir: str | Path, *parts: str) -> Path:
 def is_web_url(url: str) -> bool:
     """True for http(s) URLs only: other schemes (javascript:, data:, file:) are never made clickable."""
     return isinstance(url, str) and re.match(r"(?i)^https?://[^\s]+$", url.strip()) is not None
+
+
+PARTIAL_SUFFIX = ".partial"
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A name beside `path` to write the file under; renamed onto `path` once the writing is done.
+
+    A report killed mid-write (kill -9, power loss) then leaves the previous file or none, never a truncated
+    one that reads as complete. The name is fixed (.<name>.partial), so rewriting the output reuses and
+    replaces what a killed writer left, and remove_partials clears the rest."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}{PARTIAL_SUFFIX}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def remove_partials(*folders: str | Path) -> int:
+    """Delete what writers killed mid-write left in these folders (see atomic_path); returns how many."""
+    found = [p for folder in folders for p in Path(folder).glob(f".*{PARTIAL_SUFFIX}") if p.is_file()]
+    for p in found:
+        p.unlink(missing_ok=True)
+    return len(found)

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 
-from reports.safe_output import neutralise_cell
+from reports.safe_output import atomic_path, neutralise_cell
 from scoring.scorer import ScoreResult
 
 LONG_FILE = "scores.csv"
@@ -138,7 +138,7 @@ def wide_rows(result: ScoreResult) -> list[dict]:
 
 def write_csv(path: Path, columns: list[str], rows) -> Path:
     """A dashboard CSV: UTF-8 with BOM, columns in the declared order, cells as text, formulas neutralised."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
         for row in rows:

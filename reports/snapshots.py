@@ -10,7 +10,7 @@ import lxml.html
 from lxml import etree
 from markupsafe import escape
 
-from reports.safe_output import confined_path
+from reports.safe_output import atomic_path, confined_path
 from zwgk.core.store import Store
 
 SNAPSHOT_DIR = "snapshots"
@@ -104,6 +104,7 @@ def write_snapshots(store: Store, run_id: int, names: dict[tuple[str, str], str]
             text = raw.decode("utf-8", errors="replace")
         path = confined_path(out_dir, *name.split("/"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(inert_html(text, url, row["fetched_at"]), encoding="utf-8")
+        with atomic_path(path) as tmp:
+            tmp.write_text(inert_html(text, url, row["fetched_at"]), encoding="utf-8")
         written.append(path)
     return written

@@ -174,7 +174,7 @@ def test_huge_attachment_stops_when_the_client_disconnects(fixture_server, capfd
     assert len(resp.read(256 * 1024)) == 256 * 1024
     conn.sock.shutdown(socket.SHUT_RDWR)
     conn.close()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60   # a bound against hanging, not a speed claim
     while not fixture_server.stream_stats("cityportal", path)["done"] and time.monotonic() < deadline:
         time.sleep(0.05)
     stats = fixture_server.stream_stats("cityportal", path)

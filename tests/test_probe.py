@@ -17,8 +17,14 @@ from zwgk.probe import Prober, ProbeTarget, open_campaign, probe_url, record, Pr
 ROOT = Path(__file__).resolve().parent.parent
 
 
+STALL, TIMEOUT = 6.0, 1.5
+
+
 class _Handler(BaseHTTPRequestHandler):
-    """/ok/ always opens; /flaky/ answers 500 to every 4th request; /slow/ stalls on every 5th."""
+    """/ok/ always opens; /flaky/ answers 500 to every 4th request; /slow/ stalls on every 5th.
+
+    The stall (STALL s) is far beyond the campaign's timeout (TIMEOUT s) and that timeout far beyond a local
+    answer even on a machine whose cores are all busy: which probes fail never depends on the machine's speed."""
 
     counts: dict = {}
     lock = threading.Lock()
@@ -31,7 +37,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if self.path.startswith("/slow/") and n % 5 == 0:
-            time.sleep(0.8)
+            time.sleep(STALL)
         body = "<html><body>示例县人民政府</body></html>".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -61,7 +67,7 @@ def _rows(store: Store, site_id: str):
 
 def test_compressed_campaign_stores_every_probe_with_the_known_failure_share(server, tmp_path):
     store = Store(tmp_path)
-    campaign, resumed = open_campaign(store, days=1, per_day=20, day_seconds=2, timeout_s=0.4)
+    campaign, resumed = open_campaign(store, days=1, per_day=20, day_seconds=2, timeout_s=TIMEOUT)
     assert not resumed and campaign.compressed
     targets = [ProbeTarget("ok", f"{server}/ok/"), ProbeTarget("flaky", f"{server}/flaky/"),
                ProbeTarget("slow", f"{server}/slow/")]
@@ -78,7 +84,7 @@ def test_compressed_campaign_stores_every_probe_with_the_known_failure_share(ser
     assert stats.probes == 60 and stats.failed == 9
     # the campaign is over: the next run starts a new one
     assert store.db.execute("SELECT finished_at FROM probe_campaigns").fetchone()[0]
-    assert open_campaign(store, days=1, per_day=20, day_seconds=2, timeout_s=0.4)[1] is False
+    assert open_campaign(store, days=1, per_day=20, day_seconds=2, timeout_s=TIMEOUT)[1] is False
 
 
 def test_a_restarted_prober_continues_after_the_last_stored_slot(server, tmp_path):

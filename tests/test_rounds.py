@@ -354,13 +354,15 @@ def test_browse_serves_the_workspace_read_only_with_chinese_labels_and_queries(t
                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):   # until Datasette answers (or the process has died)
+        import time
+        deadline = time.monotonic() + 180   # a generous bound, not a speed claim: a busy machine starts slowly
+        while True:   # until Datasette answers (or the process has died)
             try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
+                urllib.request.urlopen(base + "/-/versions.json", timeout=10).close()
                 break
             except (urllib.error.URLError, OSError):
                 assert server.poll() is None, server.stderr.read().decode()[-2000:]
-                import time
+                assert time.monotonic() < deadline, "Datasette never answered"
                 time.sleep(0.1)
         browser.open(base + "/zwgk")
         text = browser.evaluate("document.body.innerText")

@@ -75,11 +75,7 @@ def score_and_print(workspace: str, run_id: int | None, check_id: int | None, pr
         if check_id is None:
             check_id = int(store.latest_check(run_id)["check_id"])
         else:
-            row = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()
-            if row is None:
-                raise StoreError(f"{store.path}: no check {check_id}")
-            if run_id is not None and int(row["run_id"]) != run_id:
-                raise StoreError(f"check {check_id} belongs to run {row['run_id']}, not run {run_id}")
+            store.finished_check(check_id, run_id)
         if explanations:
             check_run = int(store.db.execute("SELECT run_id FROM checks WHERE check_id=?",
                                              (check_id,)).fetchone()["run_id"])

@@ -670,6 +670,19 @@ class Store:
                              " run `zwgk check` first")
         return row
 
+    def finished_check(self, check_id: int, run_id: int | None = None) -> sqlite3.Row:
+        """A check named by number: StoreError when there is none, it is of another run, or it never finished
+        (a killed `zwgk check` leaves its findings partial: scoring or reporting them would understate)."""
+        row = self.db.execute("SELECT * FROM checks WHERE check_id=?", (check_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no check {check_id}")
+        if run_id is not None and int(row["run_id"]) != run_id:
+            raise StoreError(f"check {check_id} belongs to run {row['run_id']}, not run {run_id}")
+        if row["finished_at"] is None:
+            raise StoreError(f"{self.path}：检查 {check_id} 没有完成（进程在检查中途被中断），其问题不全；"
+                             "请重新运行 `zwgk check`，或指定已完成的检查")
+        return row
+
     def findings(self, check_id: int, site_id: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM findings WHERE check_id=?", [check_id]
         if site_id:
