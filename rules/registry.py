@@ -18,6 +18,7 @@ from rules import deadlines as due
 from rules import identity as ident
 from rules import integrity as sec
 from rules import interaction as inter
+from rules import search as srch
 from rules import services as serv
 from rules import freshness as stale
 from rules import links as link
@@ -43,6 +44,7 @@ FAMILIES = {
     "INTER": "互动交流",
     "SERV": "办事服务",
     "SEC": "安全防护",
+    "SRCH": "站内搜索",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -350,6 +352,12 @@ RULES: tuple[Rule, ...] = (
     _site("SERV003", "service-stats-not-updated", "办事统计未更新", "deduct", "办事服务.办事统计", "column",
           "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》办事服务（办事统计数据3个月未更新）",
           "按月或按季度发布办件统计数据。", 15, serv.check_service_stats_not_updated),
+    # ---- SRCH: 站内搜索 -------------------------------------------------------------------------
+    _site("SRCH001", "site-search-not-working", "站内搜索不可用", "deduct", "功能设计.站内搜索", "site",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》功能设计（搜索功能）；《政府网站发展指引》（国办发〔2017〕47号）"
+          "“搜索查询”（站内搜索应能按标题、关键词检索本站信息）",
+          "排查站内搜索服务和索引更新：确保搜索结果页正常打开，新发布的信息及时进入索引、能按标题检索到。", 15,
+          srch.check_site_search_not_working),
 )
 
 # Codes that once named a rule and must never name another one.

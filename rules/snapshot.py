@@ -260,6 +260,10 @@ class Snapshot:
                                             or (with_field and p.fields.get(with_field))):
                 yield p
 
+    def pages_of_kind(self, kind: str) -> list[Page]:
+        """Every recorded page of one kind, whatever its status (the 站内搜索 results row: kind 'search')."""
+        return [p for p in self.pages() if p.kind == kind]
+
     def duplicate_groups(self, kinds: Iterable[str], min_text: int) -> list[tuple[PageRef, ...]]:
         """Pages of one column with the same title and body hash (two or more), only the hits."""
         kinds = set(kinds)
@@ -476,6 +480,11 @@ class StoreSnapshot(Snapshot):
             if not page.column_id and (listed := self._listed_in(page.url)):
                 page = replace(page, column_id=listed)
             yield page
+
+    def pages_of_kind(self, kind: str) -> list[Page]:
+        rows = self._cursor().execute(f"SELECT {_PAGE_COLS} FROM pages WHERE run_id=? AND site_id=? AND kind=?"
+                                      " ORDER BY url", (self.run_id, self.site_id, kind)).fetchall()
+        return [self._with_details(tuple(r)) for r in rows]
 
     def duplicate_groups(self, kinds: Iterable[str], min_text: int) -> list[tuple[PageRef, ...]]:
         kinds = list(kinds)

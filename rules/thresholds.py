@@ -237,6 +237,11 @@ class Services:
 
 
 @dataclass(frozen=True)
+class Search:
+    no_result_phrases: list[str]
+
+
+@dataclass(frozen=True)
 class Thresholds:
     freshness: Freshness
     metadata: Metadata
@@ -253,6 +258,7 @@ class Thresholds:
     integrity: Integrity
     interaction: Interaction
     services: Services
+    search: Search
     source: str = ""
 
     def digest(self) -> str:
