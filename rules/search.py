@@ -54,7 +54,7 @@ def check_site_search_not_working(snapshot: Snapshot, ctx: CheckContext) -> Iter
                 "target_title": s.get("target_title"), "target_date": s.get("target_date"), "action": action,
                 "method": s.get("method"), "external": external}
     if s.get("outcome") == "not_checked":
-        raise NotAssessed(f"{where}未访问：{error}")
+        raise NotAssessed(f"{where}未访问：{error.removeprefix('未检查：')}")
     if done[0].status is None or (done[0].status >= 500) or done[0].status in (408, 429):
         if external:
             raise NotAssessed(f"{where}无法访问（{error or done[0].status}），未评估站内搜索")

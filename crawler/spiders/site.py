@@ -619,12 +619,12 @@ class GovSiteSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def _search_row(self, ctx: dict, url: str, status, final_url: str, facts: dict, error: str = "",
-                    elapsed=None) -> StoreRows:
+                    elapsed=None, encoding: str = "") -> StoreRows:
         # one row of kind 'search' per site: the results page as a fact for rules/search.py (no links, no text)
         return StoreRows("pages", [dict(
             run_id=self.run_id, site_id=ctx["site"], url=url, final_url=final_url, status=status, content_type="",
             fetched_at=now_iso(), elapsed_ms=elapsed, kind="search", column_id="", parent_url=ctx.get("parent", ""),
-            depth=1, title="", encoding="", body_hash="", text_len=0, meta_tags={}, fields={}, dates={},
+            depth=1, title="", encoding=encoding, body_hash="", text_len=0, meta_tags={}, fields={}, dates={},
             error=error, facts={"search": {**ctx["search"], **facts}})])
 
     def _handle_search(self, response: Response, ctx: dict):
@@ -632,11 +632,12 @@ class GovSiteSpider(scrapy.Spider):
         content_type = header(response, "Content-Type")
         facts = {"results_url": response.url, "status": response.status}
         error = http_error(response) if response.status >= 400 else ""
+        encoding = ""
         if not error and response.body:
-            text, _encoding = decode_body(response.body, content_type)
+            text, encoding = decode_body(response.body, content_type)
             facts.update(read_search_results(text, response.url, ctx["search"]["target_url"],
                                              ctx["search"]["target_title"]))
-        yield self._search_row(ctx, url, response.status, response.url, facts, error, latency_ms(response))
+        yield self._search_row(ctx, url, response.status, response.url, facts, error, latency_ms(response), encoding)
 
     # ---- links ---------------------------------------------------------------------------------------
     def _follow_links(self, response: Response, ctx: dict, page):
