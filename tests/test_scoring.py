@@ -156,7 +156,7 @@ def test_department_without_external_services_is_scored_out_of_75_and_scaled():
     s = row(r)
     assert s["max_points"] == 75.0 and s["deduction_total"] == 10.0
     assert s["score"] == round((75 - 10) * 4 / 3, 2) == 86.67
-    assert s["exempt"] == ["办事服务.办事指南", "办事服务.办事统计"] and s["not_assessed"] == []
+    assert s["exempt"] == ["否决.服务不实用", "办事服务.办事指南", "办事服务.办事统计"] and s["not_assessed"] == []
     guide = indicator(r, "办事服务.办事指南")
     assert bool(guide["exempt"]) and not guide["assessed"] and guide["points_lost"] == 0.0
     assert "免评" in guide["not_assessed_reason"]
@@ -305,6 +305,25 @@ def test_province80_fails_what_gov2019_passes():
     national, provincial = row(run(stale)), row(run(stale, profile=PROV))
     assert (national["score"], national["grade"], national["passed"]) == (81.0, "良好", True)
     assert (provincial["score"], provincial["grade"], provincial["passed"]) == (78.0, "不合格", False)
+
+
+def test_a_department_exempt_from_services_is_not_vetoed_for_services_not_practical():
+    dept = site(kind="department", external_services=False)
+    veto = finding("SERV002", "否决.服务不实用", severity="veto")
+    for profile in (GOV, PROV):
+        s = row(run([veto], sites=[dept], profile=profile))
+        assert not bool(s["veto"]) and s["grade"] != "不合格" and s["veto_reasons"] == []
+        ind = indicator(run([veto], sites=[dept], profile=profile), "否决.服务不实用")
+        assert bool(ind["exempt"]) and not bool(ind["veto"]) and "免评" in ind["not_assessed_reason"]
+    # the same finding on a portal still vetoes
+    assert bool(row(run([veto], sites=[site()]))["veto"])
+
+
+def test_exemption_vetoes_must_name_veto_items():
+    data = yaml.safe_load(Path(GOV.source).read_text(encoding="utf-8"))
+    data["exemptions"][0]["vetoes"] = ["办事指南"]
+    with pytest.raises(ConfigError, match=r"exemptions\[0\]\.vetoes"):
+        parse_profile(data, "x.yaml")
 
 
 def test_province80_exemption_scales_from_80():
