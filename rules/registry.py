@@ -78,7 +78,7 @@ class Rule:
 
 def _page(code, name, title, severity, indicator, basis, advice, fix_days, check, scope="page", prepare=None):
     # link and media findings are about a target URL: the same dead target on many pages is one problem
-    merge = code.startswith(("LINK", "MEDIA")) or code == "SEC001"
+    merge = code.startswith(("LINK", "MEDIA")) or code in ("SEC001", "SEC005")
     return Rule(code, name, title, severity, indicator, scope, basis, advice, fix_days, check, per_page=True,
                 prepare=prepare, merge_by_url=merge)
 
@@ -327,6 +327,14 @@ RULES: tuple[Rule, ...] = (
           _GUIDE_SECURITY + "；《政府网站发展指引》（国办发〔2017〕47号）内容保障；" + _VETO_BASIS + "“严重错误”（被攻击篡改）",
           "核实首页网页标题是否被篡改或沿用模板默认值，将 <title> 改为网站名称（如“××县人民政府门户网站”）。", 7,
           sec.check_title_not_naming_site),
+    _site("SEC004", "hidden-offsite-links", "首页存在隐藏的站外链接", "warn", _SEVERE, "site",
+          _GUIDE_SECURITY + "（防篡改、防暗链）；" + _VETO_BASIS + "“严重错误”（被攻击篡改）",
+          "核实隐藏链接的来源：不是本单位设置的，立即删除并排查网页被篡改的原因，修补漏洞；确需保留的链接不应隐藏。", 1,
+          sec.check_hidden_offsite_links),
+    _page("SEC005", "external-page-bad-content", "外部链接指向违规内容页面", "warn", _SEVERE,
+          _GUIDE_SECURITY + "（外链审核、定期检查）；" + _VETO_BASIS + "“严重错误”（被攻击篡改、链接到违法违规内容）",
+          "立即核实并删除该外部链接；定期检查外部链接，域名失效的友情链接及时撤下。", 1,
+          sec.check_external_page_bad_words),
     # ---- INTER: 互动交流 -------------------------------------------------------------------------
     _site("INTER001", "message-unanswered-over-three-months", "留言超过3个月未答复", "veto", "否决.互动回应差", "page",
           _VETO_BASIS + "“互动回应差”（1年内有效政务咨询类留言超过3个月未回复）",

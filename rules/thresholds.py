@@ -207,6 +207,8 @@ class Integrity:
     allowed_domains: list[str]
     name_suffixes: list[str]
     place_suffixes: list[str]
+    bad_words: dict[str, list[str]]
+    bad_words_min: dict[str, int]
 
 
 @dataclass(frozen=True)

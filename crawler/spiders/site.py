@@ -46,6 +46,8 @@ MAX_NAV_TEXT = 16          # a menu item longer than this is an article link, no
 SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops this many levels down
 UNDATED_DETAIL_PAGES = 5   # first items of an undated list fetched early (rules read their 发布日期)
 MAX_FORWARDS = 3           # a chain of refresh/script stubs longer than this is a loop
+SAMPLE_BYTES = 64 * 1024   # of an external page read for its words (外链变异)
+SAMPLE_CHARS = 4000        # of its visible text kept
 SEARCH_CANDIDATES = 40     # newest dated list items kept per site for the 站内搜索 query
 SEARCH_MIN_AGE_DAYS = 7    # the query's page is at least this much older than the site's newest item (indexing lag)
 _COLUMN_PATH = re.compile(r"/col/col\d+(?:/|$)|/(?:channel|channels|col|column|lm)/\d+(?:/|$)", re.I)
@@ -140,15 +142,20 @@ class GovSiteSpider(scrapy.Spider):
         profile = self.profiles[site]
         # Media and attachments are fetched with GET and cut after the first bytes: what they really are
         # (an HTML error page for a .jpg, 0 bytes) shows only in the body. Hyperlinks get a HEAD first.
-        method = method or ("HEAD" if kind == "link" else "GET")
+        # A link to another site is read with a GET, its first bytes only: the words of the page it now shows
+        # (外链变异: gambling, 域名出售 …) are judged by the rules from that sample.
+        external = kind == "link" and not self.scopes[site].contains(url)
+        method = method or ("HEAD" if kind == "link" and not external else "GET")
         # spreadsheets, documents and PDFs are read whole (bounded) for personal information
         read = kind == "attachment" and method == "GET" and bool(attachment_format(url))
+        sample = external and method == "GET"
         return Request(
             url, method=method, callback=self.parse, errback=self.on_error, priority=PRIORITY["check"],
             dont_filter=method == "GET" and kind == "link",  # the GET after a refused HEAD
             meta={
-                "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0, "read": read},
-                "zwgk_read_max": profile.limits.attachment_max_mb * 1024 * 1024,
+                "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0, "read": read,
+                         "sample": sample},
+                "zwgk_read_max": SAMPLE_BYTES if sample else profile.limits.attachment_max_mb * 1024 * 1024,
                 "handle_httpstatus_list": ERROR_STATUSES,
                 "download_maxsize": 0,  # the body is cut after its first bytes anyway
                 "dont_cache": True,     # --incremental: a cut body must never be reused as the whole one
@@ -176,7 +183,13 @@ class GovSiteSpider(scrapy.Spider):
             # many servers refuse or mishandle HEAD; only a GET can confirm a failure
             yield self._check_request(ctx_url(response), ctx["site"], ctx["kind"], ctx["parent"], method="GET")
             return
-        yield self._resource_rows(response, method=response.request.method)
+        rows = self._resource_rows(response, method=response.request.method)
+        if ctx.get("sample") and response.status == 200 and response.body:
+            content_type = header(response, "Content-Type")
+            if not content_type or content_type.lower().startswith(HTML_TYPES):
+                text, _encoding = decode_body(response.body[:SAMPLE_BYTES], content_type)
+                rows.rows[0]["sample"] = markup_text(text)[:SAMPLE_CHARS]
+        yield rows
         if ctx.get("read") and response.status == 200:
             yield self._attachment_rows(response, ctx)
 
@@ -830,7 +843,8 @@ def stop_after_first_bytes(data: bytes, request: Request, spider=None, **_) -> N
     """bytes_received handler: a checked resource needs its status and first bytes, never the whole body."""
     ctx = request.meta.get("zwgk")
     if ctx and ctx["role"] == "check":
-        if ctx.get("read"):   # an attachment read for its text: whole, up to the size limit
+        if ctx.get("read") or ctx.get("sample"):   # an attachment read for its text: whole, up to the size limit;
+            # an external page: its first SAMPLE_BYTES
             got = request.meta["zwgk_bytes"] = request.meta.get("zwgk_bytes", 0) + len(data)
             if got <= request.meta["zwgk_read_max"]:
                 return

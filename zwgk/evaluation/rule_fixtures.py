@@ -207,7 +207,7 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
         run_id=run_id, url=r["url"], method=r.get("method", "GET"), status=r.get("status"),
         content_type=r.get("content_type", ""), content_length=r.get("content_length"),
         sniffed_type=r.get("sniffed_type", ""), final_url=r.get("final_url", ""), error=r.get("error", ""),
-        attempts=r.get("attempts", 1), outcome=r.get("outcome", "ok"), checked_at=as_of)
+        attempts=r.get("attempts", 1), outcome=r.get("outcome", "ok"), checked_at=as_of, sample=r.get("sample", ""))
         for r in data.get("resources") or []], replace=True)
     store.write_rows("entries", [dict(
         run_id=run_id, site_id=site_id, column_id=e.get("column_id", ""), url=e["url"], title=e.get("title", ""),
