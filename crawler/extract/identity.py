@@ -109,8 +109,8 @@ def hidden_links(tree, root, url: str) -> list[dict]:
         for a in el.iter("a"):
             href = urljoin(url, (a.get("href") or "").strip())
             host = (urlsplit(href).hostname or "").lower() if href.startswith(("http://", "https://")) else ""
-            if not host or host == own or id(a) in seen or len(out) >= MAX_HIDDEN:
+            if not host or host == own or a in seen or len(out) >= MAX_HIDDEN:
                 continue
-            seen.add(id(a))
+            seen.add(a)   # the element itself, held: an id() of a freed lxml proxy may be reused
             out.append({"url": href[:500], "text": " ".join(a.text_content().split())[:80], "how": how})
     return out
