@@ -23,6 +23,11 @@ _HIDING = ((re.compile(r"display\s*:\s*none", re.I), "display:none"),
            (re.compile(r"(?:^|[;\s{])(?:left|top|right|bottom|margin-left|margin-top|text-indent)\s*:\s*-\s*\d{3,}",
                        re.I), "移出可视区域"),
            (re.compile(r"(?:^|[;\s{])font-size\s*:\s*0(?:px|pt|em)?\s*(?:;|$|})", re.I), "font-size:0"))
+# display:none and visibility:hidden also hide drop-down menus until hovered (a 网站导航 side menu, a 友情链接
+# list): a hidden list, or an element named menu/nav/sub/drop, is a menu; off-screen and font-size:0 never are
+_TOGGLED = ("display:none", "visibility:hidden")
+_MENU_TAGS = ("ul", "ol", "li", "dl", "dd", "nav", "select", "option")
+_MENU_NAME = re.compile(r"menu|nav|sub|drop|xl|xiala|tab|list", re.I)
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^\s*([.#])([\w-]+)\s*$")
 
@@ -81,9 +86,14 @@ def _hiding(style: str) -> str:
     return next((how for pattern, how in _HIDING if pattern.search(style or "")), "")
 
 
+def _menu(el) -> bool:
+    return el.tag in _MENU_TAGS or bool(_MENU_NAME.search(f"{el.get('class', '')} {el.get('id', '')}"))
+
+
 def hidden_links(tree, root, url: str) -> list[dict]:
     """[{url, text, how}]: links to other hosts inside elements hidden by their inline style or by a class/id
-    rule of the page's own <style> (display:none, visibility:hidden, off-screen offsets, font-size:0)."""
+    rule of the page's own <style> (display:none, visibility:hidden, off-screen offsets, font-size:0); a
+    drop-down menu hidden until hovered is not such an element."""
     by_selector: dict[tuple[str, str], str] = {}
     for style in tree.iter("style"):
         for selectors, body in _CSS_RULE.findall(style.text or ""):
@@ -104,7 +114,7 @@ def hidden_links(tree, root, url: str) -> list[dict]:
         if not how and by_selector:
             how = by_selector.get(("#", el.get("id", "")), "") or next(
                 (by_selector[(".", c)] for c in (el.get("class") or "").split() if (".", c) in by_selector), "")
-        if not how:
+        if not how or (how in _TOGGLED and _menu(el)):
             continue
         for a in el.iter("a"):
             href = urljoin(url, (a.get("href") or "").strip())
