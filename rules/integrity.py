@@ -190,9 +190,11 @@ def check_hidden_offsite_links(snapshot: Snapshot, ctx: CheckContext) -> Iterato
     Basis: 《政府网站发展指引》（国办发〔2017〕47号）安全防护（防篡改、防挂马、防暗链）；国办秘函〔2019〕19号
     “严重错误”（被攻击篡改）.
 
-    Not flagged: hidden links to the site's own domain, to a trusted suffix (gov.cn: drop-down 友情链接 menus
-    hide their government links until hovered) or to an allowed domain; links hidden by a script or an
-    external stylesheet (not seen). One finding per site lists the links; listed for review, never deducted.
+    Not flagged: drop-down menus hidden until hovered (a hidden list, or an element named menu/nav/sub/drop,
+    hidden by display:none or visibility:hidden — off-screen and font-size:0 are never a menu's); hidden
+    links to the site's own domain, to a trusted suffix (gov.cn) or to an allowed domain; links hidden by a
+    script or an external stylesheet (not seen). One finding per site lists the links; listed for review,
+    never deducted.
     """
     home = snapshot.home
     if home is None or not home.ok:
