@@ -260,3 +260,14 @@ def check_external_page_bad_words(page: Page, snapshot: Snapshot, ctx: CheckCont
                           url=lk.url, parent_url=page.url, confidence="review",
                           evidence={"kind": kind, "words": words[:10], "final_url": res.final_url or lk.url,
                                     "link_text": lk.text, "page_type": where, "excerpt": res.sample[:200]})
+
+
+def external_pages_read(snapshot: Snapshot, ctx: CheckContext) -> None:
+    """SEC005's prepare: NotAssessed when the homepage's links to other sites were not contacted (no_external)."""
+    home = snapshot.home
+    if home is None or not home.ok:
+        raise NotAssessed("首页未能抓取，无法检查外部链接页面内容")
+    external = [lk for lk in home.links if not lk.internal and lk.kind == "link" and lk.resource is not None]
+    if external and not any(lk.resource.sample for lk in external) \
+            and all(lk.resource.outcome == "not_checked" for lk in external):
+        raise NotAssessed(f"首页 {len(external)} 个站外链接均未访问（本次评估不访问站外地址，no_external），未检查外部链接页面内容")

@@ -334,7 +334,7 @@ RULES: tuple[Rule, ...] = (
     _page("SEC005", "external-page-bad-content", "外部链接指向违规内容页面", "warn", _SEVERE,
           _GUIDE_SECURITY + "（外链审核、定期检查）；" + _VETO_BASIS + "“严重错误”（被攻击篡改、链接到违法违规内容）",
           "立即核实并删除该外部链接；定期检查外部链接，域名失效的友情链接及时撤下。", 1,
-          sec.check_external_page_bad_words),
+          sec.check_external_page_bad_words, prepare=sec.external_pages_read),
     # ---- INTER: 互动交流 -------------------------------------------------------------------------
     _site("INTER001", "message-unanswered-over-three-months", "留言超过3个月未答复", "veto", "否决.互动回应差", "page",
           _VETO_BASIS + "“互动回应差”（1年内有效政务咨询类留言超过3个月未回复）",
