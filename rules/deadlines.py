@@ -156,9 +156,10 @@ def _subject(title: str, noise) -> str:
 
 
 def check_consultation_without_result(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
-    """What it checks: a 征求意见 (意见征集) item whose consultation closed, by the date its own text prints,
-    more than the threshold (default 1 month) before the as-of day has a published result: a page or list
-    item titled as a 反馈/采纳情况/征集结果 naming the same subject (its 《》 title or its title's core).
+    """What it checks: a 征求意见 (意见征集) or 调查征集 (问卷调查, 网上调查 …) item whose consultation closed, by
+    the date its own text prints, more than the threshold (default 1 month) before the as-of day has a
+    published result: a page or list item titled as a 反馈/采纳情况/征集结果/调查结果 naming the same subject
+    (its 《》 title or its title's core).
 
     Why: publishing what was received and adopted closes the loop of a public consultation.
 

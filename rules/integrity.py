@@ -177,3 +177,97 @@ def check_title_not_naming_site(snapshot: Snapshot, ctx: CheckContext) -> Iterat
     yield ctx.finding(f"首页网页标题“{title[:60]}”未体现网站名称，请人工复核",
                       url=home.url, title=title[:120], confidence="review",
                       evidence={"title": title[:200], "expected_any_of": variants})
+
+
+def check_hidden_offsite_links(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: links on the homepage to other sites inside elements hidden from visitors — by their
+    inline style or a class/id rule of the page's <style>: display:none, visibility:hidden, offsets far off
+    screen (left/top/text-indent of −100px and more), font-size:0 (暗链).
+
+    Why: injected links to gambling or other sites are hidden so that visitors do not see them while search
+    engines do; a hidden link to an unknown site is a sign of tampering that a person should open and judge.
+
+    Basis: 《政府网站发展指引》（国办发〔2017〕47号）安全防护（防篡改、防挂马、防暗链）；国办秘函〔2019〕19号
+    “严重错误”（被攻击篡改）.
+
+    Not flagged: drop-down menus hidden until hovered (a hidden list, or an element named menu/nav/sub/drop,
+    hidden by display:none or visibility:hidden — off-screen and font-size:0 are never a menu's); hidden
+    links to the site's own domain, to a trusted suffix (gov.cn) or to an allowed domain; links hidden by a
+    script or an external stylesheet (not seen). One finding per site lists the links; listed for review,
+    never deducted.
+    """
+    home = snapshot.home
+    if home is None or not home.ok:
+        raise NotAssessed("首页未能抓取，无法检查隐藏链接")
+    if not home.facts or "hidden_links" not in home.facts:
+        raise NotAssessed("抓取数据中没有首页隐藏链接记录（需用新版 zwgk crawl 重新抓取）")
+    t = ctx.thresholds.integrity
+    own = _own_domains(snapshot, ctx)
+    found = []
+    for lk in home.facts.get("hidden_links") or ():
+        host = host_of(str(lk.get("url", "")))
+        if not host or registrable_domain(host, ctx) in own or _under(host, t.redirect_trusted_domains) \
+                or _under(host, t.allowed_domains):
+            continue
+        found.append(dict(lk))
+    if not found:
+        return
+    domains = list(dict.fromkeys(registrable_domain(host_of(lk["url"]), ctx) for lk in found))
+    first = found[0]
+    shown = f"「{first['text']}」" if first.get("text") else ""
+    yield ctx.finding(f"首页有 {len(found)} 个隐藏的站外链接（{first['how']}），指向 {'、'.join(domains[:5])}"
+                      f"{'等' if len(domains) > 5 else ''}，如{shown}{first['url']}，疑似暗链，请人工复核",
+                      url=home.url, confidence="review", count=1,
+                      evidence={"links": found[:20], "domains": domains, "hidden": len(found)})
+
+
+def bad_words(text: str, ctx: CheckContext) -> tuple[str, list[str]]:
+    """(kind, words) of the first lexicon kind the text shows at least bad_words_min distinct words of."""
+    t = ctx.thresholds.integrity
+    low = text.lower()
+    for kind, words in t.bad_words.items():
+        hits = [w for w in words if w.lower() in low]
+        if hits and len(hits) >= t.bad_words_min.get(kind, 1):
+            return kind, hits
+    return "", []
+
+
+def check_external_page_bad_words(page: Page, snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: the page an external hyperlink leads to — its visible text in the first bytes the
+    crawler read — shows words of gambling, pornography or a domain for sale (rules/thresholds.yaml
+    integrity.bad_words; at least bad_words_min distinct words of one kind).
+
+    Why: a linked site whose domain expired or was taken over now shows gambling, adult content or a
+    "域名出售" page to the visitors a government site sends there (外链变异).
+
+    Basis: 《政府网站发展指引》（国办发〔2017〕47号）安全防护、内容保障（外链审核，定期检查）；国办秘函〔2019〕19号
+    “严重错误”（被攻击篡改、链接到违法违规内容）.
+
+    Not flagged: internal links; external pages not read (no_external, HEAD only, errors); words a news page
+    uses about a crackdown (赌博, 色情 alone are not in the lexicon; one gambling word is not enough). A target
+    linked on many pages is one finding. Listed for review, never deducted.
+    """
+    for lk in page.links:
+        res = lk.resource
+        if lk.internal or lk.kind != "link" or res is None or not res.sample:
+            continue
+        kind, words = bad_words(res.sample, ctx)
+        if not kind:
+            continue
+        where = "首页" if page.kind == "home" else "页面"
+        text = f"「{lk.text}」" if lk.text else ""
+        yield ctx.finding(f"{where}外部链接{text}指向的页面出现{kind}内容（{'、'.join(words[:5])}），疑似外链变异，请人工复核",
+                          url=lk.url, parent_url=page.url, confidence="review",
+                          evidence={"kind": kind, "words": words[:10], "final_url": res.final_url or lk.url,
+                                    "link_text": lk.text, "page_type": where, "excerpt": res.sample[:200]})
+
+
+def external_pages_read(snapshot: Snapshot, ctx: CheckContext) -> None:
+    """SEC005's prepare: NotAssessed when the homepage's links to other sites were not contacted (no_external)."""
+    home = snapshot.home
+    if home is None or not home.ok:
+        raise NotAssessed("首页未能抓取，无法检查外部链接页面内容")
+    external = [lk for lk in home.links if not lk.internal and lk.kind == "link" and lk.resource is not None]
+    if external and not any(lk.resource.sample for lk in external) \
+            and all(lk.resource.outcome == "not_checked" for lk in external):
+        raise NotAssessed(f"首页 {len(external)} 个站外链接均未访问（本次评估不访问站外地址，no_external），未检查外部链接页面内容")

@@ -212,3 +212,46 @@ def check_few_consultations(snapshot: Snapshot, ctx: CheckContext) -> Iterator[F
                       url=columns[0].url, column=columns[0],
                       evidence={"count": len(in_window), "minimum": minimum, "unknown": unknown,
                                 "since": since.isoformat()})
+
+
+def check_consultation_channel_broken(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: the 咨询建言 channels the site offers — 互动 columns and homepage links named 信箱,
+    留言, 咨询, 建言 … (thresholds interaction.channel_markers) — open: when every one of them fails
+    (HTTP 404/410/403, a 软404 page), the site has no working channel.
+
+    Why: a 信箱 whose page does not load is no channel at all: the 互动回应差 veto's "no valid channel".
+
+    Basis: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决"互动回应差"（未提供有效的在线咨询建言渠道）.
+
+    Not flagged: a site where at least one channel opens (a single broken link is LINK's); a channel whose
+    page timed out or answered 5xx (suspected: listed, not vetoed); a channel not checked (no_external,
+    robots.txt): not assessed. No channel at all is INTER003's.
+    """
+    markers = ctx.thresholds.interaction.channel_markers
+    home = snapshot.home
+    if home is None or not home.ok:
+        raise NotAssessed("首页未能抓取，无法检查咨询建言渠道能否打开")
+    states: list[tuple[str, str, str]] = []     # (name, url, ok | broken | suspected | unknown)
+    for c in snapshot.columns:
+        if c.cls == "互动" and any(m in c.name for m in markers):
+            status = c.page_status
+            state = "ok" if status is not None and 200 <= status < 300 and c.page_kind and "错误" not in c.reason \
+                else "broken" if status is not None and 400 <= status < 500 or "错误页面" in c.reason \
+                else "suspected" if status is not None and status >= 500 else "unknown"
+            states.append((c.name, c.url, state))
+    for lk in home.links:
+        if lk.kind != "link" or not any(m in (lk.text or "") for m in markers) or len(lk.text) > 20:
+            continue
+        res = lk.resource
+        state = "unknown" if res is None else {"ok": "ok", "broken": "broken", "suspected": "suspected"}.get(
+            res.outcome, "unknown")
+        states.append((lk.text.strip(), lk.url, state))
+    if not states or any(s == "ok" for _, _, s in states):
+        return
+    if any(s == "unknown" for _, _, s in states):
+        raise NotAssessed("咨询建言渠道未全部检查（站外平台未访问或未抓取），无法判断渠道能否打开")
+    names = "、".join(dict.fromkeys(n for n, _, _ in states))
+    suspected = any(s == "suspected" for _, _, s in states)
+    yield ctx.finding(f"咨询建言渠道均无法打开（{names}）" + ("，疑似，待复核" if suspected else ""),
+                      url=states[0][1], confidence="suspected" if suspected else "confirmed",
+                      evidence={"channels": [{"name": n, "url": u, "state": s} for n, u, s in states[:10]]})

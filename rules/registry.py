@@ -18,6 +18,7 @@ from rules import deadlines as due
 from rules import identity as ident
 from rules import integrity as sec
 from rules import interaction as inter
+from rules import search as srch
 from rules import services as serv
 from rules import freshness as stale
 from rules import links as link
@@ -43,6 +44,7 @@ FAMILIES = {
     "INTER": "互动交流",
     "SERV": "办事服务",
     "SEC": "安全防护",
+    "SRCH": "站内搜索",
 }
 SEVERITIES = ("veto", "deduct", "warn")
 SCOPES = ("page", "column", "site")
@@ -76,7 +78,7 @@ class Rule:
 
 def _page(code, name, title, severity, indicator, basis, advice, fix_days, check, scope="page", prepare=None):
     # link and media findings are about a target URL: the same dead target on many pages is one problem
-    merge = code.startswith(("LINK", "MEDIA")) or code == "SEC001"
+    merge = code.startswith(("LINK", "MEDIA")) or code in ("SEC001", "SEC005")
     return Rule(code, name, title, severity, indicator, scope, basis, advice, fix_days, check, per_page=True,
                 prepare=prepare, merge_by_url=merge)
 
@@ -325,6 +327,14 @@ RULES: tuple[Rule, ...] = (
           _GUIDE_SECURITY + "；《政府网站发展指引》（国办发〔2017〕47号）内容保障；" + _VETO_BASIS + "“严重错误”（被攻击篡改）",
           "核实首页网页标题是否被篡改或沿用模板默认值，将 <title> 改为网站名称（如“××县人民政府门户网站”）。", 7,
           sec.check_title_not_naming_site),
+    _site("SEC004", "hidden-offsite-links", "首页存在隐藏的站外链接", "warn", _SEVERE, "site",
+          _GUIDE_SECURITY + "（防篡改、防暗链）；" + _VETO_BASIS + "“严重错误”（被攻击篡改）",
+          "核实隐藏链接的来源：不是本单位设置的，立即删除并排查网页被篡改的原因，修补漏洞；确需保留的链接不应隐藏。", 1,
+          sec.check_hidden_offsite_links),
+    _page("SEC005", "external-page-bad-content", "外部链接指向违规内容页面", "warn", _SEVERE,
+          _GUIDE_SECURITY + "（外链审核、定期检查）；" + _VETO_BASIS + "“严重错误”（被攻击篡改、链接到违法违规内容）",
+          "立即核实并删除该外部链接；定期检查外部链接，域名失效的友情链接及时撤下。", 1,
+          sec.check_external_page_bad_words, prepare=sec.external_pages_read),
     # ---- INTER: 互动交流 -------------------------------------------------------------------------
     _site("INTER001", "message-unanswered-over-three-months", "留言超过3个月未答复", "veto", "否决.互动回应差", "page",
           _VETO_BASIS + "“互动回应差”（1年内有效政务咨询类留言超过3个月未回复）",
@@ -339,6 +349,10 @@ RULES: tuple[Rule, ...] = (
     _site("INTER004", "few-consultations", "调查征集次数不足", "deduct", "互动交流.调查征集", "column",
           "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》扣分指标“调查征集”（门户网站每年不少于6期，其他网站不少于3期）",
           "围绕重要政策、重大事项开展网上调查征集，并公开征集结果。", 30, inter.check_few_consultations),
+    _site("INTER005", "consultation-channel-broken", "咨询建言渠道无法打开", "veto", "否决.互动回应差", "site",
+          _VETO_BASIS + "“互动回应差”（未提供有效的在线咨询建言渠道）",
+          "立即修复领导信箱、网上咨询等栏目和表单页面，确保公众能够正常提交咨询建言。", 3,
+          inter.check_consultation_channel_broken),
     # ---- SERV: 办事服务 ---------------------------------------------------------------------------
     _site("SERV001", "guide-missing-elements", "办事指南要素缺失", "deduct", "办事服务.办事指南", "page",
           "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》“服务不实用”（办事指南十项要素）；《政府网站发展指引》（国办发〔2017〕47号）办事服务",
@@ -350,6 +364,16 @@ RULES: tuple[Rule, ...] = (
     _site("SERV003", "service-stats-not-updated", "办事统计未更新", "deduct", "办事服务.办事统计", "column",
           "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》办事服务（办事统计数据3个月未更新）",
           "按月或按季度发布办件统计数据。", 15, serv.check_service_stats_not_updated),
+    _site("SERV004", "form-downloads-broken", "办事表格无法下载", "deduct", "办事服务.办事指南", "site",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》办事服务（表格下载）；《政府网站发展指引》（国办发〔2017〕47号）办事服务",
+          "重新上传所列申请表、表格等附件或更正下载地址，确保办事群众能够下载。", 7,
+          serv.check_form_downloads_broken),
+    # ---- SRCH: 站内搜索 -------------------------------------------------------------------------
+    _site("SRCH001", "site-search-not-working", "站内搜索不可用", "deduct", "功能设计.站内搜索", "site",
+          "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》功能设计（搜索功能）；《政府网站发展指引》（国办发〔2017〕47号）"
+          "“搜索查询”（站内搜索应能按标题、关键词检索本站信息）",
+          "排查站内搜索服务和索引更新：确保搜索结果页正常打开，新发布的信息及时进入索引、能按标题检索到。", 15,
+          srch.check_site_search_not_working),
 )
 
 # Codes that once named a rule and must never name another one.

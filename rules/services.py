@@ -1,4 +1,4 @@
-"""SERV rules: 办事服务 — 办事指南 key elements per guide and the 服务不实用 veto; linked-out 办事 is not assessed."""
+"""SERV rules: 办事服务 — 办事指南 key elements, the 服务不实用 veto, 办事统计, 表格下载; linked-out 办事 is not assessed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from rules.context import CheckContext, NotAssessed
+from rules.resources import EMPTY_FILE, UNREACHABLE, WRONG_TYPE, problem_of
 from rules.snapshot import Snapshot
 from zwgk.core.records import Finding
 
@@ -136,3 +137,42 @@ def check_service_stats_not_updated(snapshot: Snapshot, ctx: CheckContext) -> It
                               url=col.url, column=col, evidence={"newest_date": day, "days_stale": days})
     if not judged:
         raise NotAssessed(f"办事统计栏目无法判断更新日期：{'、'.join(c.name for c in columns)}")
+
+
+def check_form_downloads_broken(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
+    """What it checks: the files a 办事 page offers for download (申请表, 表格 … the attachments of the pages of
+    办事 columns: 办事指南, 表格下载 …) open: a 404/410/403, an HTML error page or an empty file is a form that
+    cannot be downloaded. One finding per site lists them.
+
+    Why: a guide whose 申请表 cannot be downloaded sends people to the counter for a sheet of paper; the
+    national checklist looks at 表格下载 under 办事服务.
+
+    Basis: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》办事服务（办事指南、表格下载可用）；《政府网站发展指引》
+    （国办发〔2017〕47号）办事服务.
+
+    Not flagged: attachments of other pages (MEDIA008 counts every broken attachment under 链接可用性; this
+    finding is the 办事服务 side, one per site); files that timed out or answered 5xx (suspected); not
+    assessed when the crawl read no 办事 page with a downloadable file.
+    """
+    columns = {c.column_id: c for c in snapshot.columns if c.cls == "办事"}
+    if not columns:
+        raise NotAssessed("未发现办事栏目，无法检查表格下载")
+    offered, broken = 0, []
+    for page in snapshot.select_pages(("article", "column", "other"), list(columns)):
+        for lk in page.links:
+            if lk.kind != "attachment":
+                continue
+            offered += 1
+            problem = problem_of(lk, ctx)   # as MEDIA008 judges an attachment: 404, an error page, an empty file
+            if problem is not None and problem.confidence == "confirmed" and problem.reason in (
+                    UNREACHABLE, WRONG_TYPE, EMPTY_FILE):
+                broken.append({"url": lk.url, "text": lk.text, "page": page.url, "why": problem.detail})
+    if not offered:
+        raise NotAssessed("办事栏目页面中没有可下载的表格或附件，无法检查表格下载")
+    if not broken:
+        return
+    first = broken[0]
+    name = f"「{first['text']}」" if first["text"] else first["url"]
+    yield ctx.finding(f"办事栏目中 {len(broken)} 个表格或附件无法下载（共 {offered} 个），如{name}",
+                      url=first["page"], count=1,
+                      evidence={"broken": broken[:20], "offered": offered, "files": len(broken)})

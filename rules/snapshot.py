@@ -44,6 +44,7 @@ class Resource:
     error: str = ""
     method: str = ""
     attempts: int = 1
+    sample: str = ""            # an external page's visible text, from its first bytes ('' when not read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +261,10 @@ class Snapshot:
                                             or (with_field and p.fields.get(with_field))):
                 yield p
 
+    def pages_of_kind(self, kind: str) -> list[Page]:
+        """Every recorded page of one kind, whatever its status (the 站内搜索 results row: kind 'search')."""
+        return [p for p in self.pages() if p.kind == kind]
+
     def duplicate_groups(self, kinds: Iterable[str], min_text: int) -> list[tuple[PageRef, ...]]:
         """Pages of one column with the same title and body hash (two or more), only the hits."""
         kinds = set(kinds)
@@ -282,7 +287,7 @@ _PAGE_COLS = ("url, final_url, status, content_type, kind, column_id, parent_url
               " text_len, fields, dates, error, sources, layout, meta_tags, facts")
 _LINK_SQL = (
     "SELECT l.page_url, l.url, l.kind, l.text, l.tag, l.internal, r.outcome, r.status, r.content_type,"
-    " r.content_length, r.sniffed_type, r.final_url, r.error, r.method, r.attempts"
+    " r.content_length, r.sniffed_type, r.final_url, r.error, r.method, r.attempts, r.sample"
     " FROM links l LEFT JOIN resources r ON r.run_id = l.run_id AND r.url = l.url"
     " WHERE l.run_id=? AND l.site_id=?{extra} ORDER BY l.page_url")
 
@@ -298,7 +303,7 @@ def _link_from_row(r) -> Link:
     if r[6] is not None:
         res = Resource(url=r[1], outcome=r[6], status=r[7], content_type=r[8] or "", content_length=r[9],
                        sniffed_type=r[10] or "", final_url=r[11] or "", error=r[12] or "", method=r[13] or "",
-                       attempts=r[14] or 1)
+                       attempts=r[14] or 1, sample=r[15] or "")
     return Link(url=r[1], kind=r[2], text=r[3] or "", tag=r[4] or "", internal=bool(r[5]), resource=res)
 
 
@@ -476,6 +481,11 @@ class StoreSnapshot(Snapshot):
             if not page.column_id and (listed := self._listed_in(page.url)):
                 page = replace(page, column_id=listed)
             yield page
+
+    def pages_of_kind(self, kind: str) -> list[Page]:
+        rows = self._cursor().execute(f"SELECT {_PAGE_COLS} FROM pages WHERE run_id=? AND site_id=? AND kind=?"
+                                      " ORDER BY url", (self.run_id, self.site_id, kind)).fetchall()
+        return [self._with_details(tuple(r)) for r in rows]
 
     def duplicate_groups(self, kinds: Iterable[str], min_text: int) -> list[tuple[PageRef, ...]]:
         kinds = list(kinds)
@@ -682,7 +692,7 @@ def snapshot_from_dict(data: Mapping, page_builder=None) -> MemorySnapshot:
             url=r["url"], outcome=r.get("outcome", "ok"), status=r.get("status"),
             content_type=r.get("content_type", ""), content_length=r.get("content_length"),
             sniffed_type=r.get("sniffed_type", ""), final_url=r.get("final_url", ""), error=r.get("error", ""),
-            method=r.get("method", "GET"), attempts=int(r.get("attempts", 1)))
+            method=r.get("method", "GET"), attempts=int(r.get("attempts", 1)), sample=str(r.get("sample", "")))
     pages = []
     for p in data.get("pages") or []:
         built = page_builder(p) if page_builder else None

@@ -207,6 +207,8 @@ class Integrity:
     allowed_domains: list[str]
     name_suffixes: list[str]
     place_suffixes: list[str]
+    bad_words: dict[str, list[str]]
+    bad_words_min: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,11 @@ class Services:
 
 
 @dataclass(frozen=True)
+class Search:
+    no_result_phrases: list[str]
+
+
+@dataclass(frozen=True)
 class Thresholds:
     freshness: Freshness
     metadata: Metadata
@@ -253,6 +260,7 @@ class Thresholds:
     integrity: Integrity
     interaction: Interaction
     services: Services
+    search: Search
     source: str = ""
 
     def digest(self) -> str:

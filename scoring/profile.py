@@ -67,6 +67,7 @@ class Exemption:
     group: str
     when: Mapping[str, object]
     reason: str
+    vetoes: tuple[str, ...] = ()     # veto items that judge the exempt group (服务不实用 for 办事服务): exempt too
 
     def applies(self, site: Mapping) -> bool:
         return all(site.get(key) == value for key, value in self.when.items())
@@ -121,6 +122,18 @@ class ScoringProfile:
     # the profile's content as canonical JSON: stored with the scores (table scoring_profiles), so a re-score or a
     # report of that check uses the very profile it was scored with, whatever its file has become since
     content: str = field(default="", compare=False, repr=False)
+
+    def exempt_indicators(self, site: Mapping) -> dict[str, str]:
+        """indicator key -> the exemption's reason, for every indicator an exemption takes off this site: the
+        indicators of its group and the veto items it names (a site without 办事 cannot fail 服务不实用)."""
+        out: dict[str, str] = {}
+        for e in self.exemptions:
+            if not e.applies(site):
+                continue
+            for key, ind in self.indicators.items():
+                if ind.group == e.group or (ind.veto and ind.name in e.vetoes):
+                    out.setdefault(key, e.reason)
+        return out
 
     def grade_for(self, score: float) -> str:
         for grade in self.grades:
@@ -297,14 +310,18 @@ def parse_profile(data, path: str | Path) -> ScoringProfile:
     exemptions = []
     for i, spec in enumerate(data.get("exemptions") or []):
         key = f"exemptions[{i}]"
-        spec = c.mapping(spec, key, {"group", "when", "reason"})
+        spec = c.mapping(spec, key, {"group", "when", "reason", "vetoes"})
         group = c.text(spec.get("group"), f"{key}.group", required=True)
         if group not in groups:
             raise c.error(f"{key}.group", f"unknown group {group!r} (groups: {', '.join(groups)})")
         when = c.mapping(spec.get("when") or {}, f"{key}.when", EXEMPTION_KEYS)
         if not when:
             raise c.error(f"{key}.when", "at least one condition (kind, external_services)")
-        exemptions.append(Exemption(group, dict(when), c.text(spec.get("reason"), f"{key}.reason", required=True)))
+        vetoes = spec.get("vetoes") or []
+        if not isinstance(vetoes, list) or any(f"{VETO_GROUP}.{v}" not in indicators for v in vetoes):
+            raise c.error(f"{key}.vetoes", "a list of veto items of the profile (e.g. [服务不实用])")
+        exemptions.append(Exemption(group, dict(when), c.text(spec.get("reason"), f"{key}.reason", required=True),
+                                    tuple(str(v) for v in vetoes)))
     if any(sum(groups[e.group] for e in exemptions if e.when == ex.when) >= total for ex in exemptions):
         raise c.error("exemptions", "exemptions must leave some points to score")
 

@@ -116,7 +116,10 @@ def _prepare_findings(findings: pd.DataFrame, sites: pd.DataFrame, profile: Scor
     # 待人工复核, 已说明 (an accepted explanation) and dropped (answered when re-checked; scoring/adjustments.py):
     # shown, never deducted nor vetoed
     review = f["confidence"].isin(("review", "explained", "dropped"))
-    f["is_veto"] = (f["severity"] == "veto") & (~suspected | (not profile.suspected_veto_warns)) & ~review
+    # a veto item an exemption takes off the site (服务不实用 on a department without 办事) vetoes nothing there
+    exempt = {str(s["site_id"]): profile.exempt_indicators(s) for s in sites.to_dict("records")}
+    exempt_veto = np.array([k in exempt.get(sid, ()) for sid, k in zip(f["site_id"], f["indicator"])], dtype=bool)
+    f["is_veto"] = (f["severity"] == "veto") & (~suspected | (not profile.suspected_veto_warns)) & ~review & ~exempt_veto
     f["amount"] = (_amounts(f, profile) * f["count"].to_numpy() * np.where(suspected, profile.suspected_factor, 1.0)
                    * np.where(review, 0.0, 1.0))
     return f
@@ -247,19 +250,19 @@ def score(findings: pd.DataFrame, sites: pd.DataFrame, outcomes: pd.DataFrame, p
     indicator_rows, site_rows = [], []
     for site in sites.to_dict("records"):
         site_id = site["site_id"]
-        exempt_groups = {e.group: e.reason for e in profile.exemptions if e.applies(site)}
+        exempt_keys = profile.exempt_indicators(site)
         rows = []
         for key, ind in profile.indicators.items():
             raw = float(site_lost.get((site_id, key), 0.0))
             reason = assessed[(site_id, key)]
-            exempt = ind.group in exempt_groups
+            exempt = key in exempt_keys
             lost = 0.0 if exempt else min(raw, ind.points)
             rows.append(dict(
                 site_id=site_id, office="", indicator=key, group=ind.group, name=ind.name, max_points=ind.points,
                 raw_points_lost=raw, points_lost=lost, capped=raw > ind.points and not exempt,
                 veto=(site_id, key) in vetoes, findings_count=int(counts.get((site_id, key), 0)),
                 assessed=reason is None and not exempt, exempt=exempt,
-                not_assessed_reason=exempt_groups[ind.group] if exempt else (reason or ""),
+                not_assessed_reason=exempt_keys[key] if exempt else (reason or ""),
             ))
         indicator_rows.extend(rows)
         site_rows.append(_site_total(site, rows, by_site.get(site_id, empty), profile, vetoes))

@@ -231,3 +231,18 @@ def test_each_url_checked_once_per_run(crawled, fixture_server):
         assert not dupes, f"{site_id}: checked more than once: {dupes}"
     assert db.execute("SELECT COUNT(*) FROM (SELECT url FROM resources WHERE run_id=1 GROUP BY url HAVING COUNT(*)>1)"
                       ).fetchone()[0] == 0
+
+
+def test_site_search_is_submitted_once_with_a_recent_title_in_the_sites_encoding(crawled, fixture_server):
+    db, _, marks = crawled
+    rows = {r["site_id"]: json.loads(r["facts"])["search"]
+            for r in db.execute("SELECT site_id, facts FROM pages WHERE run_id=1 AND kind='search'")}
+    # cityportal's search finds the page; fgw's (GBK) finds nothing; both submitted exactly once
+    assert rows["cityportal"]["found"] == "link" and rows["cityportal"]["status"] == 200
+    assert rows["fgw"]["found"] == "" and "没有找到" in rows["fgw"]["excerpt"]
+    assert rows["fgw"]["query"] == "市发展改革委开展价格监督检查"
+    for site_id in ("cityportal", "fgw"):
+        sent = [p for m, p in fixture_server.requests(site_id)[marks[site_id]:] if p.startswith("/search?q=")]
+        assert len(sent) == 1, sent
+    assert "%CA%D0%B7%A2" in [p for m, p in fixture_server.requests("fgw")[marks["fgw"]:]
+                              if p.startswith("/search?q=")][0]   # 市发 in GBK, as the site's own form sends it

@@ -28,3 +28,10 @@ def test_services_only_linked_to_the_provincial_platform_are_linked_out_not_miss
     assert findings == []
     assert [o.status for o in outcomes] == ["not_assessed"]
     assert "链接至站外政务服务平台（「示例省政务服务网」http://zwfw.province.test/county/）" in outcomes[0].reason
+
+
+def test_an_external_search_service_not_contacted_is_not_assessed_with_the_reason():
+    findings, outcomes = run_case(load_case(DATA / "SRCH001" / "external_search.yaml"))
+    assert findings == []
+    assert [o.status for o in outcomes] == ["not_assessed"]
+    assert "站外搜索服务（search.example-sousuo.com）未访问" in outcomes[0].reason

@@ -78,7 +78,7 @@ def test_values_points_positive_and_not_assessed_blank(tmp_path):
     header, *rows = _read(wide_path)
     sites = {r[header.index("site_id")]: dict(zip(header, r)) for r in rows}
     city, hrss = sites["city"], sites["hrss"]
-    assert city["score"] == str(round((48 - 3.7) / 48 * 100, 2)) and city["provisional"] == "1"
+    assert city["score"] == str(round((46 - 3.7) / 46 * 100, 2)) and city["provisional"] == "1"
     assert (city["rank"], hrss["rank"]) == ("1", "2")
     assert city["lost:功能设计.链接可用性"] == "3.7" and city["lost:互动交流.留言答复"] == ""
     assert city["lost:发布解读.栏目更新"] == "0" and city["veto:否决.栏目不更新"] == "0"

@@ -75,9 +75,9 @@ def test_link_deductions_homepage_and_elsewhere_capped_at_indicator_points():
              finding("LINK002", "功能设计.链接可用性", count=70)])
     ind = indicator(r, "功能设计.链接可用性")
     assert ind["raw_points_lost"] == 10.0          # 3 × 1 + 70 × 0.1
-    assert ind["points_lost"] == 8.0 and bool(ind["capped"])
+    assert ind["points_lost"] == 6.0 and bool(ind["capped"])
     assert ind["findings_count"] == 73
-    assert row(r)["score"] == 92.0 and row(r)["deduction_total"] == 8.0
+    assert row(r)["score"] == 94.0 and row(r)["deduction_total"] == 6.0
 
 
 def test_link002_tenths_add_up_without_float_noise():
@@ -156,7 +156,7 @@ def test_department_without_external_services_is_scored_out_of_75_and_scaled():
     s = row(r)
     assert s["max_points"] == 75.0 and s["deduction_total"] == 10.0
     assert s["score"] == round((75 - 10) * 4 / 3, 2) == 86.67
-    assert s["exempt"] == ["办事服务.办事指南", "办事服务.办事统计"] and s["not_assessed"] == []
+    assert s["exempt"] == ["否决.服务不实用", "办事服务.办事指南", "办事服务.办事统计"] and s["not_assessed"] == []
     guide = indicator(r, "办事服务.办事指南")
     assert bool(guide["exempt"]) and not guide["assessed"] and guide["points_lost"] == 0.0
     assert "免评" in guide["not_assessed_reason"]
@@ -184,10 +184,10 @@ def test_not_assessed_indicators_are_left_out_never_full_marks():
 
 
 def test_too_little_assessed_is_not_graded():
-    rules = {"LINK001": "功能设计.链接可用性", "STALE003": "发布解读.栏目更新"}  # 23 of 100 points < 30 %
+    rules = {"LINK001": "功能设计.链接可用性", "STALE003": "发布解读.栏目更新"}  # 21 of 100 points < 30 %
     r = run([finding("LINK001", "功能设计.链接可用性")], assessed=rules)
     s = row(r)
-    assert s["score"] == round(22 / 23 * 100, 2) and s["grade"] == "待定" and s["passed"] is None
+    assert s["score"] == round(20 / 21 * 100, 2) and s["grade"] == "待定" and s["passed"] is None
     assert bool(s["provisional"]) and not s["bonus_eligible"]
 
 
@@ -307,10 +307,29 @@ def test_province80_fails_what_gov2019_passes():
     assert (provincial["score"], provincial["grade"], provincial["passed"]) == (78.0, "不合格", False)
 
 
+def test_a_department_exempt_from_services_is_not_vetoed_for_services_not_practical():
+    dept = site(kind="department", external_services=False)
+    veto = finding("SERV002", "否决.服务不实用", severity="veto")
+    for profile in (GOV, PROV):
+        s = row(run([veto], sites=[dept], profile=profile))
+        assert not bool(s["veto"]) and s["grade"] != "不合格" and s["veto_reasons"] == []
+        ind = indicator(run([veto], sites=[dept], profile=profile), "否决.服务不实用")
+        assert bool(ind["exempt"]) and not bool(ind["veto"]) and "免评" in ind["not_assessed_reason"]
+    # the same finding on a portal still vetoes
+    assert bool(row(run([veto], sites=[site()]))["veto"])
+
+
+def test_exemption_vetoes_must_name_veto_items():
+    data = yaml.safe_load(Path(GOV.source).read_text(encoding="utf-8"))
+    data["exemptions"][0]["vetoes"] = ["办事指南"]
+    with pytest.raises(ConfigError, match=r"exemptions\[0\]\.vetoes"):
+        parse_profile(data, "x.yaml")
+
+
 def test_province80_exemption_scales_from_80():
     dept = site(kind="department", external_services=False)
-    s = row(run([finding("LINK001", "功能设计.链接可用性", count=8)], sites=[dept], profile=PROV))
-    assert s["max_points"] == 80.0 and s["score"] == 90.0
+    s = row(run([finding("LINK001", "功能设计.链接可用性", count=4)], sites=[dept], profile=PROV))
+    assert s["max_points"] == 80.0 and s["score"] == 95.0
 
 
 # ---- profile validation -----------------------------------------------------------------------------------------
@@ -438,7 +457,7 @@ def test_store_round_trip_reads_back_identically(tmp_path):
     result = score(findings, sites, outcomes, GOV, rule_indicators=RULES)
     assert (result.run_id, result.check_id, result.as_of) == (check["run_id"], check_id, "2024-06-30")
     city = row(result, "city")
-    assert city["deduction_total"] == 7.0 and city["assessed_max"] == 23.0 and city["grade"] == "待定"
+    assert city["deduction_total"] == 7.0 and city["assessed_max"] == 21.0 and city["grade"] == "待定"
     assert row(result, "hrss")["veto_reasons"] == ["栏目不更新：空白栏目6个"]
     written = store_scores(store, check_id, result, GOV)
     again = load_scores(store, check_id)

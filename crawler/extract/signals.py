@@ -1,4 +1,4 @@
-"""Page signals read from crawler/data/page_signals.yaml: soft-404 phrases, site-map links, unusable names."""
+"""Page signals read from crawler/data/page_signals.yaml: soft-404 phrases, site-map links, unusable names, search forms."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class PageSignals:
     soft_404_max_text: int
     sitemap_links: tuple[str, ...]
     unusable_names: frozenset[str]
+    search_fields: tuple[str, ...] = ()
+    search_markers: tuple[str, ...] = ()
 
 
 def _texts(data: dict, key: str, path) -> tuple[str, ...]:
@@ -42,6 +44,7 @@ def load_signals(path: str | Path = SIGNALS_FILE) -> PageSignals:
         soft_404_phrases=_texts(data["soft_404"], "phrases", path), soft_404_max_text=max_text,
         sitemap_links=_texts(data, "sitemap_links", path),
         unusable_names=frozenset(n.lower() for n in _texts(data, "unusable_names", path)),
+        search_fields=_texts(data, "search_fields", path), search_markers=_texts(data, "search_markers", path),
     )
 
 

@@ -6,10 +6,12 @@ import hashlib
 import re
 import zlib
 from dataclasses import asdict
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.http import Request, Response
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
@@ -22,6 +24,7 @@ from crawler.extract.integrity import markup_text, unreadable_reason
 from crawler.extract.identity import read_site_facts
 from crawler.extract.labelled import read_guide, read_letter
 from crawler.extract.page import extract_page
+from crawler.extract.search import find_search_form, query_from_title, read_search_results, search_url
 from crawler.extract.signals import is_sitemap_link, load_signals, soft_404_words, usable_column_name
 from crawler.extract.sitemap import sitemap_columns
 from crawler.extract.stubs import forward_target
@@ -34,7 +37,8 @@ from zwgk.core.config import CrawlLimits, SiteProfile
 from zwgk.core.store import now_iso
 
 # Request priorities: discovery first (so columns are known before ordinary links reach them), checks last.
-PRIORITY = {"home": 1000, "sitemap": 950, "gkml": 900, "column": 500, "entry": 100, "page": 50, "check": -100}
+PRIORITY = {"home": 1000, "sitemap": 950, "gkml": 900, "column": 500, "entry": 100, "page": 50, "check": -100,
+            "search": -200}
 HTML_TYPES = ("text/html", "application/xhtml")
 # Statuses handed to the callbacks (recorded as facts); 3xx stay with the redirect middleware.
 ERROR_STATUSES = list(range(400, 600))
@@ -42,6 +46,10 @@ MAX_NAV_TEXT = 16          # a menu item longer than this is an article link, no
 SUB_COLUMN_LEVELS = 4      # discovery through 信息公开目录 trees stops this many levels down
 UNDATED_DETAIL_PAGES = 5   # first items of an undated list fetched early (rules read their 发布日期)
 MAX_FORWARDS = 3           # a chain of refresh/script stubs longer than this is a loop
+SAMPLE_BYTES = 64 * 1024   # of an external page read for its words (外链变异)
+SAMPLE_CHARS = 4000        # of its visible text kept
+SEARCH_CANDIDATES = 40     # newest dated list items kept per site for the 站内搜索 query
+SEARCH_MIN_AGE_DAYS = 7    # the query's page is at least this much older than the site's newest item (indexing lag)
 _COLUMN_PATH = re.compile(r"/col/col\d+(?:/|$)|/(?:channel|channels|col|column|lm)/\d+(?:/|$)", re.I)
 
 
@@ -75,6 +83,13 @@ class GovSiteSpider(scrapy.Spider):
         self.skip_sites = skip_sites
         self.scopes = {p.id: SiteScope(p.allowed_domains) for p in profiles}
         self.configured = {p.id: {page_key(c.url): c for c in p.columns} for p in profiles}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # 站内搜索 is submitted once the site's crawl is done: the query is a title the crawl read
+        crawler.signals.connect(spider._search_when_idle, signal=signals.spider_idle)
+        return spider
 
     # ---- persistent state (JOBDIR pickles self.state between a stop and a resume) --------------
     def _state(self) -> dict:
@@ -127,15 +142,20 @@ class GovSiteSpider(scrapy.Spider):
         profile = self.profiles[site]
         # Media and attachments are fetched with GET and cut after the first bytes: what they really are
         # (an HTML error page for a .jpg, 0 bytes) shows only in the body. Hyperlinks get a HEAD first.
-        method = method or ("HEAD" if kind == "link" else "GET")
+        # A link to another site is read with a GET, its first bytes only: the words of the page it now shows
+        # (外链变异: gambling, 域名出售 …) are judged by the rules from that sample.
+        external = kind == "link" and not self.scopes[site].contains(url)
+        method = method or ("HEAD" if kind == "link" and not external else "GET")
         # spreadsheets, documents and PDFs are read whole (bounded) for personal information
         read = kind == "attachment" and method == "GET" and bool(attachment_format(url))
+        sample = external and method == "GET"
         return Request(
             url, method=method, callback=self.parse, errback=self.on_error, priority=PRIORITY["check"],
             dont_filter=method == "GET" and kind == "link",  # the GET after a refused HEAD
             meta={
-                "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0, "read": read},
-                "zwgk_read_max": profile.limits.attachment_max_mb * 1024 * 1024,
+                "zwgk": {"site": site, "role": "check", "kind": kind, "parent": parent, "depth": 0, "read": read,
+                         "sample": sample},
+                "zwgk_read_max": SAMPLE_BYTES if sample else profile.limits.attachment_max_mb * 1024 * 1024,
                 "handle_httpstatus_list": ERROR_STATUSES,
                 "download_maxsize": 0,  # the body is cut after its first bytes anyway
                 "dont_cache": True,     # --incremental: a cut body must never be reused as the whole one
@@ -153,6 +173,9 @@ class GovSiteSpider(scrapy.Spider):
         if ctx["role"] == "check":
             yield from self._handle_check(response, ctx)
             return
+        if ctx["role"] == "search":
+            yield from self._handle_search(response, ctx)
+            return
         yield from self._handle_page(response, ctx)
 
     def _handle_check(self, response: Response, ctx: dict):
@@ -160,7 +183,13 @@ class GovSiteSpider(scrapy.Spider):
             # many servers refuse or mishandle HEAD; only a GET can confirm a failure
             yield self._check_request(ctx_url(response), ctx["site"], ctx["kind"], ctx["parent"], method="GET")
             return
-        yield self._resource_rows(response, method=response.request.method)
+        rows = self._resource_rows(response, method=response.request.method)
+        if ctx.get("sample") and response.status == 200 and response.body:
+            content_type = header(response, "Content-Type")
+            if not content_type or content_type.lower().startswith(HTML_TYPES):
+                text, _encoding = decode_body(response.body[:SAMPLE_BYTES], content_type)
+                rows.rows[0]["sample"] = markup_text(text)[:SAMPLE_CHARS]
+        yield rows
         if ctx.get("read") and response.status == 200:
             yield self._attachment_rows(response, ctx)
 
@@ -246,7 +275,12 @@ class GovSiteSpider(scrapy.Spider):
         row = self._page_row(response, ctx, url, kind, encoding=encoding, page=page, error=error)
         try:   # facts for the site rules: the homepage's footer (rules/identity.py), a letter's fields (rules/interaction.py)
             if role == "home":
-                row.rows[0]["facts"] = read_site_facts(text, response.url)
+                facts = read_site_facts(text, response.url)
+                form = find_search_form(text, response.url)
+                facts["search_form"] = form
+                if form and not ctx.get("rendered"):
+                    self._site_state(site)["search_form"] = {**form, "encoding": encoding}
+                row.rows[0]["facts"] = facts
             elif kind == "article" and (ctx.get("column") or {}).get("cls") in ("互动", "办事"):
                 cls = ctx["column"]["cls"]
                 found = read_letter(text) if cls == "互动" else read_guide(text)
@@ -546,10 +580,77 @@ class GovSiteSpider(scrapy.Spider):
                 return
 
     def _entry_rows(self, site: str, column_id: str, entries, list_url: str, offset: int = 0) -> StoreRows:
+        self._search_candidates(site, entries)
         return StoreRows("entries", [
             dict(run_id=self.run_id, site_id=site, column_id=column_id, url=e.url, title=e.title,
                  date_text=e.date_text, date=e.date, list_url=list_url, position=offset + i, pinned=int(e.pinned))
             for i, e in enumerate(entries) if e.url])
+
+    # ---- 站内搜索 -------------------------------------------------------------------------------------
+    def _search_candidates(self, site: str, entries) -> None:
+        """Keep the site's newest dated list items on its own hosts: one of them makes the search query."""
+        kept = self._site_state(site).setdefault("search_candidates", [])
+        for e in entries:
+            if e.date and e.url and not e.pinned and query_from_title(e.title) and self.scopes[site].contains(e.url):
+                kept.append((e.date, e.url, e.title))
+        if len(kept) > SEARCH_CANDIDATES:
+            kept.sort(reverse=True)
+            del kept[SEARCH_CANDIDATES:]
+
+    def _search_request(self, site: str) -> Request | None:
+        """The homepage's search form submitted once with a recent title (None when there is nothing to do)."""
+        state = self._site_state(site)
+        form, kept = state.get("search_form"), state.get("search_candidates") or []
+        if state.get("searched") or not form or not kept or site in self.skip_sites:
+            return None
+        state["searched"] = True
+        kept = sorted(set(kept), reverse=True)
+        newest = kept[0][0]
+        try:
+            limit = (date.fromisoformat(newest) - timedelta(days=SEARCH_MIN_AGE_DAYS)).isoformat()
+        except ValueError:
+            limit = newest
+        day, target, title = next((k for k in kept if k[0] <= limit), kept[0])
+        query = query_from_title(title)
+        url, body = search_url(form, query, form.get("encoding", ""))
+        profile = self.profiles[site]
+        ctx = {"site": site, "role": "search", "depth": 1, "parent": profile.homepage,
+               "search": {"query": query, "target_url": target, "target_title": title, "target_date": day,
+                          "action": form["action"], "method": form["method"], "field": form["field"]}}
+        return Request(url, method="POST" if body else "GET", body=body or None, callback=self.parse,
+                       errback=self.on_error, priority=PRIORITY["search"], dont_filter=True,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"} if body else None,
+                       meta={"zwgk": ctx, "handle_httpstatus_list": ERROR_STATUSES,
+                             "download_timeout": profile.limits.timeout, "download_slot": urlsplit(url).netloc,
+                             "dont_cache": True, "dont_obey_robotstxt": not profile.limits.obey_robots})
+
+    def _search_when_idle(self, spider=None):
+        requests = [r for r in (self._search_request(site) for site in self.profiles) if r is not None]
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
+    def _search_row(self, ctx: dict, url: str, status, final_url: str, facts: dict, error: str = "",
+                    elapsed=None, encoding: str = "") -> StoreRows:
+        # one row of kind 'search' per site: the results page as a fact for rules/search.py (no links, no text)
+        return StoreRows("pages", [dict(
+            run_id=self.run_id, site_id=ctx["site"], url=url, final_url=final_url, status=status, content_type="",
+            fetched_at=now_iso(), elapsed_ms=elapsed, kind="search", column_id="", parent_url=ctx.get("parent", ""),
+            depth=1, title="", encoding=encoding, body_hash="", text_len=0, meta_tags={}, fields={}, dates={},
+            error=error, facts={"search": {**ctx["search"], **facts}})])
+
+    def _handle_search(self, response: Response, ctx: dict):
+        url = response.request.url
+        content_type = header(response, "Content-Type")
+        facts = {"results_url": response.url, "status": response.status}
+        error = http_error(response) if response.status >= 400 else ""
+        encoding = ""
+        if not error and response.body:
+            text, encoding = decode_body(response.body, content_type)
+            facts.update(read_search_results(text, response.url, ctx["search"]["target_url"],
+                                             ctx["search"]["target_title"]))
+        yield self._search_row(ctx, url, response.status, response.url, facts, error, latency_ms(response), encoding)
 
     # ---- links ---------------------------------------------------------------------------------------
     def _follow_links(self, response: Response, ctx: dict, page):
@@ -614,6 +715,9 @@ class GovSiteSpider(scrapy.Spider):
         site, role = ctx["site"], ctx["role"]
         error, outcome = describe_failure(failure)
         url = ctx.get("as_url") or request.meta.get("redirect_urls", [request.url])[0]
+        if role == "search":
+            yield self._search_row(ctx, request.url, None, request.url, {"outcome": outcome}, error)
+            return
         if ctx.get("rendered"):
             # the page itself was fetched and recorded; only what script builds stays unread
             event = self._event(site, f"页面渲染失败：{error}", url)
@@ -739,7 +843,8 @@ def stop_after_first_bytes(data: bytes, request: Request, spider=None, **_) -> N
     """bytes_received handler: a checked resource needs its status and first bytes, never the whole body."""
     ctx = request.meta.get("zwgk")
     if ctx and ctx["role"] == "check":
-        if ctx.get("read"):   # an attachment read for its text: whole, up to the size limit
+        if ctx.get("read") or ctx.get("sample"):   # an attachment read for its text: whole, up to the size limit;
+            # an external page: its first SAMPLE_BYTES
             got = request.meta["zwgk_bytes"] = request.meta.get("zwgk_bytes", 0) + len(data)
             if got <= request.meta["zwgk_read_max"]:
                 return

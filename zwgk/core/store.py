@@ -238,6 +238,8 @@ CREATE TABLE IF NOT EXISTS resources (
     attempts      INTEGER DEFAULT 1,
     outcome       TEXT NOT NULL,          -- ok | broken | suspected | not_checked
     checked_at    TEXT NOT NULL,
+    sample        TEXT DEFAULT '',        -- an external page's visible text, its first bytes only (rules/integrity.py
+                                          --   looks for gambling/pornography/域名出售 words)
     PRIMARY KEY (run_id, url)
 );
 

@@ -62,10 +62,17 @@ def _html_page_builder(base: Path):
         html = (base / p["html"]).read_text(encoding="utf-8")
         ex = extract_page(html, p["url"])
         links = tuple(Link(url=lk.url, kind=lk.kind, text=lk.text, tag=lk.tag) for lk in ex.links)
-        facts = {}
+        facts = dict(p.get("facts") or {})
         if p.get("kind") == "home":   # as the spider records them for the homepage
             from crawler.extract.identity import read_site_facts
+            from crawler.extract.search import find_search_form
             facts = read_site_facts(html, p["url"])
+            facts["search_form"] = find_search_form(html, p["url"])
+        elif p.get("kind") == "search" and facts.get("search"):   # a results page, as the spider reads it
+            from crawler.extract.search import read_search_results
+            s = facts["search"]
+            facts["search"] = {**s, "results_url": p["url"], "status": p.get("status", 200),
+                               **read_search_results(html, p["url"], s["target_url"], s["target_title"])}
         return Page(url=p["url"], kind=p.get("kind", "article"), status=p.get("status", 200),
                     final_url=p.get("final_url", p["url"]), column_id=p.get("column_id", ""),
                     parent_url=p.get("parent_url", ""), title=ex.title, fields=MappingProxyType(dict(ex.fields)),
@@ -200,7 +207,7 @@ def store_case(store, data: dict, as_of: str = "2024-06-01", run_id: int | None 
         run_id=run_id, url=r["url"], method=r.get("method", "GET"), status=r.get("status"),
         content_type=r.get("content_type", ""), content_length=r.get("content_length"),
         sniffed_type=r.get("sniffed_type", ""), final_url=r.get("final_url", ""), error=r.get("error", ""),
-        attempts=r.get("attempts", 1), outcome=r.get("outcome", "ok"), checked_at=as_of)
+        attempts=r.get("attempts", 1), outcome=r.get("outcome", "ok"), checked_at=as_of, sample=r.get("sample", ""))
         for r in data.get("resources") or []], replace=True)
     store.write_rows("entries", [dict(
         run_id=run_id, site_id=site_id, column_id=e.get("column_id", ""), url=e["url"], title=e.get("title", ""),
