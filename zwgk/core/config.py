@@ -45,6 +45,9 @@ class CrawlLimits:
     max_query_variants: int = 30  # distinct query strings per path before it is treated as a trap
     max_list_pages: int = 200     # list pages followed per column (endless pagination guard)
     max_rendered_pages: int = 10  # pages rendered in headless Chromium (lists/menus built by script); 0 = off
+    max_page_mb: int = 16         # a page's body, as received and after decompression (gzip/deflate/br bombs)
+    max_link_checks_per_page: int = 1000  # new links and resources checked from one page (a page of 50,000 links)
+    max_link_checks: int = 20000  # links and resources checked per site in one run
     # attachments (xlsx, xls, csv, docx, pdf) read for personal information; a file past any of these is
     # recorded as not assessed, with the limit it hit (PRIV004)
     attachment_max_mb: int = 10            # file size read at most (MB)
