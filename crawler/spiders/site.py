@@ -512,24 +512,27 @@ class GovSiteSpider(scrapy.Spider):
                     if undated and ctx["list_index"] == 0 and i < UNDATED_DETAIL_PAGES:
                         request = request.replace(priority=PRIORITY["column"] - ctx["depth"])
                     yield request
-        if ctx["list_index"] + 1 >= limits.max_list_pages:
-            unread = [u for u in page.pagination if self.scopes[site].contains(u)
-                      and digest("list " + canonical_url(u)) not in self._site_state(site)["seen"]]
-            capped = self._site_state(site).setdefault("lists_capped", set())
-            if unread and column["id"] not in capped:
-                capped.add(column["id"])
-                yield CrawlEvent(site, "limit", f"栏目「{column['name']}」的列表超过 {limits.max_list_pages} 页"
-                                                "（limits.max_list_pages），其余列表页未抓取，该栏目为部分评估", url)
-        else:
-            for next_url in page.pagination:
-                if not self.scopes[site].contains(next_url):
+        # list pages per column, counted as they are queued (a pager links many pages at once)
+        queued = self._site_state(site).setdefault("list_pages", {})
+        for next_url in page.pagination:
+            if not self.scopes[site].contains(next_url):
+                continue
+            if queued.get(column["id"], 1) >= limits.max_list_pages:
+                if digest("list " + canonical_url(next_url)) in self._site_state(site)["seen"]:
                     continue
-                admitted, event = self._admit(site, next_url, as_list=True)
-                if event:
-                    yield event
-                if admitted == "new":
-                    yield self._page_request(next_url, site, "column", depth=ctx["depth"], parent=url,
-                                             column=column, list_index=ctx["list_index"] + 1)
+                capped = self._site_state(site).setdefault("lists_capped", set())
+                if column["id"] not in capped:
+                    capped.add(column["id"])
+                    yield CrawlEvent(site, "limit", f"栏目「{column['name']}」的列表超过 {limits.max_list_pages} 页"
+                                                    "（limits.max_list_pages），其余列表页未抓取，该栏目为部分评估", url)
+                break
+            admitted, event = self._admit(site, next_url, as_list=True)
+            if event:
+                yield event
+            if admitted == "new":
+                queued[column["id"]] = queued.get(column["id"], 1) + 1
+                yield self._page_request(next_url, site, "column", depth=ctx["depth"], parent=url,
+                                         column=column, list_index=ctx["list_index"] + 1)
 
     def _class_from_trail(self, site: str, column: dict, page) -> None:
         """A column whose own name tells no class (学习宣传贯彻…精神) takes the class of the nearest breadcrumb
@@ -763,6 +766,8 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
     text = str(failure.value)
     limit = meta.get("download_maxsize") or 0
     too_big = f"（上限 {limit / 2**20:g} MB，limits.max_page_mb）" if limit else ""
+    if (meta.get("zwgk") or {}).get("read"):
+        too_big = too_big.replace("max_page_mb", "attachment_max_mb")
     if "during decompression" in text:
         return f"响应解压后超过大小上限{too_big}，疑似压缩炸弹，已中止读取", "not_checked"
     if failure.check(IgnoreRequest):

@@ -17,7 +17,7 @@ SILENT = "silent.hostile.test"  # accepts every connection and never answers, ro
 EXT = "ext.hostile.test"        # "another organisation": answers every link check, and counts them
 
 BOMB_BYTES = 48 * 2**20         # what each compression bomb inflates to
-HUGE_BYTES = 6 * 2**20          # a page past the test profile's 2 MB limit
+HUGE_BYTES = 6 * 2**20          # a page past the test profile's 4 MB limit
 LINKS_ON_PAGE = 50_000
 LIST_PAGES = 1000               # an endless-looking list: index_1.html … index_999.html
 SESSION_PAGES = 6               # the distinct pages behind the ;jsessionid= trap
@@ -405,7 +405,7 @@ class HostileServer:
 def profiles(server: HostileServer, **limits) -> dict:
     """The hostile site and the silent site as one profile file's `sites`, with small limits for a fast run."""
     base = dict(timeout=3, delay=0, concurrency_per_host=8, max_pages=80, max_depth=4, max_list_pages=3,
-                max_rendered_pages=0, max_page_mb=2, max_link_checks_per_page=40, max_link_checks=120)
+                max_rendered_pages=0, max_page_mb=4, max_link_checks_per_page=40, max_link_checks=120)
     base.update(limits)
     site = dict(id="hostile", name="示例县人民政府", office=EVIL_OFFICE, site_code="0000000001",
                 homepage=f"http://{SITE}/", allowed_domains=[SITE],
