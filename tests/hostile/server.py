@@ -267,8 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, _page(title, f"<h1>{title}</h1>", charset="gb2312").encode("utf-8"),
                               "text/html", head)
         # mixed: a UTF-8 page with a GBK-encoded block pasted into it
-        body = _page(title, f"<h1>{title}</h1><p>").encode("utf-8") + "第二部分用GBK编码".encode("gbk") * 50 \
-            + b"</p></body></html>"
+        body = _page(title, f"<h1>{title}</h1><p>{'正文内容以UTF-8编码。' * 20}</p><p>").encode("utf-8") \
+            + "这一段从GBK页面粘贴而来".encode("gbk") * 3 + b"</p></body></html>"
         self._send(200, body, "text/html; charset=utf-8", head)
 
     def nest(self, path, head):
