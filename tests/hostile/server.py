@@ -15,6 +15,7 @@ import brotli
 SITE = "www.hostile.test"       # the evaluated site (host_map sends it here)
 SILENT = "silent.hostile.test"  # accepts every connection and never answers, robots.txt included
 EXT = "ext.hostile.test"        # "another organisation": answers every link check, and counts them
+MANY = "many.hostile.test"      # three pages of 30 outside links each: the per-site check limit ends it
 
 BOMB_BYTES = 48 * 2**20         # what each compression bomb inflates to
 HUGE_BYTES = 6 * 2**20          # a page past the test profile's 4 MB limit
@@ -117,6 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if host == EXT:
             return self._send(200, b"<html><body>ok</body></html>", head=head)
+        if host == MANY:
+            return self.many(urlsplit(self.path).path, head)
         path = urlsplit(self.path).path
         for prefix, handler in _ROUTES:
             if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
@@ -152,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
                    f"http://127.1:{trap}/", f"http://[::1]:{trap}/", f"http://[::ffff:127.0.0.1]:{trap}/",
                    f"http://127.0.0.1:{trap}/", f"http://0.0.0.0:{trap}/", "http://10.1.2.3/",
                    "http://169.254.169.254/latest/meta-data/", "http://192.168.1.1/", "http://[fe80::1]/",
-                   f"http://127.0.0.1:{o.port}/"]
+                   f"http://127.0.0.1:{o.port}/", *o.extra_private]
         hostile = ["/huge.html", "/huge-chunked.html", "/bomb-gzip.html", "/bomb-br.html", "/bomb-deflate.html",
                    "/slow.html", "/endless.html", "/binary.html", "/enc/lying-header.html", "/enc/lying-meta.html",
                    "/enc/mixed.html", "/nest.html", "/cut.html", "/dataloss.html", "/garbage.html", "/loop/a",
@@ -188,14 +191,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def notices(self, path, head):
         """A column whose every printed string carries XSS and formula payloads."""
+        titles = [EVIL_TITLE, f"{FORMULA}的通知", "@SUM(1+1)关于开展检查的通知"]
         if path.endswith(".html"):
-            title = EVIL_TITLE.replace("<", "&lt;")
+            title = titles[int(path.rsplit("/t", 1)[-1].split(".")[0]) % 3].replace("<", "&lt;")
             block = ("<table class='xxgk'><tr><td>索引号：</td><td>@SUM(1+1)</td><td>发布机构：</td>"
                      f"<td>{FORMULAS[2]}</td></tr><tr><td>文号：</td><td>{FORMULA}</td><td>发布日期：</td>"
                      "<td>2024-01-05</td></tr></table>")
             body = f"<h1>{title}</h1>{block}<div class='content'><p>{title}</p></div>"
             return self._send(200, _page(title, body).encode("utf-8"), head=head)
-        entries = "".join(f'<li><a href="/tzgg/t{i}.html">{EVIL_TITLE.replace("<", "&lt;")}{i}</a>'
+        entries = "".join(f'<li><a href="/tzgg/t{i}.html">{titles[i].replace("<", "&lt;")}</a>'
                           f"<span>2024-01-0{i + 1}</span></li>" for i in range(3))
         body = f'<div class="crumb">首页 &gt; {FORMULAS[1]}通知</div><ul class="list">{entries}</ul>'
         self._send(200, _page(f"{FORMULAS[1]}通知", body).encode("utf-8"), head=head)
@@ -319,6 +323,16 @@ class _Handler(BaseHTTPRequestHandler):
         items = "".join(f'<a href="http://{EXT}/p/{i}">{i}</a>' for i in range(LINKS_ON_PAGE))
         self._send(200, _page("五万个链接", f"<div>{items}</div>").encode(), head=head)
 
+    def many(self, path, head):
+        if path == "/robots.txt":
+            return self._send(200, b"", "text/plain", head)
+        if path == "/":
+            links = "".join(f'<a href="/m/{k}.html">第{k}页</a>' for k in range(3))
+        else:
+            k = path.rsplit("/", 1)[-1].split(".")[0]
+            links = "".join(f'<a href="http://{EXT}/m{k}/{i}">外链{i}</a>' for i in range(30))
+        self._send(200, _page("示例县外链页", links).encode(), head=head)
+
     def calendar(self, path, head):
         parts = [p for p in path.split("/") if p]
         if len(parts) == 3:   # /cal/2026/01/: a month that links to the next, for ever
@@ -377,6 +391,7 @@ class HostileServer:
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.session_counter = 0
+        self.extra_private: list[str] = []   # more loopback URLs for the homepage (e.g. a name from /etc/hosts)
         self.trap = TrapListener()
         self._server = _Server(self)
         self.port = self._server.server_address[1]
@@ -405,7 +420,7 @@ class HostileServer:
 def profiles(server: HostileServer, **limits) -> dict:
     """The hostile site and the silent site as one profile file's `sites`, with small limits for a fast run."""
     base = dict(timeout=3, delay=0, concurrency_per_host=8, max_pages=80, max_depth=4, max_list_pages=3,
-                max_rendered_pages=0, max_page_mb=4, max_link_checks_per_page=40, max_link_checks=120)
+                max_rendered_pages=0, max_page_mb=4, max_link_checks_per_page=40, max_link_checks=1000)
     base.update(limits)
     site = dict(id="hostile", name="示例县人民政府", office=EVIL_OFFICE, site_code="0000000001",
                 homepage=f"http://{SITE}/", allowed_domains=[SITE],
@@ -414,4 +429,7 @@ def profiles(server: HostileServer, **limits) -> dict:
     silent = dict(id="silent", name="示例县无响应局", office="示例县无响应局", site_code="0000000002",
                   homepage=f"http://{SILENT}/", allowed_domains=[SILENT], host_map={SILENT: server.address},
                   limits=dict(base, timeout=2))
-    return {"sites": [site, silent]}
+    many = dict(id="many", name="示例县外链局", office="示例县外链局", site_code="0000000003",
+                homepage=f"http://{MANY}/", allowed_domains=[MANY], host_map={MANY: server.address, EXT: server.address},
+                limits=dict(base, max_link_checks=50))
+    return {"sites": [site, silent, many]}
