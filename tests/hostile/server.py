@@ -227,14 +227,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, bombs()[kind], ctype, head, extra={"Content-Encoding": kind})
 
     def slow(self, path, head):
-        """One byte every 2 seconds of a 200-byte page: only a total time limit per request ends it."""
+        """One byte every 2 seconds of a 200-byte page: only a total time limit per request ends it (the
+        first byte comes before the test profile's 2 s limit, so no single wait is longer than it)."""
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", "200")
         self.end_headers()
         stopping = self.server.owner.stopping
-        for _ in range(200):
-            if head or stopping.wait(2):
+        for i in range(200):
+            if head or stopping.wait(1.5 if i == 0 else 2):
                 return
             self.wfile.write(b" ")
             self.wfile.flush()
@@ -419,7 +420,7 @@ class HostileServer:
 
 def profiles(server: HostileServer, **limits) -> dict:
     """The hostile site and the silent site as one profile file's `sites`, with small limits for a fast run."""
-    base = dict(timeout=3, delay=0, concurrency_per_host=8, max_pages=80, max_depth=4, max_list_pages=3,
+    base = dict(timeout=2, delay=0, concurrency_per_host=8, max_pages=80, max_depth=4, max_list_pages=3,
                 max_rendered_pages=0, max_page_mb=4, max_link_checks_per_page=40, max_link_checks=1000)
     base.update(limits)
     site = dict(id="hostile", name="示例县人民政府", office=EVIL_OFFICE, site_code="0000000001",
@@ -428,7 +429,7 @@ def profiles(server: HostileServer, **limits) -> dict:
                 columns=[dict(name="通知公告", url=f"http://{SITE}/tzgg/", office="../../../tmp/逃逸科室")])
     silent = dict(id="silent", name="示例县无响应局", office="示例县无响应局", site_code="0000000002",
                   homepage=f"http://{SILENT}/", allowed_domains=[SILENT], host_map={SILENT: server.address},
-                  limits=dict(base, timeout=2))
+                  limits=dict(base, timeout=1))
     many = dict(id="many", name="示例县外链局", office="示例县外链局", site_code="0000000003",
                 homepage=f"http://{MANY}/", allowed_domains=[MANY], host_map={MANY: server.address, EXT: server.address},
                 limits=dict(base, max_link_checks=50))

@@ -76,12 +76,12 @@ def test_the_run_finishes_and_says_what_went_wrong_in_one_line(hostile):
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
     robots = [line for line in result.stderr.splitlines() if "robots.txt" in line]
     assert len(robots) == 1, result.stderr
-    assert f"robots.txt 无法获取（http://{SILENT}/robots.txt）：请求超时（超过 2 秒未完成）；按未限制处理" in robots[0]
+    assert f"robots.txt 无法获取（http://{SILENT}/robots.txt）：请求超时（超过 1 秒未完成）；按未限制处理" in robots[0]
     assert len(result.stderr.splitlines()) < 15, result.stderr
     status = {r["site_id"]: r for r in hostile["db"].execute("SELECT * FROM run_sites")}
     assert status["hostile"]["status"] == "done"
     assert status["silent"]["status"] == "unreachable"
-    assert status["silent"]["error"] == "首页无法访问：请求超时（超过 2 秒未完成）"
+    assert status["silent"]["error"] == "首页无法访问：请求超时（超过 1 秒未完成）"
     assert hostile["db"].execute("SELECT status FROM runs").fetchone()[0] == "done"
     assert (hostile["out"] / "report.html").exists()
 
@@ -104,10 +104,10 @@ def test_slow_endless_and_silent_answers_end_at_the_time_limit(hostile):
     db = hostile["db"]
     for path in ("/slow.html", "/endless.html"):
         row = resource(db, path)
-        assert (row["error"], row["outcome"], row["attempts"]) == ("请求超时（超过 3 秒未完成）", "suspected", 3)
+        assert (row["error"], row["outcome"], row["attempts"]) == ("请求超时（超过 2 秒未完成）", "suspected", 3)
     assert resource(db, "/dataloss.html")["error"] == "响应不完整（实际长度小于声明的长度，连接中断）"
     silent = db.execute("SELECT * FROM pages WHERE site_id='silent'").fetchall()
-    assert [(p["url"], p["error"]) for p in silent] == [(f"http://{SILENT}/", "请求超时（超过 2 秒未完成）")]
+    assert [(p["url"], p["error"]) for p in silent] == [(f"http://{SILENT}/", "请求超时（超过 1 秒未完成）")]
     # robots.txt with the site's time limit and retries, not Scrapy's 15 s default
     assert hostile["server"].requests(SILENT, "/robots.txt") == ["/robots.txt"] * 3
 
