@@ -594,6 +594,8 @@ class GovSiteSpider(scrapy.Spider):
                     yield self._page_request(link.url, site, "page", depth=ctx["depth"] + 1, parent=url)
                 if admitted != "refused":
                     continue  # a page of the site, fetched (or queued) as a page: that is its check
+            if digest(link.url) in self._state().get("_checked", ()):
+                continue  # checked once already (a menu, a footer): no new check
             if checks >= limits.max_link_checks_per_page or state.get("checks", 0) >= limits.max_link_checks:
                 skipped += 1   # recorded as a link, never checked: the note below says so
                 continue
