@@ -1,11 +1,10 @@
-"""HostileServer: a misbehaving government site on 127.0.0.1 (bombs, slow and silent answers, traps, payloads)."""
+"""HostileServer: misbehaving government sites on 127.0.0.1 (bombs, slow and silent answers, traps, payloads)."""
 
 from __future__ import annotations
 
 import gzip
 import socket
 import threading
-import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -419,7 +418,7 @@ class HostileServer:
 
 
 def profiles(server: HostileServer, **limits) -> dict:
-    """The hostile site and the silent site as one profile file's `sites`, with small limits for a fast run."""
+    """The hostile, silent and many-links sites as one profile file's `sites`, with small limits for a fast run."""
     base = dict(timeout=2, delay=0, concurrency_per_host=8, max_pages=80, max_depth=4, max_list_pages=3,
                 max_rendered_pages=0, max_page_mb=4, max_link_checks_per_page=40, max_link_checks=1000)
     base.update(limits)
