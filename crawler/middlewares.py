@@ -46,6 +46,9 @@ class OutboundGuardMiddleware:
         owner = self.owner(request.url, site)
         if owner is not None:
             request.meta["download_slot"] = self.sites[owner]["slot"]
+            # robots.txt is requested by Scrapy, without the site's meta: it gets the site's time limit too
+            if self.sites[owner].get("timeout"):
+                request.meta.setdefault("download_timeout", self.sites[owner]["timeout"])
         why = self.refusal(request.url, site, owner)
         if why:
             raise OutOfScopeRefused(why)
@@ -71,6 +74,24 @@ class OutboundGuardMiddleware:
         if is_private_address(host):
             return f"私有或本机地址 {host} 未在站点配置 allow_private_hosts 中，拒绝访问"
         return ""
+
+
+class CheckInflateLimitMiddleware:
+    """A checked resource is downloaded with no size limit (it is cut after its first bytes, or read up to
+    attachment_max_mb), and Scrapy's HttpCompressionMiddleware inflates with the request's download_maxsize:
+    without this, a few hundred bytes of brotli would inflate to gigabytes. Sits after it in the response
+    order (a higher number), so the bound is set once the body is in and before it is inflated."""
+
+    def process_request(self, request, spider=None):
+        if request.meta.get("zwgk_inflate_max"):
+            request.meta["download_maxsize"] = 0  # a retry of this request downloads as the first did
+        return None
+
+    def process_response(self, request, response, spider=None):
+        limit = request.meta.get("zwgk_inflate_max")
+        if limit:
+            request.meta["download_maxsize"] = limit
+        return response
 
 
 class LoopAwareRedirectMiddleware(RedirectMiddleware):

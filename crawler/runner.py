@@ -7,12 +7,13 @@ import os
 import shutil
 from datetime import date
 from pathlib import Path
+from urllib.parse import urljoin
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
 from crawler.settings import crawl_settings
-from crawler.spiders.site import GovSiteSpider, stop_after_first_bytes, stop_non_html_pages
+from crawler.spiders.site import GovSiteSpider, describe_failure, stop_after_first_bytes, stop_non_html_pages
 from zwgk import __version__
 from zwgk.core.config import SiteProfile, profile_from_json, profiles_hash
 from zwgk.core.store import Store, StoreError
@@ -81,8 +82,31 @@ def run_crawl(profiles: list[SiteProfile] | None, workspace: str | Path, as_of: 
 def _quiet_expected_failures() -> None:
     # Broken links are what we look for: they are recorded in the store, not logged as crawl errors.
     for name in ("scrapy.downloadermiddlewares.retry", "scrapy.core.downloader.handlers.http11",
-                 "scrapy.downloadermiddlewares.redirect"):
+                 "scrapy.downloadermiddlewares.redirect", "scrapy.downloadermiddlewares.httpcompression"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    robots = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+    if not any(isinstance(f, RobotsFailureLine) for f in robots.filters):
+        robots.addFilter(RobotsFailureLine())
+
+
+class RobotsFailureLine(logging.Filter):
+    """A robots.txt that cannot be fetched is one line naming it and why, not a traceback: the crawl goes on
+    as if it allowed everything (Scrapy's rule), and the pages' own failures are recorded in the store."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or not isinstance(record.args, dict) or "request" not in record.args:
+            return True
+        from twisted.python.failure import Failure
+
+        url = getattr(record.args["request"], "url", "")
+        robots = urljoin(url, "/robots.txt") if url else "robots.txt"
+        failure = Failure(record.exc_info[1])
+        failure.request = record.args["request"]   # robots.txt was asked with the same time limit
+        why, _ = describe_failure(failure)
+        record.msg, record.args = "robots.txt 无法获取（%s）：%s；按未限制处理，继续抓取", (robots, why)
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+        return True
 
 
 def _open_run(store: Store, profiles: list[SiteProfile] | None, as_of: date | None,

@@ -22,10 +22,20 @@ RESOURCE_EXTENSIONS = frozenset(
 _CALENDAR_PARAM = re.compile(r"^(y|m|d|year|month|day|date|yyyy|mm|dd|ym|week|riqi|time|t)$", re.I)
 
 
+# Session identifiers a server writes into every link when it gets no cookie (we send none): each answer
+# links the same pages under a new id, so without dropping them one list of six pages is endless.
+_SESSION_PATH_PARAM = re.compile(r";(?:jsessionid|phpsessid|aspsessionid\w*|sessionid|session_id)=[^/?#;]*", re.I)
+_SESSION_QUERY = re.compile(r"^(?:jsessionid|phpsessid|aspsessionid\w*|sessionid|session_id)$", re.I)
+
+
 def canonical_url(url: str) -> str:
-    """Drop the fragment and sort nothing else: servers may care about parameter order."""
+    """The key a URL is known by: no fragment, no session id; nothing sorted (servers may care about order)."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+    path = _SESSION_PATH_PARAM.sub("", parts.path) if ";" in parts.path else parts.path
+    query = parts.query
+    if query and "sess" in query.lower():
+        query = "&".join(p for p in query.split("&") if not _SESSION_QUERY.match(p.split("=", 1)[0]))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path or "/", query, ""))
 
 
 def url_extension(url: str) -> str:

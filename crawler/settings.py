@@ -41,6 +41,7 @@ BASE_SETTINGS: dict = {
         "crawler.middlewares.OutboundGuardMiddleware": 50,   # before robots.txt is even fetched, before any DNS
         "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
         "crawler.middlewares.LoopAwareRedirectMiddleware": 600,
+        "crawler.middlewares.CheckInflateLimitMiddleware": 595,  # its response before HttpCompression's (590)
     },
     "ITEM_PIPELINES": {
         "crawler.pipelines.RecordStorePipeline": 300,
@@ -106,6 +107,7 @@ def site_slots(profiles: list[SiteProfile]) -> dict[str, dict]:
         for p in ps:
             out[p.id] = dict(slot=slot, delay=delay, concurrency=concurrency,
                              domains=[*p.allowed_domains, *p.host_map], no_external=p.no_external,
+                             timeout=p.limits.timeout,
                              private=[h.lower() for h in p.allow_private_hosts])
     return out
 

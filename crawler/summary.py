@@ -72,6 +72,8 @@ def format_summary(summary: dict) -> str:
                          f"站外 {reach['offsite']}")
             for why, n in cov["not_assessed_reasons"].items():
                 lines.append(f"  未评估原因：{why} {n} 个")
+        for note in (cov or {}).get("partial") or []:
+            lines.append(f"  部分评估：{note}")
         if cov and not cov.get("sufficient", True):
             lines.append("  覆盖不足，评分将为待定：" + "；".join(cov.get("reasons") or []))
         if s["warnings"]:

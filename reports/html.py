@@ -232,7 +232,7 @@ def _coverage(entry: dict | None) -> dict:
                 columns_discovered=figure("columns_discovered"), columns_assessed=figure("columns_assessed"),
                 columns_not_assessed=figure("columns_not_assessed"), linked_not_reached=figure("linked_not_reached"),
                 sufficient=entry.get("sufficient"), reasons=reasons, not_assessed_reasons=why,
-                recorded=bool(entry.get("recorded")))
+                partial=[str(p) for p in entry.get("partial") or []], recorded=bool(entry.get("recorded")))
 
 
 def _assessed_points(site, groups: dict[str, list[dict]], total: float) -> dict:

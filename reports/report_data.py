@@ -400,7 +400,7 @@ def _iso_date(value) -> date | None:
 
 COVERAGE_KEYS = ("nav_columns", "columns_discovered", "columns_assessed", "columns_not_assessed",
                  "not_assessed_reasons", "linked_not_reached", "pages_fetched", "pages_failed", "pages_skipped",
-                 "sufficient", "reasons")
+                 "sufficient", "reasons", "partial")
 
 
 PROBE_LOOKBACK_DAYS = 8   # the 7-day availability window ends on the as-of day (Beijing days): a day's margin

@@ -3,7 +3,8 @@
 The figures are stored per check in the `coverage` table; their keys are a contract the reports read:
 nav_columns, columns_discovered, columns_assessed, columns_not_assessed, not_assessed_reasons {reason: count},
 linked_not_reached {limits, robots, errors, offsite}, pages_fetched, pages_failed, pages_skipped,
-sufficient (bool), reasons [Chinese sentences saying why the coverage is not sufficient].
+sufficient (bool), reasons [Chinese sentences saying why the coverage is not sufficient], partial [Chinese
+sentences: crawl limits that left part of the site unassessed (部分评估), e.g. link checks per page].
 """
 
 from __future__ import annotations
@@ -93,5 +94,13 @@ def site_coverage(snapshot: Snapshot, thresholds: Thresholds) -> dict:
         columns_not_assessed=len(not_assessed), not_assessed_reasons=dict(reasons.most_common()),
         linked_not_reached=linked_not_reached, pages_fetched=fetched, pages_failed=failed,
         pages_skipped=linked_not_reached["limits"] + linked_not_reached["robots"],
-        sufficient=not why, reasons=why,
+        sufficient=not why, reasons=why, partial=_partial(snapshot.site.limits_reached),
     )
+
+
+def _partial(notes: tuple[str, ...], shown: int = 5) -> list[str]:
+    """The crawl limits that left a part unassessed, as sentences (a page of 50,000 links says it once per page)."""
+    out = list(notes[:shown])
+    if len(notes) > shown:
+        out.append(f"另有 {len(notes) - shown} 处同类情况（见 crawl_events）")
+    return out

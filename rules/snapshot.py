@@ -179,6 +179,8 @@ class SiteInfo:
     status: str = "done"
     error: str = ""
     profile: Mapping = field(default_factory=lambda: EMPTY)
+    # where a crawl limit cut the evaluation short (crawl_events of level 'limit'): assessed only in part
+    limits_reached: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +330,10 @@ class StoreSnapshot(Snapshot):
         profile = json.loads(row["profile_json"] or "{}")
         site = SiteInfo(site_id=site_id, name=row["name"], office=row["office"], homepage=row["homepage"],
                         kind=row["kind"], site_code=row["site_code"], status=row["status"],
-                        error=row["error"] or "", profile=MappingProxyType(profile))
+                        error=row["error"] or "", profile=MappingProxyType(profile),
+                        limits_reached=tuple(r[0] for r in db.execute(
+                            "SELECT DISTINCT message FROM crawl_events WHERE run_id=? AND site_id=? AND level='limit'"
+                            " ORDER BY message", args)))
         columns = [
             Column(column_id=c[0], name=c[1], url=c[2], cls=c[3], office=c[4] or "", catalog_path=c[5] or "",
                    path=c[6] or "", level=c[7] if c[7] is not None else 1, parent_id=c[8] or "",

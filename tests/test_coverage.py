@@ -20,7 +20,7 @@ T = load_thresholds()
 AS_OF = date(2026, 11, 21)
 HOME = "http://s.gov.cn/"
 KEYS = {"nav_columns", "columns_discovered", "columns_assessed", "columns_not_assessed", "not_assessed_reasons",
-        "linked_not_reached", "pages_fetched", "pages_failed", "pages_skipped", "sufficient", "reasons"}
+        "linked_not_reached", "pages_fetched", "pages_failed", "pages_skipped", "sufficient", "reasons", "partial"}
 
 def snap(columns, pages=(), entries=(), resources=()):
     home = {"url": HOME, "kind": "home", "links": [

@@ -24,9 +24,11 @@ def closed_port() -> int:
 def test_down_and_refused_sites_do_not_stop_the_run(fixture_server, fixture_profiles, tmp_path):
     fgw = yaml.safe_load([p for p in fixture_profiles if p.stem == "fgw"][0].read_text(encoding="utf-8"))
     port = closed_port()
-    down = dict(fgw, id="down", homepage=f"http://127.0.0.1:{port}/", allowed_domains=[f"127.0.0.1:{port}"])
+    # neither keeps fgw's columns: a column off the site's hosts, or on a private address it does not allow,
+    # is refused when the profile is read (tests/hostile/test_hostile_units.py)
+    down = dict(fgw, id="down", homepage=f"http://127.0.0.1:{port}/", allowed_domains=[f"127.0.0.1:{port}"], columns=[])
     down["limits"] = dict(fgw["limits"], timeout=2)
-    refused = dict(fgw, id="noprivate")
+    refused = dict(fgw, id="noprivate", columns=[])
     refused.pop("allow_private_hosts")
     path = tmp_path / "sites.yaml"
     path.write_text(yaml.safe_dump({"sites": [fgw, down, refused]}, allow_unicode=True), encoding="utf-8")

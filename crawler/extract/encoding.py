@@ -84,6 +84,10 @@ def decode_body(body: bytes, content_type_header: str | None) -> tuple[str, str]
     # Western single-byte label goes last because it "decodes" any bytes (servers often send
     # ISO-8859-1 by default for GBK pages), after UTF-8 and GB18030 even when it is alone.
     order = sorted(declared, key=_trust_order)
+    if order and "utf-8" not in order and not body.isascii() and _strict(body, "utf-8") is not None:
+        # a template's stale <meta charset=gb2312> on a page saved as UTF-8: multi-byte UTF-8 text is
+        # practically never valid by chance, while UTF-8 bytes often pass as GB18030 (and read as mojibake)
+        order.insert(0, "utf-8")
     if order and order[-1] in _SINGLE_BYTE:
         order[-1:-1] = [n for n in ("utf-8", "gb18030") if n not in order]
     for name in order:
@@ -102,6 +106,11 @@ def decode_body(body: bytes, content_type_header: str | None) -> tuple[str, str]
         errors, name, text = min(lossy, key=lambda item: item[0])
         if errors <= max(2, len(text) // 1000):
             return text, name
+        # a UTF-8 page with a block pasted in another encoding: most of it still reads as UTF-8 (GBK bytes
+        # almost never form valid multi-byte UTF-8), so keep the page readable and lose only the block
+        utf8 = next((t for _, n, t in lossy if n == "utf-8"), None)
+        if utf8 is not None and sum(1 for c in utf8 if c > "\x7f" and c != "\ufffd") > 2 * utf8.count("\ufffd"):
+            return utf8, "utf-8"
 
     tried = {_codec(n) for n in order}
     for name in ("utf-8", "gb18030"):

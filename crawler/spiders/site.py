@@ -11,8 +11,11 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
+from scrapy.exceptions import (CannotResolveHostError, DontCloseSpider, DownloadCancelledError,
+                               DownloadConnectionRefusedError, DownloadTimeoutError, IgnoreRequest,
+                               ResponseDataLossError, StopDownload)
 from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
 
@@ -133,6 +136,8 @@ class GovSiteSpider(scrapy.Spider):
                 "zwgk": ctx,
                 "handle_httpstatus_list": ERROR_STATUSES,
                 "download_timeout": profile.limits.timeout,
+                # as received and after decompression (Scrapy's HttpCompressionMiddleware reads the same key)
+                "download_maxsize": profile.limits.max_page_mb * 1024 * 1024,
                 "download_slot": urlsplit(url).netloc,
                 "dont_obey_robotstxt": not profile.limits.obey_robots,
             },
@@ -158,6 +163,8 @@ class GovSiteSpider(scrapy.Spider):
                 "zwgk_read_max": SAMPLE_BYTES if sample else profile.limits.attachment_max_mb * 1024 * 1024,
                 "handle_httpstatus_list": ERROR_STATUSES,
                 "download_maxsize": 0,  # the body is cut after its first bytes anyway
+                # …but a compressed body is inflated whole: bounded (crawler.middlewares.CheckInflateLimitMiddleware)
+                "zwgk_inflate_max": (profile.limits.attachment_max_mb if read else profile.limits.max_page_mb) * 1024 * 1024,
                 "dont_cache": True,     # --incremental: a cut body must never be reused as the whole one
                 "download_slot": urlsplit(url).netloc,  # the site's own politeness applies to its files too
                 "download_timeout": profile.limits.timeout,
@@ -540,16 +547,27 @@ class GovSiteSpider(scrapy.Spider):
                     if undated and ctx["list_index"] == 0 and i < UNDATED_DETAIL_PAGES:
                         request = request.replace(priority=PRIORITY["column"] - ctx["depth"])
                     yield request
-        if ctx["list_index"] + 1 < limits.max_list_pages:
-            for next_url in page.pagination:
-                if not self.scopes[site].contains(next_url):
+        # list pages per column, counted as they are queued (a pager links many pages at once)
+        queued = self._site_state(site).setdefault("list_pages", {})
+        for next_url in page.pagination:
+            if not self.scopes[site].contains(next_url):
+                continue
+            if queued.get(column["id"], 1) >= limits.max_list_pages:
+                if digest("list " + canonical_url(next_url)) in self._site_state(site)["seen"]:
                     continue
-                admitted, event = self._admit(site, next_url, as_list=True)
-                if event:
-                    yield event
-                if admitted == "new":
-                    yield self._page_request(next_url, site, "column", depth=ctx["depth"], parent=url,
-                                             column=column, list_index=ctx["list_index"] + 1)
+                capped = self._site_state(site).setdefault("lists_capped", set())
+                if column["id"] not in capped:
+                    capped.add(column["id"])
+                    yield CrawlEvent(site, "limit", f"栏目「{column['name']}」的列表超过 {limits.max_list_pages} 页"
+                                                    "（limits.max_list_pages），其余列表页未抓取，该栏目为部分评估", url)
+                break
+            admitted, event = self._admit(site, next_url, as_list=True)
+            if event:
+                yield event
+            if admitted == "new":
+                queued[column["id"]] = queued.get(column["id"], 1) + 1
+                yield self._page_request(next_url, site, "column", depth=ctx["depth"], parent=url,
+                                         column=column, list_index=ctx["list_index"] + 1)
 
     def _class_from_trail(self, site: str, column: dict, page) -> None:
         """A column whose own name tells no class (学习宣传贯彻…精神) takes the class of the nearest breadcrumb
@@ -658,7 +676,9 @@ class GovSiteSpider(scrapy.Spider):
         url = ctx_url(response)
         scope = self.scopes[site]
         limits = self.profiles[site].limits
+        state = self._site_state(site)
         rows = []
+        checks = skipped = 0   # new checks this page asked for; those its limits left out
         for link in page.links:
             internal = bool(link.url) and scope.contains(link.url)
             rows.append(dict(run_id=self.run_id, site_id=site, page_url=url, url=link.url, kind=link.kind,
@@ -676,10 +696,27 @@ class GovSiteSpider(scrapy.Spider):
                     yield self._page_request(link.url, site, "page", depth=ctx["depth"] + 1, parent=url)
                 if admitted != "refused":
                     continue  # a page of the site, fetched (or queued) as a page: that is its check
+            if digest(link.url) in self._state().get("_checked", ()):
+                continue  # checked once already (a menu, a footer): no new check
+            if checks >= limits.max_link_checks_per_page or state.get("checks", 0) >= limits.max_link_checks:
+                skipped += 1   # recorded as a link, never checked: the note below says so
+                continue
             if self._first_check(link.url):
+                checks += 1
+                state["checks"] = state.get("checks", 0) + 1
                 yield self._check_request(link.url, site, link.kind, url)
         if rows:
             yield StoreRows("links", rows)
+        if skipped and checks >= limits.max_link_checks_per_page:
+            event = self._event(site, f"页面有 {len(page.links)} 个链接，只检查了其中 {checks} 个新链接"
+                                      f"（limits.max_link_checks_per_page），其余 {skipped} 个未检查，链接检查为部分评估",
+                                url, level="limit")
+            if event:
+                yield event
+        elif skipped and not state.get("checks_capped"):
+            state["checks_capped"] = True   # say it once per site
+            yield CrawlEvent(site, "limit", f"已达到每站链接检查上限 {limits.max_link_checks}（limits.max_link_checks），"
+                                            "其余链接未检查，链接检查为部分评估", url)
 
     def _admit(self, site: str, url: str, as_list: bool = False) -> tuple[str, CrawlEvent | None]:
         """'new' when one more page of this site may be queued, 'seen' when it already was, 'refused' (page
@@ -687,7 +724,8 @@ class GovSiteSpider(scrapy.Spider):
         reached as an ordinary page (as in the fingerprints): its entries must be read as the column's."""
         state = self._site_state(site)
         key = digest(("list " if as_list else "") + canonical_url(url))
-        if key in state["seen"]:
+        if key in state["seen"] or (not as_list and digest("list " + canonical_url(url)) in state["seen"]):
+            # an ordinary link to a later page of a column's list (its pager) is that list page: fetched once
             return "seen", None
         limits = self.profiles[site].limits
         why = TrapGuard(state["traps"], limits.max_query_variants).refuse(url)
@@ -702,11 +740,11 @@ class GovSiteSpider(scrapy.Spider):
         state["seen"].add(key)
         return "new", None
 
-    def _event(self, site: str, message: str, url: str) -> CrawlEvent | None:
+    def _event(self, site: str, message: str, url: str, level: str = "warning") -> CrawlEvent | None:
         # a trap can produce thousands of refusals: keep the first few, enough to show the evaluator
         state = self._site_state(site)
         state["events"] += 1
-        return CrawlEvent(site, "warning", message, url) if state["events"] <= 200 else None
+        return CrawlEvent(site, level, message, url) if state["events"] <= 200 else None
 
     # ---- failures ------------------------------------------------------------------------------------
     def on_error(self, failure: Failure):
@@ -814,15 +852,32 @@ def page_kind(role: str, page=None) -> str:
 
 
 def describe_failure(failure: Failure) -> tuple[str, str]:
-    """A Chinese description of a failed download and its outcome (broken or suspected)."""
-    if failure.check(TwistedTimeout, TCPTimedOutError):
-        return "请求超时", "suspected"
-    if failure.check(DNSLookupError):
+    """A Chinese description of a failed download and its outcome (broken, suspected or not checked)."""
+    request = getattr(failure, "request", None)
+    meta = request.meta if request is not None else {}
+    if failure.check(TwistedTimeout, TCPTimedOutError, DownloadTimeoutError):
+        seconds = meta.get("download_timeout")
+        return (f"请求超时（超过 {seconds:g} 秒未完成）" if seconds else "请求超时"), "suspected"
+    if failure.check(DNSLookupError, CannotResolveHostError):
         return "域名解析失败", "suspected"
+    if failure.check(DownloadConnectionRefusedError):
+        return "连接被拒绝", "suspected"
+    if failure.check(ResponseDataLossError):
+        return "响应不完整（实际长度小于声明的长度，连接中断）", "suspected"
     if failure.check(OutOfScopeRefused):
         return str(failure.value), "not_checked"
+    if failure.check(HttpError) and 300 <= failure.value.response.status < 400:
+        # the redirect middleware follows http(s) only: file:, ftp:, javascript: … stay unfollowed
+        location = (failure.value.response.headers.get("Location") or b"").decode("latin-1")[:200]
+        return f"重定向到不可访问的地址（{location or '无 Location'}），未跟随", "broken"
+    text = str(failure.value)
+    limit = meta.get("download_maxsize") or 0
+    too_big = f"（上限 {limit / 2**20:g} MB，limits.max_page_mb）" if limit else ""
+    if (meta.get("zwgk") or {}).get("read"):
+        too_big = too_big.replace("max_page_mb", "attachment_max_mb")
+    if "during decompression" in text:
+        return f"响应解压后超过大小上限{too_big}，疑似压缩炸弹，已中止读取", "not_checked"
     if failure.check(IgnoreRequest):
-        text = str(failure.value)
         if "robots.txt" in text:
             return "robots.txt 禁止访问，未检查", "not_checked"
         if "redirect" in text.lower():
@@ -831,9 +886,9 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
             return text, "not_checked"
         return f"请求被忽略：{text}", "not_checked"
     name = type(failure.value).__name__
-    text = str(failure.value)
-    if "maxsize" in text.lower() or "max size" in text.lower() or "Cancelled" in name:
-        return f"响应过大，已中止下载（{text[:100]}）", "suspected"
+    if "maxsize" in text.lower() or "max size" in text.lower() or failure.check(DownloadCancelledError) \
+            or "Cancelled" in name:
+        return f"响应超过大小上限{too_big}，已中止下载", "not_checked"
     if "refused" in text.lower():
         return "连接被拒绝", "suspected"
     return f"{name}: {text}"[:300], "suspected"

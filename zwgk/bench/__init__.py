@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from zwgk.bench.crawl import crawl_bench_command
+from zwgk.bench.extract import extract_bench_command
 from zwgk.bench.libraries import libraries_bench_command
 from zwgk.bench.render import render_bench_command
 from zwgk.bench.report import report as report_bench_command
@@ -21,5 +22,6 @@ bench_group.add_command(bench_check, "check")
 bench_group.add_command(report_bench_command, "report")
 bench_group.add_command(libraries_bench_command, "libraries")
 bench_group.add_command(render_bench_command, "render")
+bench_group.add_command(extract_bench_command, "extract")
 
 COMMANDS = [bench_group]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
+import socket
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,6 +47,9 @@ class CrawlLimits:
     max_query_variants: int = 30  # distinct query strings per path before it is treated as a trap
     max_list_pages: int = 200     # list pages followed per column (endless pagination guard)
     max_rendered_pages: int = 10  # pages rendered in headless Chromium (lists/menus built by script); 0 = off
+    max_page_mb: int = 16         # a page's body, as received and after decompression (gzip/deflate/br bombs)
+    max_link_checks_per_page: int = 1000  # new links and resources checked from one page (a page of 50,000 links)
+    max_link_checks: int = 20000  # links and resources checked per site in one run
     # attachments (xlsx, xls, csv, docx, pdf) read for personal information; a file past any of these is
     # recorded as not assessed, with the limit it hit (PRIV004)
     attachment_max_mb: int = 10            # file size read at most (MB)
@@ -198,6 +203,10 @@ def parse_profile(data, path: Path, where: str) -> SiteProfile:
         cls = col.get("class", "unknown")
         if cls not in COLUMN_CLASSES:
             raise err(f"columns[{i}].class", f"one of {', '.join(COLUMN_CLASSES)}, got {cls!r}")
+        why = _column_url_problem(str(col["url"]), domains, data.get("allow_private_hosts") or [],
+                                  data.get("host_map") or {})
+        if why:
+            raise err(f"columns[{i}].url", why)
         columns.append(ColumnConfig(name=str(col["name"]), url=str(col["url"]), cls=cls,
                                     office=str(col.get("office", "")), catalog_path=str(col.get("catalog_path", ""))))
     limits_data = data.get("limits") or {}
@@ -245,6 +254,39 @@ def parse_profile(data, path: Path, where: str) -> SiteProfile:
         limits=CrawlLimits(**limit_values), allow_private_hosts=tuple(private), host_map=host_map,
         no_external=no_external, source=str(path),
     )
+
+
+def _column_url_problem(url: str, domains: list, private: list, host_map: dict) -> str:
+    """Why a configured column's URL could never be crawled ('' when it can): the crawl would drop it silently."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"an http(s) URL of the site, got {url!r}"
+    host, netloc = parts.hostname.lower(), parts.netloc.lower()
+    inside = any(netloc == d.lower() or (":" not in d and (host == d.lower() or host.endswith("." + d.lower())))
+                 for d in domains if isinstance(d, str))
+    if not inside:
+        return f"a URL on the site's hosts (allowed_domains: {', '.join(map(str, domains))}), got {url!r}"
+    mapped = {str(k).lower() for k in host_map} if isinstance(host_map, dict) else set()
+    allowed = {str(h).lower() for h in private} if isinstance(private, list) else set()
+    if host not in allowed and netloc not in mapped and host not in mapped and _private_literal(host):
+        return (f"a private, loopback or link-local address is never contacted unless allow_private_hosts "
+                f"names it, got {url!r}")
+    return ""
+
+
+def _private_literal(host: str) -> bool:
+    """True for an IP literal (any form a browser accepts: 127.1, 2130706433, 0177.0.0.1) or localhost that is
+    not a public address; decided without DNS (a profile is read offline)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        try:
+            ip = ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return False
+    return not ip.is_global
 
 
 def split_netloc(netloc: str) -> tuple[str, int | None]:
