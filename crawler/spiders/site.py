@@ -225,9 +225,10 @@ class GovSiteSpider(scrapy.Spider):
     def _handle_page(self, response: Response, ctx: dict):
         site, role = ctx["site"], ctx["role"]
         url = ctx_url(response)
-        if role in ("page", "entry") and page_key(url) in self._site_state(site)["columns"]:
-            # a column's page reached through an ordinary link as well: its column fetch records it, whichever
-            # of the two arrives last (else the page's kind would depend on the order of arrival)
+        if role in ("page", "entry") and (page_key(url) in self._site_state(site)["columns"]
+                                          or digest("list " + canonical_url(url)) in self._site_state(site)["seen"]):
+            # a column's page (or a later list page) reached through an ordinary link as well: its column fetch
+            # records it, whichever of the two arrives last (else the page's kind would depend on the order of arrival)
             return
         content_type = header(response, "Content-Type")
         is_html = not content_type or content_type.lower().startswith(HTML_TYPES)
