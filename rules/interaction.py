@@ -35,6 +35,8 @@ class Letter:
     status: str                 # 状态 as printed
     answered: bool | None       # True / False / None (the page does not say)
     unit: str                   # 答复单位
+    list_url: str = ""          # read from a row of this letter list page (no detail page read)
+    row: str = ""               # that row as printed
 
 
 def _answered(fields, ctx: CheckContext) -> bool | None:
@@ -53,19 +55,41 @@ def _answered(fields, ctx: CheckContext) -> bool | None:
 
 
 def letters(snapshot: Snapshot, ctx: CheckContext) -> list[Letter]:
-    """The 留言/信件 pages the crawl read (pages with letter facts), once per site."""
+    """The letters the crawl read, once per site: 留言/信件 detail pages (facts "letter") and rows of letter
+    list tables (facts "letter_rows"); a row and a detail page of the same URL are one letter, the page wins."""
     def collect():
-        out = []
+        out, rows = [], []
         for page in snapshot.pages():
-            fields = (page.facts or {}).get("letter") if page.ok else None
-            if not fields:
+            facts = (page.facts or {}) if page.ok else {}
+            fields = facts.get("letter")
+            if fields:
+                out.append(Letter(url=page.url, title=page.headline, column_id=page.column_id,
+                                  written=_day(fields.get("留言时间", "")), replied=_day(fields.get("答复时间", "")),
+                                  status=fields.get("状态", ""), answered=_answered(fields, ctx),
+                                  unit=fields.get("答复单位", "")))
+            rows += [(page, r) for r in facts.get("letter_rows") or () if isinstance(r, dict)]
+        seen = {x.url for x in out}
+        # an empty 答复时间 cell says "not answered" only where the list fills that column for other letters
+        filled = {page.url for page, r in rows if _day(r.get("答复时间", ""))}
+        for page, r in rows:
+            key = r.get("url") or f"{page.url}#{r.get('title', '')}|{r.get('留言时间', '')}"
+            if key in seen:
                 continue
-            out.append(Letter(url=page.url, title=page.headline, column_id=page.column_id,
+            seen.add(key)
+            fields = {k: str(v) for k, v in r.items() if k not in ("url", "title", "row")}
+            if page.url not in filled and not fields.get("答复时间", "x").strip():
+                fields.pop("答复时间")
+            out.append(Letter(url=r.get("url") or page.url, title=str(r.get("title", "")), column_id=page.column_id,
                               written=_day(fields.get("留言时间", "")), replied=_day(fields.get("答复时间", "")),
                               status=fields.get("状态", ""), answered=_answered(fields, ctx),
-                              unit=fields.get("答复单位", "")))
+                              unit=fields.get("答复单位", ""), list_url=page.url, row=str(r.get("row", ""))))
         return out
     return ctx.memo("interaction_letters", collect)
+
+
+def _where(letter: Letter) -> dict:
+    """Evidence naming the list page and the row as printed, for a letter read from a list."""
+    return {"list_page": letter.list_url, "row": letter.row} if letter.list_url else {}
 
 
 def _interaction_columns(snapshot: Snapshot) -> list[Column]:
@@ -81,8 +105,12 @@ def check_unanswered_over_three_months(snapshot: Snapshot, ctx: CheckContext) ->
 
     Basis: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决"互动回应差"（1年内有效政务咨询类留言超过3个月未回复）.
 
-    Not flagged: letters whose page does not say whether they were answered, or prints no 留言时间;
-    letters older than a year; the site is not assessed when the crawl read no letter page.
+    Letters are read from their pages and from rows of letter list tables (标题 | 留言时间 | 状态 …; the
+    finding names the list page and the row), so letters whose detail page is not public count too.
+
+    Not flagged: letters whose page or row does not say whether they were answered (a row's empty 答复时间
+    counts only where the list fills it for other letters), or prints no readable 留言时间; letters older
+    than a year; the site is not assessed when the crawl read no letter page or list.
     """
     t = ctx.thresholds.interaction
     found = letters(snapshot, ctx)
@@ -94,9 +122,10 @@ def check_unanswered_over_three_months(snapshot: Snapshot, ctx: CheckContext) ->
             days = (ctx.as_of - letter.written).days
             status = f"，办理状态“{letter.status}”" if letter.status else ""
             yield ctx.finding(f"留言超过{t.veto_unanswered.label}未答复：{letter.title}（留言时间 {letter.written.isoformat()}，"
-                              f"已 {days} 天{status}）", url=letter.url, title=letter.title,
-                              column=snapshot.column(letter.column_id),
-                              evidence={"written": letter.written.isoformat(), "days": days, "status": letter.status})
+                              f"已 {days} 天{status}{'，见留言列表' if letter.list_url else ''}）", url=letter.url,
+                              title=letter.title, column=snapshot.column(letter.column_id), parent_url=letter.list_url,
+                              evidence={"written": letter.written.isoformat(), "days": days, "status": letter.status,
+                                        **_where(letter)})
 
 
 def check_slow_replies(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:
@@ -138,7 +167,7 @@ def check_slow_replies(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Findin
                       url=worst.url, title=worst.title, count=1,
                       evidence={"late": len(late), "longest_days": lag, "reply_days": t.reply_days,
                                 "answered": len(lags),
-                                "letters": [{"url": x.url, "days": d, "state": h} for d, x, h in late[:MAX_LISTED]]})
+                                "letters": [{"url": x.url, "days": d, "state": h, **_where(x)} for d, x, h in late[:MAX_LISTED]]})
 
 
 def check_no_consultation_channel(snapshot: Snapshot, ctx: CheckContext) -> Iterator[Finding]:

@@ -1,10 +1,11 @@
-"""Labelled fields of 留言/信件 pages (留言时间, 答复时间, 状态 …) and 办事指南 pages (十要素), as printed (facts only)."""
+"""Labelled fields of 留言/信件 pages and letter list tables (留言时间, 答复时间, 状态 …) and 办事指南 pages (十要素), as printed."""
 
 from __future__ import annotations
 
 import functools
 import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 
 from crawler.extract.page import parse_html
@@ -19,6 +20,9 @@ _CELLS = ("p", "li", "td", "th", "dd", "dt", "div", "span", "tr", "label", "em",
 _LABEL_CELLS = ("td", "th", "dt", "span", "label", "em", "strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "p", "div")
 _NUMBERING = re.compile(r"^\s*(?:[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]\s*)?")
 MAX_VALUE = 300
+MAX_ROWS = 500          # letter list rows kept per page
+MAX_ROW_TEXT = 300      # a row as printed, kept for the evidence
+_HEADER_PARTS = re.compile(r"[/／、|]")
 
 
 @functools.lru_cache(maxsize=2)
@@ -35,6 +39,24 @@ def load_labels(path: str | Path) -> dict[str, str]:
             key = _STRIP.sub("", label)
             if out.get(key, name) != name:
                 raise ConfigError(f"{path}: fields.{name}: label {label!r} already belongs to {out[key]}")
+            out[key] = name
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def load_list_headers(path: str | Path) -> dict[str, str]:
+    """Table header (stripped) -> field for letter list tables: the field labels plus list_headers."""
+    out = dict(load_labels(path))
+    extra = read_data_file(path).get("list_headers") or {}
+    if not isinstance(extra, dict):
+        raise ConfigError(f"{path}: list_headers: expected a mapping of field -> list of headers")
+    for name, headers in extra.items():
+        if not isinstance(headers, list) or not all(isinstance(x, str) and x.strip() for x in headers):
+            raise ConfigError(f"{path}: list_headers.{name}: expected a non-empty list of headers")
+        for header in headers:
+            key = _STRIP.sub("", header)
+            if out.get(key, name) != name:
+                raise ConfigError(f"{path}: list_headers.{name}: header {header!r} already belongs to {out[key]}")
             out[key] = name
     return out
 
@@ -82,3 +104,61 @@ def read_labelled(html: str, labels: dict[str, str]) -> dict[str, str]:
             value = _own_text(sib) if sib is not None else (el.tail or "").strip()
             found.setdefault(labels[key], value[:MAX_VALUE])
     return found
+
+
+def _header_field(text: str, headers: dict[str, str]) -> str | None:
+    """The field a header cell names; "答复时间/答复单位" names its first part's field."""
+    for part in _HEADER_PARTS.split(text):
+        key = _STRIP.sub("", part)
+        if key:
+            return headers.get(key)
+    return None
+
+
+def read_letter_rows(html: str, base_url: str) -> list[dict[str, str]]:
+    """The rows of the letter list tables of a page: per row {url, title, row (as printed), field -> value}.
+
+    A table is a letter list when a header row (one of its first three rows) names 留言时间 or 状态 and at
+    least two letter fields besides 标题; the title column is the one headed 标题 (or a synonym), else
+    the first column holding links. At most MAX_ROWS rows a page; [] when none."""
+    tree = parse_html(html)
+    if tree is None:
+        return []
+    headers = load_list_headers(LETTERS_FILE)
+    out: list[dict[str, str]] = []
+    for table in tree.iter("table"):
+        rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+        for i, tr in enumerate(rows[:3]):
+            cells = tr.xpath("./th|./td")
+            named = {j: f for j, c in enumerate(cells) if (f := _header_field(_own_text(c), headers))}
+            fields = set(named.values()) - {"标题"}
+            if len(fields) >= 2 and fields & {"留言时间", "状态"}:
+                out += _table_rows(rows[i + 1:], named, base_url, MAX_ROWS - len(out))
+                break
+        if len(out) >= MAX_ROWS:
+            break
+    return out
+
+
+def _table_rows(rows, named: dict[int, str], base_url: str, limit: int) -> list[dict[str, str]]:
+    title_col = next((j for j, f in named.items() if f == "标题"), None)
+    out = []
+    for tr in rows:
+        cells = tr.xpath("./th|./td")
+        if len(cells) <= max(named) or len(out) >= limit:
+            continue
+        texts = [_own_text(c) for c in cells]
+        col = title_col if title_col is not None else next((j for j, c in enumerate(cells) if c.xpath(".//a[@href]")), None)
+        if col is None:
+            continue
+        links = cells[col].xpath(".//a[@href]")
+        href = (links[0].get("href") or "").strip() if links else ""
+        url = urljoin(base_url, href) if href and not href.lower().startswith(("javascript:", "#")) else ""
+        title = texts[col]
+        if links and len((links[0].get("title") or "").strip()) > len(title.rstrip(".…")):
+            title = " ".join(links[0].get("title").split())     # the list shortens the title ("关于…")
+        found = {f: texts[j][:MAX_VALUE] for j, f in named.items() if f != "标题"}
+        if not title or not any(found.values()):
+            continue
+        out.append({"url": url, "title": title[:MAX_VALUE], "row": " | ".join(texts)[:MAX_ROW_TEXT], **found})
+    return out

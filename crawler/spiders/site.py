@@ -25,7 +25,7 @@ from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.integrity import markup_text, unreadable_reason
 from crawler.extract.identity import read_site_facts
-from crawler.extract.labelled import read_guide, read_letter
+from crawler.extract.labelled import read_guide, read_letter, read_letter_rows
 from crawler.extract.page import extract_page
 from crawler.extract.search import find_search_form, query_from_title, read_search_results, search_url
 from crawler.extract.signals import is_sitemap_link, load_signals, soft_404_words, usable_column_name
@@ -232,9 +232,10 @@ class GovSiteSpider(scrapy.Spider):
     def _handle_page(self, response: Response, ctx: dict):
         site, role = ctx["site"], ctx["role"]
         url = ctx_url(response)
-        if role in ("page", "entry") and page_key(url) in self._site_state(site)["columns"]:
-            # a column's page reached through an ordinary link as well: its column fetch records it, whichever
-            # of the two arrives last (else the page's kind would depend on the order of arrival)
+        if role in ("page", "entry") and (page_key(url) in self._site_state(site)["columns"]
+                                          or digest("list " + canonical_url(url)) in self._site_state(site)["seen"]):
+            # a column's page (or a later list page) reached through an ordinary link as well: its column fetch
+            # records it, whichever of the two arrives last (else the page's kind would depend on the order of arrival)
             return
         content_type = header(response, "Content-Type")
         is_html = not content_type or content_type.lower().startswith(HTML_TYPES)
@@ -293,6 +294,10 @@ class GovSiteSpider(scrapy.Spider):
                 found = read_letter(text) if cls == "互动" else read_guide(text)
                 if found:
                     row.rows[0]["facts"] = {"letter" if cls == "互动" else "guide": found}
+            elif is_list and (ctx.get("column") or {}).get("cls") == "互动":
+                letter_rows = read_letter_rows(text, response.url)     # a letter list table (标题 | 留言时间 | 状态 …)
+                if letter_rows:
+                    row.rows[0]["facts"] = {"letter_rows": letter_rows}
         except Exception as exc:  # the facts are extra: their failure must not lose the page
             yield CrawlEvent(site, "error", f"页面附加信息读取失败：{exc!r}"[:500], url)
         yield row
