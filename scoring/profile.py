@@ -119,8 +119,9 @@ class ScoringProfile:
     deductions: Mapping[str, Deduction]
     exemptions: tuple[Exemption, ...]
     early_warnings: tuple[EarlyWarning, ...]
-    # the profile's content as canonical JSON: stored with the scores (table scoring_profiles), so a re-score or a
-    # report of that check uses the very profile it was scored with, whatever its file has become since
+    # the profile's content as JSON in the file's order (the order groups and indicators are shown in): stored with
+    # the scores (table scoring_profiles), so a re-score or a report of that check uses the very profile it was
+    # scored with, whatever its file has become since; the hash is of the key-sorted form
     content: str = field(default="", compare=False, repr=False)
 
     def exempt_indicators(self, site: Mapping) -> dict[str, str]:
@@ -336,7 +337,7 @@ def parse_profile(data, path: str | Path) -> ScoringProfile:
         suspected_factor=suspected_factor, suspected_veto_warns=suspected_veto == "warn",
         groups=groups, indicators=indicators, deductions=deductions,
         exemptions=tuple(exemptions), early_warnings=tuple(warnings),
-        content=json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        content=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
     )
 
 
