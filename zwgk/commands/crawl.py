@@ -19,13 +19,15 @@ from zwgk.core.store import Store, StoreError
 @click.option("--resume", is_flag=True, help="继续上一次中断的抓取。")
 @click.option("--progress/--no-progress", default=None, help="显示实时进度（终端上默认显示）。")
 @click.option("--redis-url", envvar="ZWGK_REDIS_URL", default=None, help="分布式抓取：本进程作为协调进程，由 zwgk worker 工作进程抓取（scrapy-redis）。")
+@click.option("--heartbeat-ttl", default=10, show_default=True, type=click.IntRange(2, 3600),
+              help="分布式抓取：工作进程心跳超过此秒数即视为失联，其进行中的请求放回队列。")
 @click.option("--round", "round_name", default=None,
               help="评估轮次名称（如 2026Q4）；同一轮次沿用首次运行的评估基准日。")
 @crawl_scope_options
 @incremental_option
 @holds_workspace("crawl")
-def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, no_external, no_render, round_name,
-                  incremental):
+def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, heartbeat_ttl, no_external, no_render,
+                  round_name, incremental):
     """抓取站点：首页 → 栏目 → 列表页 → 详情页，并检查所有链接与资源。"""
     from crawler.runner import run_crawl
     from crawler.summary import crawl_summary, format_summary
@@ -41,7 +43,7 @@ def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, no_ex
         show = sys.stderr.isatty() if progress is None else progress
         as_of = open_round(workspace, round_name, as_of)
         if redis_url:
-            run_id = _coordinate(loaded, workspace, as_of, resume, show, redis_url, incremental)
+            run_id = _coordinate(loaded, workspace, as_of, resume, show, redis_url, heartbeat_ttl, incremental)
         else:
             run_id = run_crawl(loaded, workspace, as_of, resume=resume, progress=show, incremental=incremental)
         close_round(workspace, round_name, run_id)
@@ -54,7 +56,7 @@ def crawl_command(profiles, workspace, as_of, resume, progress, redis_url, no_ex
         store.close()
 
 
-def _coordinate(loaded, workspace, as_of, resume, progress, redis_url, incremental) -> int:
+def _coordinate(loaded, workspace, as_of, resume, progress, redis_url, heartbeat_ttl, incremental) -> int:
     """The coordinator of a distributed crawl (docs/scale.md): workers started with `zwgk worker` crawl."""
     from crawler.distributed.coordinator import run_coordinator
     from crawler.distributed.keys import ClusterError
@@ -64,7 +66,7 @@ def _coordinate(loaded, workspace, as_of, resume, progress, redis_url, increment
         raise click.UsageError("分布式抓取（--redis-url）暂不支持 --incremental：HTTP 缓存在各工作进程本机")
     try:
         return run_coordinator(loaded, workspace, redis_url, __version__, cluster_fingerprint(), as_of=as_of,
-                               resume=resume, progress=progress)
+                               resume=resume, progress=progress, heartbeat_ttl=heartbeat_ttl)
     except ClusterError as exc:
         raise click.ClickException(str(exc)) from None
 
