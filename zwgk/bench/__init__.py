@@ -8,6 +8,7 @@ from zwgk.bench.crawl import crawl_bench_command
 from zwgk.bench.render import render_bench_command
 from zwgk.bench.report import report as report_bench_command
 from zwgk.bench.check import bench_check
+from zwgk.bench.distributed import distributed_bench_command
 
 
 @click.group("bench")
@@ -19,5 +20,6 @@ bench_group.add_command(crawl_bench_command, "crawl")
 bench_group.add_command(bench_check, "check")
 bench_group.add_command(report_bench_command, "report")
 bench_group.add_command(render_bench_command, "render")
+bench_group.add_command(distributed_bench_command, "distributed")
 
 COMMANDS = [bench_group]
