@@ -29,29 +29,10 @@ def fixture_profiles(fixture_server, tmp_path_factory) -> list[Path]:
 def redis_server(tmp_path_factory):
     """A real redis-server on a free port of 127.0.0.1 for the distributed crawl tests (its URL)."""
     import shutil
-    import socket
-    import subprocess
-    import time
 
-    binary = shutil.which("redis-server")
-    if binary is None:
+    from zwgk.bench.distributed import local_redis
+
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server 未安装：分布式抓取测试需要它（.ci/run 会安装）")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with local_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url

@@ -9,10 +9,11 @@ fingerprints), the queue, each worker's in-flight hash, and per site the request
 from __future__ import annotations
 
 import logging
+import pickle
+import zlib
 
 from scrapy import signals
 from scrapy.core.scheduler import BaseScheduler
-from scrapy_redis import picklecompat
 from scrapy_redis.queue import PriorityQueue
 
 from crawler.distributed.keys import RunKeys, connect
@@ -69,6 +70,19 @@ return #all / 2
 """
 
 
+class CompressedPickle:
+    """scrapy-redis serializer: a request's dict pickled and deflated (a zwgk request carries its column and
+    context in meta: about a third of the bytes once compressed, and the queue of a province is long)."""
+
+    @staticmethod
+    def dumps(obj) -> bytes:
+        return zlib.compress(pickle.dumps(obj, protocol=5), 1)
+
+    @staticmethod
+    def loads(data: bytes):
+        return pickle.loads(zlib.decompress(data))
+
+
 class SharedQueue:
     """The run's queue, dupefilter and flight book, for the coordinator (seeding, requeueing) and the workers."""
 
@@ -77,7 +91,7 @@ class SharedQueue:
         self.keys = keys
         self.worker = worker
         self.fingerprinter = fingerprinter
-        self.codec = PriorityQueue(client, spider, keys.requests, picklecompat)  # scrapy-redis's request codec
+        self.codec = PriorityQueue(client, spider, keys.requests, CompressedPickle)  # scrapy-redis's request codec
         self._enqueue = client.register_script(ENQUEUE)
         self._pop = client.register_script(POP)
         self._finish = client.register_script(FINISH)
