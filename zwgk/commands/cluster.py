@@ -45,7 +45,7 @@ def worker_command(redis_url, exit_when_idle, join_timeout):
                                     "--exit-when-idle", "--join-timeout", "3600"])
             if code not in (0, 1):
                 sys.exit(code)
-            time.sleep(1.0)
+            time.sleep(1.0 if code == 0 else 10.0)   # refused (another version) or no run: ask again later
     from crawler.distributed.worker import run_worker
 
     try:
