@@ -83,11 +83,15 @@ def one_run(workers: int, sites: int, pages: int, latency_ms: int, concurrency: 
                                   str(run_dir / "workspace"), "--as-of", as_of.isoformat(), "--no-progress",
                                   "--redis-url", redis_url], cwd=ROOT, stdout=coord_log, stderr=subprocess.STDOUT)
         peak = {p.pid: 0 for p in procs}
+        coord_cpu = 0.0   # the one writer's share: what bounds a cluster when it has many workers
         redis_peak = 0
         while coord.poll() is None or any(p.poll() is None for p in procs):
             for p in procs:
                 with contextlib.suppress(psutil.NoSuchProcess):
                     peak[p.pid] = max(peak[p.pid], psutil.Process(p.pid).memory_info().rss)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = psutil.Process(coord.pid).cpu_times()
+                coord_cpu = max(coord_cpu, times.user + times.system)
             with contextlib.suppress(Exception):
                 redis_peak = max(redis_peak, redis_used_memory(redis_url))
             time.sleep(RSS_POLL_SECONDS)
@@ -112,6 +116,7 @@ def one_run(workers: int, sites: int, pages: int, latency_ms: int, concurrency: 
         "requests": sum(s["requests"] for s in seen),
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),
+        "coordinator_cpu_seconds": round(coord_cpu, 2),
         "redis_peak_mb": round(redis_peak / 2**20, 1),
     }
 
