@@ -55,6 +55,27 @@ if now > mark then redis.call('HSET', KEYS[2], 'mark', string.format('%.6f', now
 return 1
 """
 
+# A request the browser makes during a render (the page itself holds a lease): its start is booked at least the
+# delay after the last start or answer, as SiteGate.reserve does in one process. Returns the seconds to wait.
+RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local mark = tonumber(redis.call('HGET', KEYS[1], 'mark') or '0')
+local start = math.max(now, mark + tonumber(ARGV[1]))
+redis.call('HSET', KEYS[1], 'mark', string.format('%.6f', start))
+redis.call('HINCRBY', KEYS[1], 'requests', 1)
+return string.format('%.4f', start - now)
+"""
+
+# the browser's request is over: the next start waits the delay from now
+FINISHED = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local mark = tonumber(redis.call('HGET', KEYS[1], 'mark') or '0')
+if now > mark then redis.call('HSET', KEYS[1], 'mark', string.format('%.6f', now)) end
+return 1
+"""
+
 LEASE_MARGIN = 10.0   # seconds a lease outlives its request's timeout (a killed worker's lease then frees itself)
 
 
@@ -65,6 +86,14 @@ class ClusterGate:
         self.keys = keys
         self._acquire = client.register_script(ACQUIRE)
         self._release = client.register_script(RELEASE)
+        self._reserve = client.register_script(RESERVE)
+        self._finished = client.register_script(FINISHED)
+
+    def reserve(self, slot: str, delay: float) -> float:
+        return float(self._reserve(keys=[self.keys.gate(slot)], args=[delay]))
+
+    def finished(self, slot: str) -> None:
+        self._finished(keys=[self.keys.gate(slot)])
 
     async def acquire(self, slot: str, concurrency: int, delay: float, timeout: float) -> str:
         lease = uuid.uuid4().hex
@@ -97,6 +126,22 @@ class ClusterDownloadHandler(SiteDownloadHandler):
 
     def _gate(self, key: str):
         return None   # the cluster gate below replaces the per-process one
+
+    def _admit(self, url: str, resource_type: str, site: str | None):
+        """A request of the browser during a render: SiteDownloadHandler's checks, then the cluster's booking."""
+        verdict = super()._admit(url, resource_type, site)   # no local gate: 0.0 unless refused
+        if isinstance(verdict, str):
+            return verdict
+        owner = self.guard.owner(url, site)
+        if owner is None:
+            return verdict
+        key = self.guard.sites[owner]["slot"]
+        return self.cluster_gate.reserve(key, self._delay(key)) if key in self.slot_settings else verdict
+
+    def _finished(self, url: str, site: str | None) -> None:
+        owner = self.guard.owner(url, site)
+        if owner is not None and self.guard.sites[owner]["slot"] in self.slot_settings:
+            self.cluster_gate.finished(self.guard.sites[owner]["slot"])
 
     async def download_request(self, request):
         key = request.meta.get("download_slot") or urlsplit(request.url).netloc
