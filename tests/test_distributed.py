@@ -189,7 +189,7 @@ def test_a_killed_worker_loses_nothing(fixture_server, nyj, redis_url, tmp_path)
         coord = coordinator(profile, tmp_path / "dist", redis_url, "--heartbeat-ttl", "2")
         client = redis.Redis.from_url(redis_url)
         deadline = time.monotonic() + 60
-        while not any(b"/zcwj/" in v for k in client.keys("zwgk:run:*:inflight:*") for v in client.hvals(k)):
+        while not any("/zcwj/" in url for url in inflight_urls(client)):
             assert time.monotonic() < deadline and coord.poll() is None
             time.sleep(0.02)
         victim.send_signal(signal.SIGKILL)
@@ -206,7 +206,9 @@ def test_a_killed_worker_loses_nothing(fixture_server, nyj, redis_url, tmp_path)
 
 
 def test_a_killed_coordinator_resumes(nyj, redis_url, tmp_path):
-    profile, local = nyj
+    _, local = nyj
+    # slower than the reference (the records do not depend on the pace), so that the kill lands mid-crawl
+    profile = profile_with([nyj[0]], tmp_path, "nyj", delay=0.3)
     workspace = tmp_path / "dist"
     w = worker(redis_url)
     coord = coordinator(profile, workspace, redis_url, "--heartbeat-ttl", "2")
@@ -226,6 +228,18 @@ def test_a_killed_coordinator_resumes(nyj, redis_url, tmp_path):
     assert "继续分布式运行" in log
     assert_same(local, records(workspace))
     assert duplicates(workspace) == 0
+
+
+def inflight_urls(client) -> list[str]:
+    """The URLs of the requests the workers hold (queue.py: score, newline, sequence + site, newline, request)."""
+    from crawler.distributed.queue import CompressedPickle
+
+    urls = []
+    for key in client.keys("zwgk:run:*:inflight:*"):
+        for value in client.hvals(key):
+            data = value.split(b"\n", 2)[2]
+            urls.append(CompressedPickle.loads(data)["url"])
+    return urls
 
 
 def _pages(workspace: Path) -> int:
