@@ -24,6 +24,18 @@ from tests.test_crawl_resume import TRAPS, snapshot
 
 pytestmark = pytest.mark.e2e
 _DB = itertools.count(1)
+_SPAWNED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_process_left():
+    """Every coordinator and worker a test started is gone when it ends, passed or failed."""
+    yield
+    while _SPAWNED:
+        proc = _SPAWNED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def zwgk_args(*args: str) -> list[str]:
@@ -31,14 +43,18 @@ def zwgk_args(*args: str) -> list[str]:
 
 
 def coordinator(profile: Path | list[Path], workspace: Path, url: str, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(zwgk_args("crawl", *map(str, profile if isinstance(profile, list) else [profile]), "--workspace", str(workspace), "--as-of",
-                                      AS_OF.isoformat(), "--no-progress", "--redis-url", url, *extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return _spawn(zwgk_args("crawl", *map(str, profile if isinstance(profile, list) else [profile]), "--workspace",
+                            str(workspace), "--as-of", AS_OF.isoformat(), "--no-progress", "--redis-url", url, *extra))
 
 
 def worker(url: str) -> subprocess.Popen:
-    return subprocess.Popen(zwgk_args("worker", "--redis-url", url, "--join-timeout", "60"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return _spawn(zwgk_args("worker", "--redis-url", url, "--join-timeout", "60"))
+
+
+def _spawn(args: list[str]) -> subprocess.Popen:
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _SPAWNED.append(proc)
+    return proc
 
 
 def finish(proc: subprocess.Popen, timeout: float = 180) -> str:

@@ -7,6 +7,7 @@ items delivered, never neither."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pickle
 import socket
@@ -18,6 +19,7 @@ from scrapy.core.engine import ExecutionEngine
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
+import redis
 from twisted.internet import task
 
 from crawler.distributed.keys import ACTIVE, ClusterError, RunKeys, connect
@@ -26,6 +28,8 @@ from crawler.runner import _quiet_expected_failures
 from crawler.settings import crawl_settings
 from crawler.spiders.site import GovSiteSpider, stop_after_first_bytes, stop_non_html_pages
 from zwgk.core.config import profile_from_json
+
+logger = logging.getLogger(__name__)
 
 # An idle worker looks at the shared queue this often (Scrapy's engine looks every 5 s: fine alone, slow
 # when the other workers' pages are what refills the queue).
@@ -81,6 +85,7 @@ class WorkerHeartbeat:
         self.ttl = int(conf["heartbeat_ttl"])
         self.exit_when_idle = bool(conf["exit_when_idle"])
         self.started = time.time()
+        self.last_contact = time.monotonic()
         self.loop = None
 
     @classmethod
@@ -92,6 +97,16 @@ class WorkerHeartbeat:
         return ext
 
     def beat(self) -> None:
+        try:
+            self._beat()
+            self.last_contact = time.monotonic()
+        except redis.RedisError as exc:
+            # Redis gone (the run's server stopped, the network cut): give up after a while, never hang
+            if time.monotonic() - self.last_contact > max(60, 3 * self.ttl):
+                logger.error("工作进程与 Redis 失去联系超过 %d 秒，退出：%s", int(time.monotonic() - self.last_contact), exc)
+                self.crawler.engine.close_spider(self.crawler.spider, "redis_lost")
+
+    def _beat(self) -> None:
         stats = self.crawler.stats
         self.client.set(self.keys.worker(self.worker), json.dumps(dict(
             host=socket.gethostname(), pid=os.getpid(), started=self.started, at=time.time(),
@@ -108,7 +123,11 @@ class WorkerHeartbeat:
         return status is None or status != b"running"
 
     def spider_idle(self, spider=None):
-        if self.exit_when_idle and self.run_over():
+        try:
+            over = self.run_over()
+        except redis.RedisError:
+            over = time.monotonic() - self.last_contact > max(60, 3 * self.ttl)
+        if self.exit_when_idle and over:
             return
         raise DontCloseSpider
 
@@ -116,10 +135,13 @@ class WorkerHeartbeat:
         if self.loop and self.loop.running:
             self.loop.stop()
         queue = getattr(spider or self.crawler.spider, "shared_queue", None)
-        if queue is not None:
-            queue.requeue(self.worker)   # a stopped worker's unfinished requests go back at once
-        self.client.delete(self.keys.worker(self.worker))
-        self.client.srem(self.keys.workers, self.worker)
+        try:
+            if queue is not None:
+                queue.requeue(self.worker)   # a stopped worker's unfinished requests go back at once
+            self.client.delete(self.keys.worker(self.worker))
+            self.client.srem(self.keys.workers, self.worker)
+        except redis.RedisError:
+            pass   # Redis is gone: the coordinator requeues them once it is back and the heartbeat has expired
 
 
 def join_run(client, version: str, fingerprint: str, wait_seconds: float) -> tuple[str, dict]:
