@@ -5,7 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from crawler.scope import HostMap, SiteScope, is_private_address
 
@@ -105,3 +109,25 @@ class LoopAwareRedirectMiddleware(RedirectMiddleware):
         redirected = super()._redirect(redirected, request, reason)
         redirected.dont_filter = True
         return redirected
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Every request waiting for a host's robots.txt gets the parser.
+
+    Scrapy 2.19 lets all of them await the one Deferred: the first gets the parser, the next ones get None
+    (the first waiter's callback result) and are let through, so a page robots.txt forbids was fetched
+    whenever several requests for a host came before its robots.txt did (the shared queue of a distributed
+    crawl, an external host linked from many pages)."""
+
+    async def robot_parser(self, request):
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            mine: Deferred = Deferred()
+
+            def pass_on(parser):
+                mine.callback(parser)
+                return parser
+
+            pending.addCallback(pass_on)
+            return await maybe_deferred_to_future(mine)
+        return await super().robot_parser(request)

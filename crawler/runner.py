@@ -22,11 +22,11 @@ FINISHED_SITE_STATES = ("done", "unreachable", "failed")
 
 
 def run_crawl(profiles: list[SiteProfile] | None, workspace: str | Path, as_of: date | None = None,
-              resume: bool = False, progress: bool = False, redis_url: str | None = None,
-              incremental: bool = False) -> int:
+              resume: bool = False, progress: bool = False, incremental: bool = False) -> int:
     """Crawl the sites into a new run (or continue the unfinished one) and return its run id.
 
     Starts the Twisted reactor, so it runs once per process (the CLI commands are separate processes).
+    A distributed crawl is crawler/distributed/coordinator.py.
     """
     workspace = Path(workspace)
     store = Store(workspace)
@@ -47,8 +47,8 @@ def run_crawl(profiles: list[SiteProfile] | None, workspace: str | Path, as_of: 
     finally:
         store.close()
 
-    settings = crawl_settings(profiles, str(workspace), run_id, None if redis_url else str(jobdir),
-                              progress=progress, redis_url=redis_url, incremental=incremental)
+    settings = crawl_settings(profiles, str(workspace), run_id, str(jobdir), progress=progress,
+                              incremental=incremental)
     process = CrawlerProcess(settings)
     _quiet_expected_failures()
     crawler = process.create_crawler(GovSiteSpider)

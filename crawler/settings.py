@@ -39,6 +39,8 @@ BASE_SETTINGS: dict = {
     "HTTPCACHE_ENABLED": False,
     "DOWNLOADER_MIDDLEWARES": {
         "crawler.middlewares.OutboundGuardMiddleware": 50,   # before robots.txt is even fetched, before any DNS
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
         "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
         "crawler.middlewares.LoopAwareRedirectMiddleware": 600,
         "crawler.middlewares.CheckInflateLimitMiddleware": 595,  # its response before HttpCompression's (590)
@@ -61,15 +63,6 @@ BASE_SETTINGS: dict = {
     "ZWGK_PROGRESS": False,
     "ZWGK_PRIVATE_GUARD_DISABLED": False,
 }
-
-# scrapy-redis: several crawler processes share one queue and one dupefilter in Redis.
-REDIS_SETTINGS: dict = {
-    "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-    "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-    "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-    "SCHEDULER_PERSIST": True,
-}
-
 
 # The site should see at least `delay` between two requests: our timer starts a request when the slot
 # allows, but the request reaches the server a little later or earlier (connection set-up, a reused
@@ -138,7 +131,7 @@ def incremental_settings(workspace: str) -> dict:
 
 
 def crawl_settings(profiles: list[SiteProfile], workspace: str, run_id: int, jobdir: str | None,
-                   progress: bool = False, redis_url: str | None = None, incremental: bool = False) -> dict:
+                   progress: bool = False, incremental: bool = False) -> dict:
     """Settings for one run over the given sites; `incremental` keeps an HTTP cache in the workspace."""
     settings = dict(BASE_SETTINGS)
     sites = site_slots(profiles)
@@ -163,9 +156,4 @@ def crawl_settings(profiles: list[SiteProfile], workspace: str, run_id: int, job
         settings["JOBDIR"] = jobdir
     if incremental:
         settings.update(incremental_settings(workspace))
-    if redis_url:
-        settings.update(REDIS_SETTINGS, REDIS_URL=redis_url,
-                        SCHEDULER_DUPEFILTER_KEY=f"zwgk:run{run_id}:dupefilter",
-                        SCHEDULER_QUEUE_KEY=f"zwgk:run{run_id}:requests")
-        settings.pop("JOBDIR", None)  # the queue lives in Redis
     return settings

@@ -23,3 +23,16 @@ def fixture_server():
 def fixture_profiles(fixture_server, tmp_path_factory) -> list[Path]:
     """The sites' profile.yaml templates rendered for the running server (one file per site)."""
     return fixture_server.write_profiles(tmp_path_factory.mktemp("profiles"))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server on a free port of 127.0.0.1 for the distributed crawl tests (its URL)."""
+    import shutil
+
+    from zwgk.bench.distributed import local_redis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server 未安装：分布式抓取测试需要它（.ci/run 会安装）")
+    with local_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url

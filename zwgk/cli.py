@@ -13,6 +13,7 @@ from zwgk import __version__
 COMMAND_MODULES = (
     "zwgk.sites",
     "zwgk.commands.crawl",
+    "zwgk.commands.cluster",
     "zwgk.commands.probe",
     "zwgk.commands.page",
     "zwgk.commands.check",

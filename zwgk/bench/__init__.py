@@ -10,6 +10,7 @@ from zwgk.bench.libraries import libraries_bench_command
 from zwgk.bench.render import render_bench_command
 from zwgk.bench.report import report as report_bench_command
 from zwgk.bench.check import bench_check
+from zwgk.bench.distributed import distributed_bench_command
 
 
 @click.group("bench")
@@ -23,5 +24,6 @@ bench_group.add_command(report_bench_command, "report")
 bench_group.add_command(libraries_bench_command, "libraries")
 bench_group.add_command(render_bench_command, "render")
 bench_group.add_command(extract_bench_command, "extract")
+bench_group.add_command(distributed_bench_command, "distributed")
 
 COMMANDS = [bench_group]
