@@ -41,11 +41,10 @@ class RecordStorePipeline:
         return item
 
     def flush(self) -> None:
-        # pages before the rows that refer to them; resources last so a page's own check wins ties
-        for table in sorted(self.pending, key=_TABLE_ORDER.get):
-            rows = self.pending[table]
-            # A resource seen as a page and as a check in one batch: keep the most informative row.
-            self.store.write_rows(table, rows, replace=True)
+        # pages before the rows that refer to them; resources last so a page's own check wins ties; one
+        # transaction for the whole batch
+        self.store.write_tables([(table, self.pending[table]) for table in sorted(self.pending, key=_TABLE_ORDER.get)],
+                                replace=True)
         self.pending.clear()
         self.pending_count = 0
         self.last_flush = time.monotonic()

@@ -43,22 +43,23 @@ def _own_text(el) -> str:
     return " ".join("".join(t for t in el.itertext()).split())
 
 
-def read_letter(html: str) -> dict[str, str]:
-    """The 留言/信件 fields of a page (crawler/data/letters.yaml)."""
-    return read_labelled(html, load_labels(LETTERS_FILE))
+def read_letter(html: str, tree=None) -> dict[str, str]:
+    """The 留言/信件 fields of a page (crawler/data/letters.yaml); tree: parse_html(html) if already parsed."""
+    return read_labelled(html, load_labels(LETTERS_FILE), tree)
 
 
-def read_guide(html: str) -> dict[str, str]:
-    """The 办事指南 elements of a page (crawler/data/guides.yaml)."""
-    return read_labelled(html, load_labels(GUIDES_FILE))
+def read_guide(html: str, tree=None) -> dict[str, str]:
+    """The 办事指南 elements of a page (crawler/data/guides.yaml); tree: parse_html(html) if already parsed."""
+    return read_labelled(html, load_labels(GUIDES_FILE), tree)
 
 
-def read_labelled(html: str, labels: dict[str, str]) -> dict[str, str]:
+def read_labelled(html: str, labels: dict[str, str], tree=None) -> dict[str, str]:
     """field -> value as printed ("" when the label is printed with nothing after it); {} when none found.
 
     Shapes: "标签：值" in one element; a label cell (td/th/dt, a heading, a bold run, "一、标签") followed
     by its value element."""
-    tree = parse_html(html)
+    if tree is None:
+        tree = parse_html(html)
     if tree is None:
         return {}
     alternation = "|".join(sorted((re.escape(k) for k in labels), key=len, reverse=True))

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -558,19 +559,26 @@ class Store:
 
     # ---- snapshot writes (idempotent: a resumed crawl may write the same fact twice) -------
     def write_rows(self, table: str, rows: Iterable[dict], replace: bool = True) -> int:
-        rows = list(rows)
-        if not rows:
+        return self.write_tables([(table, rows)], replace=replace)
+
+    def write_tables(self, batches: Iterable[tuple[str, Iterable[dict]]], replace: bool = True) -> int:
+        """Rows of several tables in one transaction (a crawl's batch is stored whole or not at all)."""
+        batches = [(table, rows if isinstance(rows, list) else list(rows)) for table, rows in batches]
+        if not any(rows for _, rows in batches):
             return 0
-        # rows naming fewer columns (a page that could not be fetched has no sources) get the defaults
-        shapes: dict[tuple, list[dict]] = {}
-        for r in rows:
-            shapes.setdefault(tuple(r.keys()), []).append(r)
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        written = 0
         with self.transaction() as db:
-            for cols, group in shapes.items():
-                sql = f"{verb} INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-                db.executemany(sql, [tuple(_cell(r[c]) for c in cols) for r in group])
-        return len(rows)
+            for table, rows in batches:
+                # rows naming fewer columns (a page that could not be fetched has no sources) get the defaults
+                shapes: dict[tuple, list[dict]] = {}
+                for r in rows:
+                    shapes.setdefault(tuple(r), []).append(r)
+                for cols, group in shapes.items():
+                    sql = f"{verb} INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+                    db.executemany(sql, zip(*(_column_cells(group, c) for c in cols)))
+                    written += len(group)
+        return written
 
     def settle_pages(self, run_id: int) -> int:
         """Give every fetched page the column whose list lists it, and the kind 'article' when a list lists
@@ -677,3 +685,12 @@ def _cell(value):
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return value
+
+
+def _column_cells(rows: list[dict], column: str) -> list:
+    """One column of a batch as stored: dicts and lists as JSON. Column by column, so that a batch of
+    thousands of rows is converted only where a column holds such values (the crawl writes every row)."""
+    cells = list(map(itemgetter(column), rows))
+    if any(issubclass(t, (dict, list)) for t in set(map(type, cells))):
+        return [_cell(v) for v in cells]
+    return cells
