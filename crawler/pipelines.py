@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from crawler.items import CrawlEvent, SiteStatus, StoreRows
+from crawler.items import CrawlEvent, ResponseRows, SiteStatus, StoreRows
 from zwgk.core.store import Store
 
 
@@ -28,9 +28,10 @@ class RecordStorePipeline:
                    s.getfloat("ZWGK_BATCH_SECONDS"))
 
     def process_item(self, item):
-        if isinstance(item, StoreRows):
-            self.pending[item.table].extend(item.rows)
-            self.pending_count += len(item.rows)
+        if isinstance(item, (StoreRows, ResponseRows)):
+            for part in item.parts if isinstance(item, ResponseRows) else (item,):
+                self.pending[part.table].extend(part.rows)
+                self.pending_count += len(part.rows)
             if self.pending_count >= self.batch_rows or time.monotonic() - self.last_flush > self.batch_seconds:
                 self.flush()
         elif isinstance(item, SiteStatus):

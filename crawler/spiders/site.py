@@ -26,7 +26,7 @@ from crawler.extract.page import extract_page, parse_html
 from crawler.extract.signals import is_sitemap_link, load_signals, soft_404_words, usable_column_name
 from crawler.extract.sitemap import sitemap_columns
 from crawler.extract.stubs import forward_target
-from crawler.items import CrawlEvent, SiteStatus, StoreRows, page_body_rows
+from crawler.items import CrawlEvent, ResponseRows, SiteStatus, StoreRows, page_body_rows
 from crawler.middlewares import OutOfScopeRefused
 from crawler.render import render_need
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
@@ -154,7 +154,7 @@ class GovSiteSpider(scrapy.Spider):
         if ctx["role"] == "check":
             yield from self._handle_check(response, ctx)
             return
-        yield from self._handle_page(response, ctx)
+        yield from rows_together(self._handle_page(response, ctx))
 
     def _handle_check(self, response: Response, ctx: dict):
         if response.request.method == "HEAD" and response.status >= 400:
@@ -644,6 +644,27 @@ class GovSiteSpider(scrapy.Spider):
             yield from self._discover_nav(site, ctx)
         elif role in ("column", "gkml") and ctx.get("list_index", 0) == 0:
             yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问：{error}")
+
+
+def rows_together(outputs):
+    """A callback's outputs with its StoreRows gathered into one ResponseRows, yielded before a site status (a
+    status holds once the rows before it are stored) and at the end; requests and events pass at once."""
+    rows: list[StoreRows] = []
+    try:
+        for out in outputs:
+            if isinstance(out, StoreRows):
+                rows.append(out)
+                continue
+            if isinstance(out, SiteStatus) and rows:
+                yield ResponseRows(rows)
+                rows = []
+            yield out
+    except Exception:
+        if rows:
+            yield ResponseRows(rows)  # what was read before the failure is kept, as when each went alone
+        raise
+    if rows:
+        yield ResponseRows(rows) if len(rows) > 1 else rows[0]
 
 
 def page_key(url: str) -> str:
