@@ -17,6 +17,14 @@ class StoreRows:
 
 
 @dataclass(slots=True)
+class ResponseRows:
+    """The rows of several tables that one response gave, as one item: every item costs Scrapy a pass through
+    the spider middlewares, the item_scraped signal and a log record, and a page fills six or seven tables."""
+
+    parts: list[StoreRows]
+
+
+@dataclass(slots=True)
 class SiteStatus:
     site_id: str
     status: str          # crawling | done | unreachable | failed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from crawler.items import CrawlEvent, SiteStatus, StoreRows
+from crawler.items import CrawlEvent, ResponseRows, SiteStatus, StoreRows
 from zwgk.core.store import Store
 
 
@@ -28,9 +28,10 @@ class RecordStorePipeline:
                    s.getfloat("ZWGK_BATCH_SECONDS"))
 
     def process_item(self, item):
-        if isinstance(item, StoreRows):
-            self.pending[item.table].extend(item.rows)
-            self.pending_count += len(item.rows)
+        if isinstance(item, (StoreRows, ResponseRows)):
+            for part in item.parts if isinstance(item, ResponseRows) else (item,):
+                self.pending[part.table].extend(part.rows)
+                self.pending_count += len(part.rows)
             if self.pending_count >= self.batch_rows or time.monotonic() - self.last_flush > self.batch_seconds:
                 self.flush()
         elif isinstance(item, SiteStatus):
@@ -41,11 +42,10 @@ class RecordStorePipeline:
         return item
 
     def flush(self) -> None:
-        # pages before the rows that refer to them; resources last so a page's own check wins ties
-        for table in sorted(self.pending, key=_TABLE_ORDER.get):
-            rows = self.pending[table]
-            # A resource seen as a page and as a check in one batch: keep the most informative row.
-            self.store.write_rows(table, rows, replace=True)
+        # pages before the rows that refer to them; resources last so a page's own check wins ties; one
+        # transaction for the whole batch
+        self.store.write_tables([(table, self.pending[table]) for table in sorted(self.pending, key=_TABLE_ORDER.get)],
+                                replace=True)
         self.pending.clear()
         self.pending_count = 0
         self.last_flush = time.monotonic()

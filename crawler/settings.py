@@ -22,6 +22,9 @@ BASE_SETTINGS: dict = {
     "COOKIES_ENABLED": False,
     "CONCURRENT_REQUESTS": 32,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 4,  # external hosts; each site's own slot comes from its profile
+    # The spider's items are written synchronously by RecordStorePipeline: more than a few in parallel buy
+    # nothing, and Scrapy starts one task per allowed item for every response (100 by default).
+    "CONCURRENT_ITEMS": 4,
     "DOWNLOAD_TIMEOUT": 15,
     "DOWNLOAD_MAXSIZE": 16 * 1024 * 1024,
     "DOWNLOAD_WARNSIZE": 0,

@@ -83,6 +83,17 @@ def test_body_hash_ignores_markup_whitespace_and_scripts():
     assert extract_page(a, "http://x.gov.cn/").text_len == len("政务公开 工作")
 
 
+@pytest.mark.parametrize("odd", ["", "\x1e", "\x1f"])
+def test_page_text_keeps_blocks_and_cells_whatever_characters_the_page_prints(odd):
+    """A line per block, a tab between cells, source line breaks as spaces — also on a page that prints the
+    control characters the layout uses while it is built."""
+    html = (f"<html><body><p>通知\n公告{odd}正文</p><table><tr><td>姓名</td><td>赵某\r\n某</td></tr>"
+            f"<tr><td><p>电话</p></td><td>139****5521</td></tr></table><div>第二段\t结束</div></body></html>")
+    sep = " " if odd else ""   # str.split() reads \x1e and \x1f as white space, as a visitor sees nothing there
+    assert extract_page(html, "http://x.gov.cn/").text == \
+        f"通知 公告{sep}正文\n姓名\t赵某 某\n电话\t139****5521\n第二段 结束"
+
+
 @pytest.mark.parametrize("html", [
     "", "   ", "<html>", "<?xml version='1.0' encoding='gbk'?><html><body>x</body></html>",
     "\x00<p>\udcff</p>", "<frameset><frame src='a.html'></frameset>",

@@ -65,22 +65,23 @@ def _own_text(el) -> str:
     return " ".join("".join(t for t in el.itertext()).split())
 
 
-def read_letter(html: str) -> dict[str, str]:
-    """The 留言/信件 fields of a page (crawler/data/letters.yaml)."""
-    return read_labelled(html, load_labels(LETTERS_FILE))
+def read_letter(html: str, tree=None) -> dict[str, str]:
+    """The 留言/信件 fields of a page (crawler/data/letters.yaml); tree: parse_html(html) if already parsed."""
+    return read_labelled(html, load_labels(LETTERS_FILE), tree)
 
 
-def read_guide(html: str) -> dict[str, str]:
-    """The 办事指南 elements of a page (crawler/data/guides.yaml)."""
-    return read_labelled(html, load_labels(GUIDES_FILE))
+def read_guide(html: str, tree=None) -> dict[str, str]:
+    """The 办事指南 elements of a page (crawler/data/guides.yaml); tree: parse_html(html) if already parsed."""
+    return read_labelled(html, load_labels(GUIDES_FILE), tree)
 
 
-def read_labelled(html: str, labels: dict[str, str]) -> dict[str, str]:
+def read_labelled(html: str, labels: dict[str, str], tree=None) -> dict[str, str]:
     """field -> value as printed ("" when the label is printed with nothing after it); {} when none found.
 
     Shapes: "标签：值" in one element; a label cell (td/th/dt, a heading, a bold run, "一、标签") followed
     by its value element."""
-    tree = parse_html(html)
+    if tree is None:
+        tree = parse_html(html)
     if tree is None:
         return {}
     alternation = "|".join(sorted((re.escape(k) for k in labels), key=len, reverse=True))
@@ -115,13 +116,14 @@ def _header_field(text: str, headers: dict[str, str]) -> str | None:
     return None
 
 
-def read_letter_rows(html: str, base_url: str) -> list[dict[str, str]]:
+def read_letter_rows(html: str, base_url: str, tree=None) -> list[dict[str, str]]:
     """The rows of the letter list tables of a page: per row {url, title, row (as printed), field -> value}.
 
     A table is a letter list when a header row (one of its first three rows) names 留言时间 or 状态 and at
     least two letter fields besides 标题; the title column is the one headed 标题 (or a synonym), else
-    the first column holding links. At most MAX_ROWS rows a page; [] when none."""
-    tree = parse_html(html)
+    the first column holding links. At most MAX_ROWS rows a page; [] when none. tree: parse_html(html) if
+    already parsed."""
+    tree = parse_html(html) if tree is None else tree
     if tree is None:
         return []
     headers = load_list_headers(LETTERS_FILE)

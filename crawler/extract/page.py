@@ -210,12 +210,15 @@ def _head_doc_number(body) -> str:
     return ""
 
 
-def extract_page(html: str, url: str, listing: bool = True) -> PageExtract:
+def extract_page(html: str, url: str, listing: bool = True, tree=None) -> PageExtract:
     """Parse once and extract metadata, links, list entries, pagination and hints. Never raises on odd HTML.
 
     listing=False skips what only list pages and homepages need (entries, pagination, menus, script-filled
-    lists, 备注说明): the crawler reads detail pages that way, and they are most of a site."""
-    tree = parse_html(html)
+    lists, 备注说明): the crawler reads detail pages that way, and they are most of a site. `tree` is
+    parse_html(html) when the caller already has it (the crawler parses each page once for every reader);
+    no extractor changes the tree."""
+    if tree is None:
+        tree = parse_html(html)
     if tree is None:
         return _empty(url)
     body = tree.find("body")

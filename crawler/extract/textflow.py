@@ -20,7 +20,7 @@ CELL_TAGS = frozenset({"td", "th", "dt", "dd"})
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _CONTROL_TAGS = frozenset({"select", "textarea", "button"})
 _BUTTON_INPUTS = frozenset({"hidden", "submit", "button", "image", "reset"})
-_LAYOUT_WS = str.maketrans({"\n": " ", "\t": " ", "\r": " ", "\f": " ", "\v": " "})
+_LINE, _CELL = "\x1e", "\x1f"   # stand-ins for the block and cell breaks while the text is laid out
 _HIDDEN_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
@@ -44,31 +44,55 @@ class TextFlow:
 
     def block_text(self, limit: int = 200_000) -> str:
         """Visible text with its layout kept: a line per block, a tab between table cells (for content rules)."""
-        parts: list[str] = []
-        cells: list = []    # open table cells: a paragraph inside a cell stays in the cell's row
-        for t, k, owner in zip(self.texts, self.kinds, self.owners):
-            if k == TEXT:
-                parts.append(t.translate(_LAYOUT_WS))   # source line breaks are not layout
-            elif k == HARD:
-                parts.append(" " if cells else "\n")
-            elif k == SOFT:
-                if cells and cells[-1] is owner:
-                    cells.pop()
-                else:
-                    cells.append(owner)
-                parts.append("\t")
         lines = []
-        for line in "".join(parts).split("\n"):
+        for line in self._laid_out().split("\n"):
             cells = [" ".join(c.split()) for c in line.split("\t")]
             line = "\t".join(c for c in cells if c)
             if line:
                 lines.append(line)
         return "\n".join(lines)[:limit]
 
+    def _laid_out(self) -> str:
+        """The atoms' text with a line break per block and a tab per table cell; source line breaks are not
+        layout. Every crawled page goes through here, so the breaks are written as stand-in characters and
+        the whole text is cleaned once (str.replace: translate() goes character by character)."""
+        text, breaks = self._joined(_LINE, _CELL, False)
+        if text.count(_LINE) + text.count(_CELL) == breaks:
+            return _no_layout(text).replace(_LINE, "\n").replace(_CELL, "\t")
+        return self._joined("\n", "\t", True)[0]  # the page prints a stand-in itself: atom by atom
+
+    def _joined(self, line: str, cell: str, clean: bool) -> tuple[str, int]:
+        parts: list[str] = []
+        add = parts.append
+        cells: list = []    # open table cells: a paragraph inside a cell stays in the cell's row
+        breaks = 0
+        for t, k, owner in zip(self.texts, self.kinds, self.owners):
+            if k == TEXT:
+                add(_no_layout(t) if clean else t)
+            elif k == HARD:
+                if cells:
+                    add(" ")
+                else:
+                    add(line)
+                    breaks += 1
+            elif k == SOFT:
+                if cells and cells[-1] is owner:
+                    cells.pop()
+                else:
+                    cells.append(owner)
+                add(cell)
+                breaks += 1
+        return "".join(parts), breaks
+
 
 def _hidden(el) -> bool:
     style = el.get("style")
     return bool(style and _HIDDEN_RE.search(style)) or el.get("hidden") is not None
+
+
+def _no_layout(text: str) -> str:
+    """Source line breaks and tabs are not layout: they read as spaces."""
+    return text.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\f", " ").replace("\v", " ")
 
 
 def build_flow(root) -> TextFlow:

@@ -26,12 +26,13 @@ from crawler.extract.encoding import decode_body
 from crawler.extract.integrity import markup_text, unreadable_reason
 from crawler.extract.identity import read_site_facts
 from crawler.extract.labelled import read_guide, read_letter, read_letter_rows
-from crawler.extract.page import extract_page
+from crawler.extract.listing import extract_entries, extract_pagination
+from crawler.extract.page import extract_page, parse_html
 from crawler.extract.search import find_search_form, query_from_title, read_search_results, search_url
 from crawler.extract.signals import is_sitemap_link, load_signals, soft_404_words, usable_column_name
 from crawler.extract.sitemap import sitemap_columns
 from crawler.extract.stubs import forward_target
-from crawler.items import CrawlEvent, SiteStatus, StoreRows, page_body_rows
+from crawler.items import CrawlEvent, ResponseRows, SiteStatus, StoreRows, page_body_rows
 from crawler.middlewares import OutOfScopeRefused
 from crawler.render import render_need
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
@@ -183,7 +184,7 @@ class GovSiteSpider(scrapy.Spider):
         if ctx["role"] == "search":
             yield from self._handle_search(response, ctx)
             return
-        yield from self._handle_page(response, ctx)
+        yield from rows_together(self._handle_page(response, ctx))
 
     def _handle_check(self, response: Response, ctx: dict):
         if response.request.method == "HEAD" and response.status >= 400:
@@ -256,7 +257,8 @@ class GovSiteSpider(scrapy.Spider):
         text, encoding = decode_body(response.body, content_type)
         yield page_body_rows(self.run_id, site, url, response.body, encoding)
         try:
-            page = extract_page(text, response.url, listing=role in ("home", "column", "gkml", "sitemap"))
+            tree = parse_html(text)  # one parse for every reader of the page below
+            page = extract_page(text, response.url, listing=role in ("home", "column", "gkml", "sitemap"), tree=tree)
         except Exception as exc:  # a page the extractor cannot read must not stop the site
             yield self._resource_rows(response, method="PAGE")
             yield self._page_row(response, ctx, url, kind=page_kind(role), encoding=encoding,
@@ -291,11 +293,11 @@ class GovSiteSpider(scrapy.Spider):
                 row.rows[0]["facts"] = facts
             elif kind == "article" and (ctx.get("column") or {}).get("cls") in ("互动", "办事"):
                 cls = ctx["column"]["cls"]
-                found = read_letter(text) if cls == "互动" else read_guide(text)
+                found = read_letter(text, tree) if cls == "互动" else read_guide(text, tree)
                 if found:
                     row.rows[0]["facts"] = {"letter" if cls == "互动" else "guide": found}
             elif is_list and (ctx.get("column") or {}).get("cls") == "互动":
-                letter_rows = read_letter_rows(text, response.url)     # a letter list table (标题 | 留言时间 | 状态 …)
+                letter_rows = read_letter_rows(text, response.url, tree)     # a letter list table (标题 | 留言时间 | 状态 …)
                 if letter_rows:
                     row.rows[0]["facts"] = {"letter_rows": letter_rows}
         except Exception as exc:  # the facts are extra: their failure must not lose the page
@@ -319,25 +321,26 @@ class GovSiteSpider(scrapy.Spider):
                 return
             yield from self._on_column(response, ctx, page, text)
         elif role == "page" and column_like(url) and len(page.breadcrumb) >= 2:
-            yield from self._list_reached_as_page(site, ctx, url, page, text, response.url)
+            yield from self._list_reached_as_page(site, ctx, url, page, text, tree, response.url)
         yield from self._follow_links(response, ctx, page)
 
-    def _list_reached_as_page(self, site: str, ctx: dict, url: str, page, text: str, fetched_url: str):
+    def _list_reached_as_page(self, site: str, ctx: dict, url: str, page, text: str, tree, fetched_url: str):
         """A paginated list at a column's address reached through an ordinary link (a breadcrumb, where its
         menu tab has href=""): the column a person sees there, named by the breadcrumb's last item."""
         name = page.breadcrumb[-1]
         if name in ("首页", "网站首页") or not usable_column_name(name):
             return
-        listed = extract_page(text, fetched_url, listing=True)
-        # a later page of a list links back to its first page (the folder or its index page): not a column
-        folder = canonical_url(url).rsplit("/", 1)[0] + "/"
-        if any(not same_page(u, url) and (canonical_url(u) == folder or (
-                canonical_url(u).startswith(folder) and _COLUMN_FILE.match(canonical_url(u)[len(folder):])
-                and not _PAGE_NUMBER.search(canonical_url(u)[len(folder):]))) for u in listed.pagination):
-            return
         if _PAGE_NUMBER.search(urlsplit(url).path.rsplit("/", 1)[-1]):
             return
-        if listed.entries and listed.pagination:
+        # the list parts of the page (what extract_page reads with listing=True), from the page's one parse
+        pagination = extract_pagination(tree, text, fetched_url)
+        # a later page of a list links back to its first page (the folder or its index page): not a column
+        folder = canonical_url(url).rsplit("/", 1)[0] + "/"
+        if not pagination or any(not same_page(u, url) and (canonical_url(u) == folder or (
+                canonical_url(u).startswith(folder) and _COLUMN_FILE.match(canonical_url(u)[len(folder):])
+                and not _PAGE_NUMBER.search(canonical_url(u)[len(folder):]))) for u in pagination):
+            return
+        if extract_entries(tree, fetched_url):
             yield from self._column_request(site, url, name, None, depth=ctx["depth"], parent=ctx.get("parent", ""))
 
     def _page_row(self, response: Response, ctx: dict, url: str, kind: str, encoding: str = "",
@@ -788,6 +791,27 @@ class GovSiteSpider(scrapy.Spider):
             yield from self._discover_nav(site, ctx)
         elif role in ("column", "gkml") and ctx.get("list_index", 0) == 0:
             yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面无法访问：{error}")
+
+
+def rows_together(outputs):
+    """A callback's outputs with its StoreRows gathered into one ResponseRows, yielded before a site status (a
+    status holds once the rows before it are stored) and at the end; requests and events pass at once."""
+    rows: list[StoreRows] = []
+    try:
+        for out in outputs:
+            if isinstance(out, StoreRows):
+                rows.append(out)
+                continue
+            if isinstance(out, SiteStatus) and rows:
+                yield ResponseRows(rows)
+                rows = []
+            yield out
+    except Exception:
+        if rows:
+            yield ResponseRows(rows)  # what was read before the failure is kept, as when each went alone
+        raise
+    if rows:
+        yield ResponseRows(rows) if len(rows) > 1 else rows[0]
 
 
 def page_key(url: str) -> str:

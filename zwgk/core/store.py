@@ -9,6 +9,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -570,41 +571,57 @@ class Store:
 
     # ---- snapshot writes (idempotent: a resumed crawl may write the same fact twice) -------
     def write_rows(self, table: str, rows: Iterable[dict], replace: bool = True) -> int:
-        rows = list(rows)
-        if not rows:
+        return self.write_tables([(table, rows)], replace=replace)
+
+    def write_tables(self, batches: Iterable[tuple[str, Iterable[dict]]], replace: bool = True) -> int:
+        """Rows of several tables in one transaction (a crawl's batch is stored whole or not at all)."""
+        batches = [(table, rows if isinstance(rows, list) else list(rows)) for table, rows in batches]
+        if not any(rows for _, rows in batches):
             return 0
-        # rows naming fewer columns (a page that could not be fetched has no sources) get the defaults
-        shapes: dict[tuple, list[dict]] = {}
-        for r in rows:
-            shapes.setdefault(tuple(r.keys()), []).append(r)
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        written = 0
         with self.transaction() as db:
-            for cols, group in shapes.items():
-                sql = f"{verb} INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-                db.executemany(sql, [tuple(_cell(r[c]) for c in cols) for r in group])
-        return len(rows)
+            for table, rows in batches:
+                # rows naming fewer columns (a page that could not be fetched has no sources) get the defaults
+                shapes: dict[tuple, list[dict]] = {}
+                for r in rows:
+                    shapes.setdefault(tuple(r), []).append(r)
+                for cols, group in shapes.items():
+                    sql = f"{verb} INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+                    db.executemany(sql, zip(*(_column_cells(group, c) for c in cols)))
+                    written += len(group)
+        return written
 
     def settle_pages(self, run_id: int) -> int:
         """Give every fetched page the column whose list lists it, and the kind 'article' when a list lists
         it: a function of the site's structure, not of which link reached the page first. A page listed by
         several columns belongs to the deepest one (then the first by URL). Returns the pages changed."""
         with self.transaction() as db:
-            cur = db.execute("""
-                WITH owner AS (
+            # each listed page's owner, once, in a keyed table: a query per page over all the run's entries
+            # made this quadratic (minutes at 50,000 pages)
+            db.execute("DROP TABLE IF EXISTS temp.page_owner")
+            db.execute("CREATE TEMP TABLE page_owner (site_id TEXT, url TEXT, column_id TEXT, "
+                       "PRIMARY KEY (site_id, url)) WITHOUT ROWID")
+            db.execute("""
+                INSERT INTO temp.page_owner (site_id, url, column_id)
+                SELECT site_id, url, column_id FROM (
                     SELECT e.site_id, e.url, e.column_id,
                            ROW_NUMBER() OVER (PARTITION BY e.site_id, e.url
                                               ORDER BY c.level DESC, c.url, c.column_id) AS n
                     FROM entries e JOIN columns c
                       ON c.run_id=e.run_id AND c.site_id=e.site_id AND c.column_id=e.column_id
                     WHERE e.run_id=? AND e.column_id!='')
+                WHERE n=1""", (run_id,))
+            cur = db.execute("""
                 UPDATE pages SET
-                    column_id = (SELECT o.column_id FROM owner o
-                                 WHERE o.site_id=pages.site_id AND o.url=pages.url AND o.n=1),
-                    kind = CASE WHEN kind='other' AND error='' THEN 'article' ELSE kind END
-                WHERE run_id=? AND kind IN ('article', 'other') AND EXISTS (
-                    SELECT 1 FROM owner o WHERE o.site_id=pages.site_id AND o.url=pages.url AND o.n=1)
-                """, (run_id, run_id))
-            return cur.rowcount
+                    column_id = o.column_id,
+                    kind = CASE WHEN pages.kind='other' AND pages.error='' THEN 'article' ELSE pages.kind END
+                FROM temp.page_owner o
+                WHERE pages.run_id=? AND pages.kind IN ('article', 'other')
+                  AND o.site_id=pages.site_id AND o.url=pages.url""", (run_id,))
+            changed = cur.rowcount
+            db.execute("DROP TABLE temp.page_owner")
+            return changed
 
     def write_coverage(self, check_id: int, site_id: str, data: dict) -> None:
         self.write_rows("coverage", [dict(check_id=check_id, site_id=site_id, data=data)])
@@ -702,3 +719,12 @@ def _cell(value):
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return value
+
+
+def _column_cells(rows: list[dict], column: str) -> list:
+    """One column of a batch as stored: dicts and lists as JSON. Column by column, so that a batch of
+    thousands of rows is converted only where a column holds such values (the crawl writes every row)."""
+    cells = list(map(itemgetter(column), rows))
+    if any(issubclass(t, (dict, list)) for t in set(map(type, cells))):
+        return [_cell(v) for v in cells]
+    return cells
