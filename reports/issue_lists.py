@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 
@@ -208,22 +209,28 @@ def summary_rows(frame: pd.DataFrame) -> list[tuple]:
              round(float(r["raw"]), 4), round(float(r["counted"]), 4)) for _, r in g.iterrows()]
 
 
-def cap_rows(data: ReportData, office: str | None) -> list[tuple]:
-    """How capped indicators' points were shared: per site and indicator whose points reached the cap."""
+def cap_rows(data: ReportData) -> dict[str, list[tuple]]:
+    """How capped indicators' points were shared, per office: a row per site and indicator whose points reached
+    the cap and where the office has findings (its findings' 计入扣分 summed)."""
     ind = data.scores.indicators
     capped = ind[(ind["office"] == "") & ind["capped"] & ind["assessed"]]
     names = dict(zip(data.sites["site_id"], data.sites["name"]))
     f = data.findings
-    out = []
+    # positions of each office's findings per site and indicator, found in one pass (not one filter per office)
+    where: dict[tuple[str, str], dict[str, list[int]]] = {}
+    if len(f):
+        for i, key in enumerate(zip(f["site_id"], f["indicator"], f["office"])):
+            where.setdefault(key[:2], {}).setdefault(key[2], []).append(i)
+    counted = f["counted"].to_numpy(dtype="float64") if len(f) else None
+    out: dict[str, list[tuple]] = {}
     for r in capped.itertuples():
-        mine = f[(f["site_id"] == r.site_id) & (f["indicator"] == r.indicator)] if len(f) else f
-        if office is not None:
-            mine = mine[mine["office"] == office]
-            if not len(mine):
-                continue
         factor = r.points_lost / r.raw_points_lost if r.raw_points_lost else 0.0
-        out.append((names.get(r.site_id, r.site_id), r.name, float(r.max_points), float(r.raw_points_lost),
-                    float(r.points_lost), f"{factor:.4f}", round(float(mine["counted"].sum()), 4)))
+        for office, positions in where.get((r.site_id, r.indicator), {}).items():
+            part = counted[positions]
+            total = float(np.where(np.isnan(part), 0.0, part).sum())   # as Series.sum(): NaN skipped
+            out.setdefault(office, []).append((names.get(r.site_id, r.site_id), r.name, float(r.max_points),
+                                               float(r.raw_points_lost), float(r.points_lost), f"{factor:.4f}",
+                                               round(total, 4)))
     return out
 
 
@@ -519,6 +526,7 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
     # 计入扣分 per office and site: the rows' shares of the capped points, so offices add up to the site's total
     points = {k: round(float(v), 4) for k, v in frame.groupby(["_office", "_site"])["计入扣分"].sum().items()}
     lists, jobs = [], []
+    caps = cap_rows(data)
     columns = [*ISSUE_HEADERS, "_severity", "_snapshot"]
     review_by_office = dict(tuple(review.groupby("_office", sort=False))) if len(review) else {}
     main_by_office = dict(tuple(frame.groupby("_office", sort=False))) if len(frame) else {}
@@ -535,7 +543,7 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
         review_rows = list(doubtful[columns].itertuples(index=False, name=None))
         lists.append(OfficeList(office, sites, xlsx, csv_path, counts))
         jobs.append(_OfficeJob(office, xlsx, csv_path, rows, _meta_rows(data, office, len(rows), len(review_rows)),
-                               review_rows, fixed.get(office, []), summary_rows(group), cap_rows(data, office)))
+                               review_rows, fixed.get(office, []), summary_rows(group), caps.get(office, [])))
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(frame) >= PARALLEL_ROWS else 1
     workers = max(1, min(workers, len(jobs)))
