@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,9 +23,13 @@ from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERIT
 from reports.safe_output import confined_path, is_web_url
 from scoring.scorer import score_text
 from zwgk import __version__
+from zwgk.core.config import ConfigError, read_data_file
 from zwgk.core.store import Store, now_iso
 
 REPORT_NAME = "report.html"
+SITES_DIR = "sites"        # a split report's per-site files, beside report.html
+LAYOUT_FILE = Path(__file__).parent / "data" / "report_layout.yaml"
+PDF_WORKERS = 2            # processes rendering a split report's PDFs (WeasyPrint is single-threaded)
 TOP_PROBLEMS = 10          # problems shown per site; the full lists are in the issue-list workbooks
 RANKING_CHART_MAX = 40     # sites drawn in the ranking chart (best and worst halves); the table has all
 TYPES_CHART_MAX = 20       # problem types drawn in the chart (the most frequent); the table has all
@@ -28,6 +37,28 @@ SITES_NAMED = 8            # sites named per problem type before "等N个网站"
 KIND_LABELS = {"portal": "政府门户网站", "department": "部门网站"}
 CRAWL_STATUS = {"done": "已完成", "unreachable": "首页无法访问", "failed": "抓取失败", "pending": "未抓取",
                 "crawling": "抓取中断"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the report is laid out (reports/data/report_layout.yaml)."""
+
+    split_sites_above: int     # more sites than this: each site's chapter in its own file, linked from the overview
+
+
+@lru_cache(maxsize=4)
+def load_layout(path: str | Path = LAYOUT_FILE) -> Layout:
+    path = Path(path)
+    data = read_data_file(path, "report layout")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level: expected a mapping with the key split_sites_above")
+    unknown = sorted(set(data) - {"split_sites_above"})
+    if unknown:
+        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: split_sites_above)")
+    value = data.get("split_sites_above")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path}: key 'split_sites_above': expected a whole number of sites ≥ 0, got {value!r}")
+    return Layout(split_sites_above=value)
 
 
 def _environment() -> Environment:
@@ -160,7 +191,7 @@ def _problem_types(data: ReportData):
     return out, chart
 
 
-def _problem_row(row, data: ReportData) -> dict:
+def _problem_row(row, data: ReportData, prefix: str = "") -> dict:
     rule = data.rule(row.code)
     sentences, details = [], []
     for ev in row.evidences:
@@ -178,7 +209,7 @@ def _problem_row(row, data: ReportData) -> dict:
         evidence="；".join(dict.fromkeys(x for x in sentences if x)),
         details="；".join(dict.fromkeys(x for x in details if x)),
         pages=int(row.pages), count=int(row.count), points=row.points, counted=row.counted, office=row.office,
-        indicator=row.indicator, snapshot=snapshot_link(data, row),
+        indicator=row.indicator, snapshot=snapshot_link(data, row, prefix),
     )
 
 
@@ -291,7 +322,7 @@ def _column_groups(cols: pd.DataFrame | None) -> list[dict]:
     return sorted(groups, key=lambda g: (-g["count"], g["parent"]))
 
 
-def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> list[dict]:
+def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int, prefix: str = "") -> list[dict]:
     scores = data.scores
     indicators = _by_site(scores.indicators[scores.indicators["office"] == ""])
     f = data.findings
@@ -316,7 +347,7 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
         cols = columns.get(s.site_id)
         rules = rules_na.get(s.site_id)
         sections.append(dict(
-            anchor=anchors[s.site_id], site_id=s.site_id, name=meta.get("name", s.site_name),
+            anchor=anchors[s.site_id], number=len(sections) + 1, site_id=s.site_id, name=meta.get("name", s.site_name),
             homepage=meta.get("homepage", ""), office=s.office, kind=KIND_LABELS.get(s.kind, s.kind),
             crawl=CRAWL_STATUS.get(s.crawl_status, s.crawl_status), crawl_error=meta.get("error", "") or "",
             rank=s.rank, score=_score_text(s), grade=s.grade, passed=_passed_text(s), veto=bool(s.veto),
@@ -325,8 +356,9 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
             deduction=_points(s.deduction_total), groups=groups,
             offices=_office_rows(site_rows.get(s.site_id)),
             counted=_points(round(float(counted_site.get(s.site_id, 0.0)), 4)),
-            problems=[_problem_row(r, data) for r in top[s.site_id].itertuples()] if s.site_id in top else [],
-            review=[_problem_row(r, data) for r in doubtful[s.site_id].itertuples()] if s.site_id in doubtful else [],
+            problems=[_problem_row(r, data, prefix) for r in top[s.site_id].itertuples()] if s.site_id in top else [],
+            review=[_problem_row(r, data, prefix) for r in doubtful[s.site_id].itertuples()]
+            if s.site_id in doubtful else [],
             total_problems=int(totals.get(s.site_id, 0)), instances=int(s.findings_count),
             not_assessed_rows=[dict(name=r["name"], group=group, reason=r["state"])
                                for group, rows in groups.items() for r in rows
@@ -340,6 +372,18 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
                 for r in rules.itertuples()],
         ))
     return sections
+
+
+def _not_assessed_groups(rows: list[dict]) -> list[dict]:
+    """A split report's 未评估事项: one line per indicator and reason with the sites it concerns, not one per site."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for r in rows:
+        groups.setdefault((r["group"], r["name"], r["reason"]), []).append(r["site"])
+    out = []
+    for (group, name, reason), sites in groups.items():
+        named = "、".join(sites[:SITES_NAMED]) + (f" 等{len(sites)}个网站" if len(sites) > SITES_NAMED else "")
+        out.append(dict(group=group, name=name, reason=reason, sites=len(sites), named=named))
+    return sorted(out, key=lambda r: (-r["sites"], r["group"], r["name"], r["reason"]))
 
 
 def _method(data: ReportData) -> dict:
@@ -382,16 +426,30 @@ def _lookback(data: ReportData, limit: int = 200) -> dict | None:
                 rows=rows[:limit], total=len(rows))
 
 
-def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
-    """Everything the template prints, computed here so the template only lays it out."""
+def report_context(data: ReportData, top_n: int = TOP_PROBLEMS, split: bool | None = None,
+                   pdf: bool = False) -> dict:
+    """Everything the template prints, computed here so the template only lays it out.
+
+    `split` (default: more sites than the layout file's split_sites_above) puts each site's chapter in its own
+    file, sites/<anchor>.html, linked from the overview (and sites/<anchor>.pdf when `pdf`)."""
+    if split is None:
+        split = len(data.scores.sites) > load_layout().split_sites_above
     anchors = {site_id: f"site-{i}" for i, site_id in enumerate(data.scores.sites["site_id"], start=1)}
+    hrefs = {site_id: f"{SITES_DIR}/{anchor}.html" if split else f"#{anchor}" for site_id, anchor in anchors.items()}
     distribution, grades = _distribution(data)
     ranking, ranking_chart, ranking_note = _ranking(data, anchors)
+    for r in ranking:
+        r["href"] = f"{SITES_DIR}/{r['anchor']}.html" if split else f"#{r['anchor']}"
     types, types_chart = _problem_types(data)
-    sections = _site_sections(data, anchors, top_n)
-    not_assessed = [dict(anchor=s["anchor"], site=s["name"], **row) for s in sections for row in s["not_assessed_rows"]]
-    coverage = [dict(anchor=s["anchor"], site=s["name"], passed=s["passed"], points=s["points"], probe=s["probe"],
-                     transport=s["transport"],
+    sections = _site_sections(data, anchors, top_n, prefix="../" if split else "")
+    for section in sections:
+        section["href"] = hrefs[section["site_id"]]
+        section["file"] = f"{SITES_DIR}/{section['anchor']}.html" if split else ""
+        section["pdf"] = f"{SITES_DIR}/{section['anchor']}.pdf" if split and pdf else ""
+    not_assessed = [dict(anchor=s["anchor"], href=s["href"], site=s["name"], **row)
+                    for s in sections for row in s["not_assessed_rows"]]
+    coverage = [dict(anchor=s["anchor"], href=s["href"], site=s["name"], passed=s["passed"], points=s["points"],
+                     probe=s["probe"], transport=s["transport"],
                      **s["reach"]) for s in sections]
     profile = data.profile
     return dict(
@@ -406,7 +464,8 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
         overview=_overview(data), distribution=distribution, grades=grades,
         ranking=ranking, ranking_chart=ranking_chart, ranking_note=ranking_note,
         types=types, types_chart=types_chart, sites=sections, top_n=top_n,
-        not_assessed=not_assessed, method=_method(data), lookback=_lookback(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
+        not_assessed=not_assessed, not_assessed_groups=_not_assessed_groups(not_assessed) if split else [],
+        split=split, method=_method(data), lookback=_lookback(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
     )
 
 
@@ -420,14 +479,47 @@ def render_report(store: Store, check_id: int, out_dir: str | Path, profile: str
     return write_report_html(data, out_dir, top_n)
 
 
+@dataclass
+class ReportFiles:
+    """The report as written: report.html, and each site's own file when the report is split."""
+
+    overview: Path
+    sites: list[Path] = field(default_factory=list)
+
+
 def write_report_html(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS) -> Path:
-    """Write <out_dir>/report.html for the check in `data` and return its path."""
+    """Write <out_dir>/report.html (and sites/*.html for a split report) for the check in `data`; returns
+    report.html's path."""
+    return write_report(data, out_dir, top_n).overview
+
+
+def write_report(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS, pdf: bool = False,
+                 split: bool | None = None) -> ReportFiles:
+    """Write report.html and, for a report of many sites (see load_layout), sites/<anchor>.html per site.
+
+    `pdf`: the PDFs will be made too, so the overview links each site's PDF beside its HTML."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = confined_path(out, REPORT_NAME)
-    html = _environment().get_template("report.html.j2").render(**report_context(data, top_n))
-    path.write_text(html, encoding="utf-8")
-    return path
+    env = _environment()
+    context = report_context(data, top_n, split=split, pdf=pdf)
+    path.write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
+    if not context["split"]:
+        return ReportFiles(path)
+    sites_dir = confined_path(out, SITES_DIR)
+    sites_dir.mkdir(exist_ok=True)
+    page = env.get_template("site_page.html.j2")
+    shared = {k: context[k] for k in ("title", "generated_at", "version", "run", "check", "profile")}
+    sections, coverage = context["sites"], context["coverage"]
+    files = []
+    for i, (section, cover) in enumerate(zip(sections, coverage)):
+        site_path = confined_path(sites_dir, f"{section['anchor']}.html")
+        site_path.write_text(page.render(
+            **shared, s=section, c=cover, overview=REPORT_NAME, total=len(sections),
+            previous=sections[i - 1] if i else None, next=sections[i + 1] if i + 1 < len(sections) else None),
+            encoding="utf-8")
+        files.append(site_path)
+    return ReportFiles(path, files)
 
 
 class OfflineOnly(Exception):
