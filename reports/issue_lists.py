@@ -517,6 +517,19 @@ def _write_index(path: Path, lists: list[OfficeList], points: dict[tuple[str, st
     wb.close()
 
 
+def _rows_by_office(frame: pd.DataFrame, columns: list[str]) -> dict[str, tuple[list[tuple], list[str]]]:
+    """office -> (its rows as tuples of `columns`, each row's site), rows in the frame's order."""
+    out: dict[str, tuple[list[tuple], list[str]]] = {}
+    if not len(frame):
+        return out
+    for office, site, row in zip(frame["_office"], frame["_site"],
+                                 zip(*(frame[c].tolist() for c in columns))):
+        rows, sites = out.setdefault(office, ([], []))
+        rows.append(row)
+        sites.append(site)
+    return out
+
+
 def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None = None) -> IssueLists:
     """Write <out_dir>/<office>.xlsx and .csv for every office with findings, and <out_dir>/index.xlsx.
 
@@ -538,23 +551,21 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
     lists, jobs = [], []
     caps, summaries = cap_rows(data), summary_rows_by_office(frame)
     columns = [*ISSUE_HEADERS, "_severity", "_snapshot"]
-    review_by_office = dict(tuple(review.groupby("_office", sort=False))) if len(review) else {}
-    main_by_office = dict(tuple(frame.groupby("_office", sort=False))) if len(frame) else {}
+    # every row as a tuple once, then split by office in order (a selection per office costs minutes)
+    main_by_office, review_by_office = _rows_by_office(frame, columns), _rows_by_office(review, columns)
     # rows per office, site and severity (and review rows per office and site), counted once for all offices
     severities: dict[tuple[str, str], dict[str, int]] = {}
     for (office, site, severity), n in frame.groupby(["_office", "_site", "_severity"]).size().items():
         severities.setdefault((office, site), {})[severity] = int(n)
     reviews = {k: int(n) for k, n in review.groupby(["_office", "_site"]).size().items()} if len(review) else {}
     for office in offices:
-        group = main_by_office.get(office, frame.iloc[0:0])
-        doubtful = review_by_office.get(office, review.iloc[0:0])
+        rows, site_of = main_by_office.get(office, ([], []))
+        review_rows, review_site_of = review_by_office.get(office, ([], []))
         xlsx = confined_path(out, names[office] + ".xlsx")
         csv_path = confined_path(out, names[office] + ".csv")
-        sites = list(dict.fromkeys([*group["_site"], *doubtful["_site"]]))
+        sites = list(dict.fromkeys([*site_of, *review_site_of]))
         counts = {site: {**severities.get((office, site), {}), "review": reviews.get((office, site), 0)}
                   for site in sites}
-        rows = list(group[columns].itertuples(index=False, name=None))
-        review_rows = list(doubtful[columns].itertuples(index=False, name=None))
         lists.append(OfficeList(office, sites, xlsx, csv_path, counts))
         jobs.append(_OfficeJob(office, xlsx, csv_path, rows, _meta_rows(data, office, len(rows), len(review_rows)),
                                review_rows, fixed.get(office, []), summaries.get(office, []), caps.get(office, [])))
