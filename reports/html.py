@@ -13,6 +13,7 @@ from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -46,9 +47,13 @@ class Layout:
     split_sites_above: int     # more sites than this: each site's chapter in its own file, linked from the overview
 
 
+def load_layout(path: str | Path | None = None) -> Layout:
+    """The layout file's settings (default reports/data/report_layout.yaml), validated."""
+    return _load_layout(Path(path or LAYOUT_FILE))
+
+
 @lru_cache(maxsize=4)
-def load_layout(path: str | Path = LAYOUT_FILE) -> Layout:
-    path = Path(path)
+def _load_layout(path: Path) -> Layout:
     data = read_data_file(path, "report layout")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level: expected a mapping with the key split_sites_above")
@@ -228,9 +233,9 @@ def _indicator_state(r) -> tuple[str, str]:
     return ("未触发", "ok") if r.group == "否决" else ("未发现扣分问题", "ok")
 
 
-def _indicator_groups(rows: pd.DataFrame | None) -> dict[str, list[dict]]:
+def _indicator_groups(rows: list | None) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {}
-    for r in ([] if rows is None else rows.itertuples()):
+    for r in rows or []:
         state, css = _indicator_state(r)
         groups.setdefault(r.group, []).append(dict(
             name=r.name, max=r.max_points, lost=r.points_lost, findings=int(r.findings_count), state=state,
@@ -240,8 +245,18 @@ def _indicator_groups(rows: pd.DataFrame | None) -> dict[str, list[dict]]:
     return groups
 
 
-def _by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {k: g for k, g in frame.groupby("site_id", sort=False)} if len(frame) else {}
+def _text(value) -> str:
+    """A text cell as pandas' fillna("") leaves it."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _records_by_site(frame: pd.DataFrame) -> dict[str, list]:
+    """The frame's rows (itertuples records) per site, in order: one pass, where a frame per site would take
+    a pandas selection per site (minutes for a province)."""
+    out: dict[str, list] = {}
+    for record in frame.itertuples():
+        out.setdefault(record.site_id, []).append(record)
+    return out
 
 
 def _coverage(entry: dict | None) -> dict:
@@ -295,50 +310,57 @@ def _probe_window(entry: dict | None) -> str:
 COLUMNS_NAMED = 12   # unassessable columns named per parent column before "等N个"
 
 
-def _office_rows(rows: pd.DataFrame | None) -> list[dict]:
+def _office_rows(rows: list | None) -> list[dict]:
     """The offices of one site with their problem rows by kind and the points their rows count for."""
-    if rows is None or not len(rows):
+    if not rows:
         return []
+    by_office: dict[str, list] = {}
+    for r in rows:
+        by_office.setdefault(r.office, []).append(r)
     out = []
-    for office, g in rows.groupby("office", sort=False):
-        kinds = g["severity"].value_counts()
-        out.append(dict(office=office, issues=len(g), veto=int(kinds.get("veto", 0)), deduct=int(kinds.get("deduct", 0)),
-                        warn=int(kinds.get("warn", 0)), lost=round(float(g["counted"].sum()), 4),
-                        below=bool(g["routed"].any())))
+    for office, g in by_office.items():
+        kinds = [r.severity for r in g]
+        counted = np.array([r.counted for r in g], dtype="float64")
+        out.append(dict(office=office, issues=len(g), veto=kinds.count("veto"), deduct=kinds.count("deduct"),
+                        warn=kinds.count("warn"), lost=round(float(np.where(np.isnan(counted), 0.0, counted).sum()), 4),
+                        below=any(bool(r.routed) for r in g)))
     return sorted(out, key=lambda o: (-o["lost"], -o["issues"], o["office"]))
 
 
-def _column_groups(cols: pd.DataFrame | None) -> list[dict]:
+def _column_groups(cols: list | None) -> list[dict]:
     """Unassessable columns grouped under their parent column and reason: one line per group, not per column."""
-    if cols is None or not len(cols):
+    if not cols:
         return []
+    by_key: dict[tuple[str, str], list] = {}
+    for c in cols:
+        key = (_text(c.parent), _text(c.reason) or "未说明原因")
+        by_key.setdefault(key, []).append(c)
     groups = []
-    frame = cols.assign(reason=cols["reason"].fillna("").replace("", "未说明原因"), parent=cols["parent"].fillna(""))
-    for (parent, reason), g in frame.groupby(["parent", "reason"], sort=False):
-        names = list(dict.fromkeys(g["name"]))
+    for (parent, reason), g in by_key.items():
+        names = list(dict.fromkeys(c.name for c in g))
         shown = "、".join(names[:COLUMNS_NAMED]) + (f" 等{len(names)}个" if len(names) > COLUMNS_NAMED else "")
         groups.append(dict(parent=parent or "（一级栏目）", names=shown, count=len(names), reason=reason,
-                           url=g["url"].iloc[0] if len(g) == 1 else ""))
+                           url=g[0].url if len(g) == 1 else ""))
     return sorted(groups, key=lambda g: (-g["count"], g["parent"]))
 
 
 def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int, prefix: str = "") -> list[dict]:
     scores = data.scores
-    indicators = _by_site(scores.indicators[scores.indicators["office"] == ""])
+    indicators = _records_by_site(scores.indicators[scores.indicators["office"] == ""])
     f = data.findings
     rows = problem_rows(f[~f["review"]] if len(f) else f)
-    doubtful = _by_site(problem_rows(f[f["review"]] if len(f) else f))
+    doubtful = _records_by_site(problem_rows(f[f["review"]] if len(f) else f))
     # the most severe problems of each site first; the full lists are in the issue-list workbooks
-    top = _by_site(rows.sort_values(["severity_rank", "counted", "points", "count", "seq"],
+    top = _records_by_site(rows.sort_values(["severity_rank", "counted", "points", "count", "seq"],
                                     ascending=[True, False, False, False, True], na_position="last",
                                     kind="stable").groupby("site_id", sort=False).head(top_n)
                    if len(rows) else rows)
     totals = rows.groupby("site_id").size().to_dict() if len(rows) else {}
-    site_rows = _by_site(rows)
+    site_rows = _records_by_site(rows)
     counted_site = rows.groupby("site_id")["counted"].sum().to_dict() if len(rows) else {}
-    columns = _by_site(data.unassessable_columns)
+    columns = _records_by_site(data.unassessable_columns)
     outcomes = data.outcomes
-    rules_na = _by_site(outcomes[outcomes["status"] == "not_assessed"] if len(outcomes) else outcomes)
+    rules_na = _records_by_site(outcomes[outcomes["status"] == "not_assessed"] if len(outcomes) else outcomes)
     info = data.sites.set_index("site_id").to_dict("index") if len(data.sites) else {}
     sections = []
     for s in scores.sites.itertuples():
@@ -356,9 +378,8 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int, prefix
             deduction=_points(s.deduction_total), groups=groups,
             offices=_office_rows(site_rows.get(s.site_id)),
             counted=_points(round(float(counted_site.get(s.site_id, 0.0)), 4)),
-            problems=[_problem_row(r, data, prefix) for r in top[s.site_id].itertuples()] if s.site_id in top else [],
-            review=[_problem_row(r, data, prefix) for r in doubtful[s.site_id].itertuples()]
-            if s.site_id in doubtful else [],
+            problems=[_problem_row(r, data, prefix) for r in top.get(s.site_id, [])],
+            review=[_problem_row(r, data, prefix) for r in doubtful.get(s.site_id, [])],
             total_problems=int(totals.get(s.site_id, 0)), instances=int(s.findings_count),
             not_assessed_rows=[dict(name=r["name"], group=group, reason=r["state"])
                                for group, rows in groups.items() for r in rows
@@ -369,7 +390,7 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int, prefix
             transport=_transport_facts(meta.get("homepage", "")),
             rules_not_assessed=[] if rules is None else [
                 dict(code=r.code, type=data.rule(r.code).problem_type, reason=r.reason or "未说明原因")
-                for r in rules.itertuples()],
+                for r in rules],
         ))
     return sections
 
@@ -576,38 +597,81 @@ class PdfProblems(logging.Handler):
         return False
 
 
+class _PdfRenderer:
+    """WeasyPrint set up once (fonts, style sheet, offline fetcher) for one or many report files."""
+
+    def __init__(self):
+        with warnings.catch_warnings():
+            # WeasyPrint checks fontconfig on import and warns "Expect ugly output" on a machine without system
+            # fonts: the PDF brings its own font, so that warning is not a problem here
+            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+            from weasyprint import CSS, HTML
+            from weasyprint.text.fonts import FontConfiguration
+            from weasyprint.urls import URLFetcher
+
+        font = pdf_font_file()
+        font_url = font.resolve().as_uri()
+
+        class ReportFetcher(URLFetcher):
+            # Only inline data: URLs and the bundled font may load: a crawled link must never make the renderer
+            # go online or read a local file.
+            def fetch(self, url, headers=None):
+                if url.startswith("file:") and url.split("?")[0] != font_url:
+                    raise ValueError(f"URI not allowed in the report PDF: {url}")
+                return super().fetch(url, headers)
+
+        self._html = HTML
+        self.fetcher = ReportFetcher(allowed_protocols={"data", "file"})
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+            self.fonts = FontConfiguration()
+            self.style = CSS(string=_pdf_stylesheet(font), font_config=self.fonts, url_fetcher=self.fetcher)
+
+    def render(self, html_path: Path, problems: list[str] | None) -> Path:
+        pdf_path = html_path.with_suffix(".pdf")
+        with PdfProblems() as collected, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+            self._html(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=self.fetcher).write_pdf(
+                pdf_path, stylesheets=[self.style], font_config=self.fonts)
+        if problems is not None:
+            problems.extend(p for p in collected.problems if p not in problems)
+        return pdf_path
+
+
 def render_pdf(html_path: str | Path, problems: list[str] | None = None) -> Path:
     """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans SC (a pip dependency).
 
     Problems WeasyPrint logs go to `problems` (one line each), never to the console."""
-    with warnings.catch_warnings():
-        # WeasyPrint checks fontconfig on import and warns "Expect ugly output" on a machine without system
-        # fonts: the PDF brings its own font, so that warning is not a problem here
-        warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
-        from weasyprint import CSS, HTML
-        from weasyprint.text.fonts import FontConfiguration
-        from weasyprint.urls import URLFetcher
+    return _PdfRenderer().render(Path(html_path), problems)
 
-    html_path = Path(html_path)
-    pdf_path = html_path.with_suffix(".pdf")
-    font = pdf_font_file()
-    font_url = font.resolve().as_uri()
 
-    class ReportFetcher(URLFetcher):
-        # Only inline data: URLs and the bundled font may load: a crawled link must never make the renderer
-        # go online or read a local file.
-        def fetch(self, url, headers=None):
-            if url.startswith("file:") and url.split("?")[0] != font_url:
-                raise ValueError(f"URI not allowed in the report PDF: {url}")
-            return super().fetch(url, headers)
+def _render_batch(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    problems: list[str] = []
+    renderer = _PdfRenderer()
+    return [renderer.render(p, problems) for p in paths], problems
 
-    fetcher = ReportFetcher(allowed_protocols={"data", "file"})
-    with PdfProblems() as collected, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
-        fonts = FontConfiguration()
-        style = CSS(string=_pdf_stylesheet(font), font_config=fonts, url_fetcher=fetcher)
-        HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(
-            pdf_path, stylesheets=[style], font_config=fonts)
-    if problems is not None:
-        problems.extend(collected.problems)
-    return pdf_path
+
+def render_pdfs(html_paths: list[Path], problems: list[str] | None = None, workers: int = PDF_WORKERS) -> list[Path]:
+    """PDFs of a split report's files (overview and one per site), each beside its HTML, in `workers` processes.
+
+    A huge single document is what makes WeasyPrint slow (layout is worse than linear in a document's length);
+    many short ones take time in proportion to their number."""
+    paths = [Path(p) for p in html_paths]
+    workers = max(1, min(workers, len(paths), os.cpu_count() or 1))
+    if workers == 1:
+        pdfs, found = _render_batch(paths)
+        batches = [(pdfs, found)]
+    else:
+        # a few batches per worker: each batch sets WeasyPrint up once, and no worker idles while one finishes
+        size = max(1, math.ceil(len(paths) / (workers * 4)))
+        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+        # fork: workers start with everything imported and callers need no `__main__` guard (as the issue lists)
+        context = get_context("fork") if "fork" in get_all_start_methods() else get_context()
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            batches = list(pool.map(_render_batch, chunks))
+    out = []
+    for pdfs, found in batches:
+        out.extend(pdfs)
+        if problems is not None:
+            problems.extend(p for p in found if p not in problems)
+    return out
