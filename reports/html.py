@@ -561,7 +561,10 @@ def pdf_font_file() -> Path:
 def _pdf_stylesheet(font: Path) -> str:
     url = font.resolve().as_uri()
     faces = "".join(f'@font-face {{ font-family: "{name}"; src: url("{url}"); }}\n' for name in PDF_FONT_FAMILIES)
-    return faces + 'body, body * { font-family: "zwgk-sans", "Noto Sans CJK SC", sans-serif !important; }\n'
+    # the page margins (running title, page numbers) too: one font in the PDF, not a second subset of the same file
+    margins = "".join(f'@{box} {{ font-family: "zwgk-sans" !important; }} ' for box in ("top-right", "bottom-center"))
+    return (faces + 'body, body * { font-family: "zwgk-sans", "Noto Sans CJK SC", sans-serif !important; }\n'
+            + f"@page {{ {margins}}}\n")
 
 
 class PdfProblems(logging.Handler):
