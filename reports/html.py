@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_chart
 from reports.issue_lists import snapshot_link
 from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
-                                 evidence_sentence, load_report_data, problem_rows, basis_as_of)
+                                 evidence_sentence, load_report_data, basis_as_of)
 from reports.safe_output import confined_path, is_web_url
 from scoring.scorer import score_text
 from zwgk import __version__
@@ -101,7 +101,7 @@ def _overview(data: ReportData) -> dict:
     f = data.findings
     review = int(f["review"].sum()) if len(f) else 0
     f = f[~f["review"]] if len(f) else f
-    rows = problem_rows(f)
+    rows = data.problem_rows()
     by_severity = f.groupby("severity")["count"].agg(["size", "sum"]) if len(f) else pd.DataFrame()
     by_rows = rows.groupby("severity").size() if len(rows) else pd.Series(dtype="int64")
     severity = [dict(key=key, label=label, rows=int(by_rows.get(key, 0)),
@@ -167,8 +167,7 @@ def _ranking(data: ReportData, anchors: dict[str, str]):
 
 
 def _problem_types(data: ReportData):
-    f = data.findings
-    rows = problem_rows(f[~f["review"]] if len(f) else f)
+    rows = data.problem_rows()
     if not len(rows):
         return [], None
     frame = rows.assign(type=rows["code"].map(lambda c: data.rule(c).problem_type),
@@ -347,9 +346,8 @@ def _column_groups(cols: list | None) -> list[dict]:
 def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int, prefix: str = "") -> list[dict]:
     scores = data.scores
     indicators = _records_by_site(scores.indicators[scores.indicators["office"] == ""])
-    f = data.findings
-    rows = problem_rows(f[~f["review"]] if len(f) else f)
-    doubtful = _records_by_site(problem_rows(f[f["review"]] if len(f) else f))
+    rows = data.problem_rows()
+    doubtful = _records_by_site(data.problem_rows(review=True))
     # the most severe problems of each site first; the full lists are in the issue-list workbooks
     top = _records_by_site(rows.sort_values(["severity_rank", "counted", "points", "count", "seq"],
                                     ascending=[True, False, False, False, True], na_position="last",

@@ -15,7 +15,7 @@ import pandas as pd
 import xlsxwriter
 
 from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, SEVERITY_ORDER, ReportData,
-                                 evidence_details, evidence_sentence, problem_rows, basis_as_of)
+                                 evidence_details, evidence_sentence, basis_as_of)
 from reports.safe_output import confined_path, is_web_url, spreadsheet_cell, unique_filenames
 from zwgk.core.store import now_iso
 
@@ -137,9 +137,7 @@ def issue_frame(data: ReportData, review: bool = False) -> pd.DataFrame:
     """Every problem row (report_data.problem_rows) as an issue-list row (ISSUE_HEADERS) plus `_office`, `_site`,
     `_severity`, `_snapshot`; sorted per office by severity (否决 > 扣分 > 预警), then site, then points, then
     column and order found. `review=True`: the 待人工复核 rows instead (listed apart, never deducted)."""
-    f = data.findings
-    f = f[f["review"] == review] if len(f) else f
-    rows = problem_rows(f)
+    rows = data.problem_rows(review)
     extra = ["_office", "_site", "_severity", "_snapshot"]
     if not len(rows):
         return pd.DataFrame(columns=[*ISSUE_HEADERS, *extra])

@@ -308,6 +308,15 @@ class ReportData:
     coverage: dict[str, dict] = field(default_factory=dict)   # site -> how much of it was crawled and assessed
     probe_windows: dict[str, dict] = field(default_factory=dict)   # site -> its homepage probes (zwgk probe)
     lookback: LookBack | None = None   # 回头看 against the previous round; None for a first round
+    _rows: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def problem_rows(self, review: bool = False) -> pd.DataFrame:
+        """problem_rows of the 待人工复核 findings (review=True) or of the others, built once: the report's
+        chapters and the issue lists all read them (a province has hundreds of thousands). Do not modify it."""
+        if review not in self._rows:
+            f = self.findings
+            self._rows[review] = problem_rows(f[f["review"] == review] if len(f) else f)
+        return self._rows[review]
 
     @property
     def deadline_start(self) -> date:
