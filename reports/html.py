@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -668,8 +669,12 @@ def render_pdfs(html_paths: list[Path], problems: list[str] | None = None, worke
         chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
         # fork: workers start with everything imported and callers need no `__main__` guard (as the issue lists)
         context = get_context("fork") if "fork" in get_all_start_methods() else get_context()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            batches = list(pool.map(_render_batch, chunks))
+        gc.freeze()   # as the issue lists: forked workers leave the parent's objects and shared pages alone
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                batches = list(pool.map(_render_batch, chunks))
+        finally:
+            gc.unfreeze()
     out = []
     for pdfs, found in batches:
         out.extend(pdfs)

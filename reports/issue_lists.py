@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -574,10 +575,14 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
         # fork: workers start at once with everything imported, and callers need no `__main__` guard; a worker
         # only writes files from the rows it is given (it never touches the parent's SQLite connection)
         context = get_context("fork") if "fork" in get_all_start_methods() else get_context()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            # largest first, so one big office does not start last and run alone
-            for _ in pool.map(_write_office_files, sorted(jobs, key=lambda j: -len(j.rows))):
-                pass
+        gc.freeze()   # the workers' garbage collector then leaves the parent's objects (and their shared pages) alone
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                # largest first, so one big office does not start last and run alone
+                for _ in pool.map(_write_office_files, sorted(jobs, key=lambda j: -len(j.rows))):
+                    pass
+        finally:
+            gc.unfreeze()
     else:
         for job in jobs:
             _write_office_files(job)

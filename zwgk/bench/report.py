@@ -109,16 +109,55 @@ def generate(workspace: Path, sites: int, per_site: int, seed: int = 7) -> tuple
     return store, check_id
 
 
-def _stage(name: str, cmd: list[str], cwd: Path, log: Path) -> dict:
-    """One CLI command as a child process: wall and CPU seconds, peak RSS of it and its workers (MiB)."""
-    from zwgk.bench.crawl import measure
+def _memory(parent) -> tuple[int, int]:
+    """(RSS, PSS) of a process with its children, in bytes. RSS counts pages a forked worker shares with its
+    parent twice; PSS divides shared pages among the processes sharing them: what the machine really holds."""
+    import psutil
 
-    figures = measure(cmd, cwd, log)
-    if figures["returncode"] != 0:
+    rss = pss = 0
+    for proc in [parent, *parent.children(recursive=True)]:
+        try:
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue   # ended between listing and reading
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss, pss
+
+
+def _stage(name: str, cmd: list[str], cwd: Path, log: Path) -> dict:
+    """One CLI command as a child process: wall and CPU seconds, peak RSS and PSS of it and its workers (MiB)."""
+    import resource
+    import subprocess
+
+    import psutil
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    peak_rss = peak_pss = 0
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            parent = psutil.Process(proc.pid)
+            while proc.poll() is None:
+                rss, pss = _memory(parent)
+                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+                time.sleep(0.2)
+        except psutil.NoSuchProcess:
+            pass
+        except BaseException:
+            proc.terminate()
+            proc.wait()
+            raise
+        code = proc.wait()
+    seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-        raise click.ClickException(f"`{' '.join(cmd[2:])}` 失败（退出码 {figures['returncode']}）：{tail}")
-    return {f"{name}_s": round(figures["seconds"], 2), f"{name}_cpu_s": round(figures["cpu_seconds"], 2),
-            f"{name}_peak_rss_mb": round(figures["peak_rss"] / 2**20, 1)}
+        raise click.ClickException(f"`{' '.join(cmd[2:])}` 失败（退出码 {code}）：{tail}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {f"{name}_s": round(seconds, 2), f"{name}_cpu_s": round(cpu, 2),
+            f"{name}_peak_rss_mb": round(peak_rss / 2**20, 1), f"{name}_peak_pss_mb": round(peak_pss / 2**20, 1)}
 
 
 def run_bench(sites: int, per_site: int, pdf: bool = False, keep: Path | None = None) -> dict:
@@ -146,6 +185,7 @@ def run_bench(sites: int, per_site: int, pdf: bool = False, keep: Path | None = 
             generate_s=round(generated, 2), **score, **report,
             seconds=round(score["score_s"] + report["report_s"], 2),
             peak_rss_mb=max(score["score_peak_rss_mb"], report["report_peak_rss_mb"]),
+            peak_pss_mb=max(score["score_peak_pss_mb"], report["report_peak_pss_mb"]),
             html_mb=round(html.stat().st_size / 2**20, 2), site_pages=len(site_pages),
             site_pages_mb=round(sum(x.stat().st_size for x in site_pages) / 2**20, 1),
             pdf_mb=round(pdf_file.stat().st_size / 2**20, 2) if pdf_file.exists() else None,
@@ -174,9 +214,9 @@ def report(sites: int, per_site: int | None, pdf: bool, keep: str | None, as_jso
         click.echo(f"{result['sites']} 个网站 × {result['findings_per_site']} 条问题 = {result['findings']} 条"
                    f"（生成数据 {result['generate_s']} 秒，不计入）")
         click.echo(f"zwgk score：{result['score_s']} 秒（CPU {result['score_cpu_s']} 秒），"
-                   f"内存峰值 {result['score_peak_rss_mb']} MB")
+                   f"内存峰值 {result['score_peak_pss_mb']} MB（PSS；RSS 合计 {result['score_peak_rss_mb']} MB）")
         click.echo(f"zwgk report{'' if pdf else ' --no-pdf'}：{result['report_s']} 秒（CPU {result['report_cpu_s']} 秒），"
-                   f"内存峰值 {result['report_peak_rss_mb']} MB")
+                   f"内存峰值 {result['report_peak_pss_mb']} MB（PSS；RSS 合计 {result['report_peak_rss_mb']} MB）")
         click.echo(f"report.html {result['html_mb']} MB，分站点报告 {result['site_pages']} 个"
                    + (f"，PDF {result['site_pdfs'] + (1 if result['pdf_mb'] is not None else 0)} 个" if pdf else "")
                    + f"；问题清单 {result['offices']} 个单位 {result['xlsx_mb']} MB")
