@@ -717,7 +717,8 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
     for i, key in enumerate(zip(col["site_id"], col["office"], col["code"], col["_target"])):
         if not any(_missing(k) for k in key):   # as groupby: a row with a missing key is in no group
             groups.setdefault(key, []).append(i)
-    rows = []
+    # the rows go straight into column lists: a dict per row costs a gigabyte at a province's 400,000 rows
+    out: dict[str, list] = {c: [] for c in columns}
     for g in groups.values():
         i = g[0]
         target = col["_target"][i]
@@ -732,7 +733,7 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
         ranks = [col["severity_rank"][j] for j in g]
         worst = g[ranks.index(min(ranks))]
         confirmed = any(col["confidence"][j] == "confirmed" for j in g)
-        rows.append(dict(
+        row = dict(
             site_id=col["site_id"][i], site_name=col["site_name"][i], office=col["office"][i],
             site_office=site_office[i], routed=any(bool(routed[j]) for j in g) if routed is not None else False,
             code=col["code"][i], indicator=col["indicator"][i], severity=col["severity"][worst],
@@ -747,5 +748,7 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
             seq=int(min(col["seq"][j] for j in g)), as_of=col["as_of"][i],
             round_status=_row_status(_text(round_status[j]) for j in g) if round_status is not None else "",
             note=_joined(_text(note[j]) for j in g) if note is not None else "",
-        ))
-    return pd.DataFrame(rows, columns=columns)
+        )
+        for key, value in row.items():
+            out[key].append(value)
+    return pd.DataFrame({c: out[c] for c in columns}, columns=columns)
