@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
+import os
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reports.charts import BAND_COLOURS, SEVERITY_COLOURS, bar_chart, column_chart
 from reports.issue_lists import snapshot_link
 from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, ReportData, ensure_scores, evidence_details,
-                                 evidence_sentence, load_report_data, problem_rows, basis_as_of)
+                                 evidence_sentence, load_report_data, basis_as_of)
 from reports.safe_output import atomic_path, confined_path, is_web_url
 from reports.trends import trend_context
 from scoring.scorer import score_text
 from zwgk import __version__
+from zwgk.core.config import ConfigError, read_data_file
 from zwgk.core.store import Store, now_iso
 
 REPORT_NAME = "report.html"
+SITES_DIR = "sites"        # a split report's per-site files, beside report.html
+LAYOUT_FILE = Path(__file__).parent / "data" / "report_layout.yaml"
+PDF_WORKERS = 2            # processes rendering a split report's PDFs (WeasyPrint is single-threaded)
 TOP_PROBLEMS = 10          # problems shown per site; the full lists are in the issue-list workbooks
 RANKING_CHART_MAX = 40     # sites drawn in the ranking chart (best and worst halves); the table has all
 TYPES_CHART_MAX = 20       # problem types drawn in the chart (the most frequent); the table has all
@@ -29,6 +40,32 @@ SITES_NAMED = 8            # sites named per problem type before "等N个网站"
 KIND_LABELS = {"portal": "政府门户网站", "department": "部门网站"}
 CRAWL_STATUS = {"done": "已完成", "unreachable": "首页无法访问", "failed": "抓取失败", "pending": "未抓取",
                 "crawling": "抓取中断"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the report is laid out (reports/data/report_layout.yaml)."""
+
+    split_sites_above: int     # more sites than this: each site's chapter in its own file, linked from the overview
+
+
+def load_layout(path: str | Path | None = None) -> Layout:
+    """The layout file's settings (default reports/data/report_layout.yaml), validated."""
+    return _load_layout(Path(path or LAYOUT_FILE))
+
+
+@lru_cache(maxsize=4)
+def _load_layout(path: Path) -> Layout:
+    data = read_data_file(path, "report layout")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level: expected a mapping with the key split_sites_above")
+    unknown = sorted(set(data) - {"split_sites_above"})
+    if unknown:
+        raise ConfigError(f"{path}: key '{unknown[0]}': unknown key (known: split_sites_above)")
+    value = data.get("split_sites_above")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path}: key 'split_sites_above': expected a whole number of sites ≥ 0, got {value!r}")
+    return Layout(split_sites_above=value)
 
 
 def _environment() -> Environment:
@@ -66,7 +103,7 @@ def _overview(data: ReportData) -> dict:
     f = data.findings
     review = int(f["review"].sum()) if len(f) else 0
     f = f[~f["review"]] if len(f) else f
-    rows = problem_rows(f)
+    rows = data.problem_rows()
     by_severity = f.groupby("severity")["count"].agg(["size", "sum"]) if len(f) else pd.DataFrame()
     by_rows = rows.groupby("severity").size() if len(rows) else pd.Series(dtype="int64")
     severity = [dict(key=key, label=label, rows=int(by_rows.get(key, 0)),
@@ -132,8 +169,7 @@ def _ranking(data: ReportData, anchors: dict[str, str]):
 
 
 def _problem_types(data: ReportData):
-    f = data.findings
-    rows = problem_rows(f[~f["review"]] if len(f) else f)
+    rows = data.problem_rows()
     if not len(rows):
         return [], None
     frame = rows.assign(type=rows["code"].map(lambda c: data.rule(c).problem_type),
@@ -161,7 +197,7 @@ def _problem_types(data: ReportData):
     return out, chart
 
 
-def _problem_row(row, data: ReportData) -> dict:
+def _problem_row(row, data: ReportData, prefix: str = "") -> dict:
     rule = data.rule(row.code)
     sentences, details = [], []
     for ev in row.evidences:
@@ -179,7 +215,7 @@ def _problem_row(row, data: ReportData) -> dict:
         evidence="；".join(dict.fromkeys(x for x in sentences if x)),
         details="；".join(dict.fromkeys(x for x in details if x)),
         pages=int(row.pages), count=int(row.count), points=row.points, counted=row.counted, office=row.office,
-        indicator=row.indicator, snapshot=snapshot_link(data, row),
+        indicator=row.indicator, snapshot=snapshot_link(data, row, prefix),
     )
 
 
@@ -198,9 +234,9 @@ def _indicator_state(r) -> tuple[str, str]:
     return ("未触发", "ok") if r.group == "否决" else ("未发现扣分问题", "ok")
 
 
-def _indicator_groups(rows: pd.DataFrame | None) -> dict[str, list[dict]]:
+def _indicator_groups(rows: list | None) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {}
-    for r in ([] if rows is None else rows.itertuples()):
+    for r in rows or []:
         state, css = _indicator_state(r)
         groups.setdefault(r.group, []).append(dict(
             name=r.name, max=r.max_points, lost=r.points_lost, findings=int(r.findings_count), state=state,
@@ -210,8 +246,18 @@ def _indicator_groups(rows: pd.DataFrame | None) -> dict[str, list[dict]]:
     return groups
 
 
-def _by_site(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {k: g for k, g in frame.groupby("site_id", sort=False)} if len(frame) else {}
+def _text(value) -> str:
+    """A text cell as pandas' fillna("") leaves it."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _records_by_site(frame: pd.DataFrame) -> dict[str, list]:
+    """The frame's rows (itertuples records) per site, in order: one pass, where a frame per site would take
+    a pandas selection per site (minutes for a province)."""
+    out: dict[str, list] = {}
+    for record in frame.itertuples():
+        out.setdefault(record.site_id, []).append(record)
+    return out
 
 
 def _coverage(entry: dict | None) -> dict:
@@ -265,50 +311,56 @@ def _probe_window(entry: dict | None) -> str:
 COLUMNS_NAMED = 12   # unassessable columns named per parent column before "等N个"
 
 
-def _office_rows(rows: pd.DataFrame | None) -> list[dict]:
+def _office_rows(rows: list | None) -> list[dict]:
     """The offices of one site with their problem rows by kind and the points their rows count for."""
-    if rows is None or not len(rows):
+    if not rows:
         return []
+    by_office: dict[str, list] = {}
+    for r in rows:
+        by_office.setdefault(r.office, []).append(r)
     out = []
-    for office, g in rows.groupby("office", sort=False):
-        kinds = g["severity"].value_counts()
-        out.append(dict(office=office, issues=len(g), veto=int(kinds.get("veto", 0)), deduct=int(kinds.get("deduct", 0)),
-                        warn=int(kinds.get("warn", 0)), lost=round(float(g["counted"].sum()), 4),
-                        below=bool(g["routed"].any())))
+    for office, g in by_office.items():
+        kinds = [r.severity for r in g]
+        counted = np.array([r.counted for r in g], dtype="float64")
+        out.append(dict(office=office, issues=len(g), veto=kinds.count("veto"), deduct=kinds.count("deduct"),
+                        warn=kinds.count("warn"), lost=round(float(np.where(np.isnan(counted), 0.0, counted).sum()), 4),
+                        below=any(bool(r.routed) for r in g)))
     return sorted(out, key=lambda o: (-o["lost"], -o["issues"], o["office"]))
 
 
-def _column_groups(cols: pd.DataFrame | None) -> list[dict]:
+def _column_groups(cols: list | None) -> list[dict]:
     """Unassessable columns grouped under their parent column and reason: one line per group, not per column."""
-    if cols is None or not len(cols):
+    if not cols:
         return []
+    by_key: dict[tuple[str, str], list] = {}
+    for c in cols:
+        key = (_text(c.parent), _text(c.reason) or "未说明原因")
+        by_key.setdefault(key, []).append(c)
     groups = []
-    frame = cols.assign(reason=cols["reason"].fillna("").replace("", "未说明原因"), parent=cols["parent"].fillna(""))
-    for (parent, reason), g in frame.groupby(["parent", "reason"], sort=False):
-        names = list(dict.fromkeys(g["name"]))
+    for (parent, reason), g in by_key.items():
+        names = list(dict.fromkeys(c.name for c in g))
         shown = "、".join(names[:COLUMNS_NAMED]) + (f" 等{len(names)}个" if len(names) > COLUMNS_NAMED else "")
         groups.append(dict(parent=parent or "（一级栏目）", names=shown, count=len(names), reason=reason,
-                           url=g["url"].iloc[0] if len(g) == 1 else ""))
+                           url=g[0].url if len(g) == 1 else ""))
     return sorted(groups, key=lambda g: (-g["count"], g["parent"]))
 
 
-def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> list[dict]:
+def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int, prefix: str = "") -> list[dict]:
     scores = data.scores
-    indicators = _by_site(scores.indicators[scores.indicators["office"] == ""])
-    f = data.findings
-    rows = problem_rows(f[~f["review"]] if len(f) else f)
-    doubtful = _by_site(problem_rows(f[f["review"]] if len(f) else f))
+    indicators = _records_by_site(scores.indicators[scores.indicators["office"] == ""])
+    rows = data.problem_rows()
+    doubtful = _records_by_site(data.problem_rows(review=True))
     # the most severe problems of each site first; the full lists are in the issue-list workbooks
-    top = _by_site(rows.sort_values(["severity_rank", "counted", "points", "count", "seq"],
+    top = _records_by_site(rows.sort_values(["severity_rank", "counted", "points", "count", "seq"],
                                     ascending=[True, False, False, False, True], na_position="last",
                                     kind="stable").groupby("site_id", sort=False).head(top_n)
                    if len(rows) else rows)
     totals = rows.groupby("site_id").size().to_dict() if len(rows) else {}
-    site_rows = _by_site(rows)
+    site_rows = _records_by_site(rows)
     counted_site = rows.groupby("site_id")["counted"].sum().to_dict() if len(rows) else {}
-    columns = _by_site(data.unassessable_columns)
+    columns = _records_by_site(data.unassessable_columns)
     outcomes = data.outcomes
-    rules_na = _by_site(outcomes[outcomes["status"] == "not_assessed"] if len(outcomes) else outcomes)
+    rules_na = _records_by_site(outcomes[outcomes["status"] == "not_assessed"] if len(outcomes) else outcomes)
     info = data.sites.set_index("site_id").to_dict("index") if len(data.sites) else {}
     sections = []
     for s in scores.sites.itertuples():
@@ -317,7 +369,7 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
         cols = columns.get(s.site_id)
         rules = rules_na.get(s.site_id)
         sections.append(dict(
-            anchor=anchors[s.site_id], site_id=s.site_id, name=meta.get("name", s.site_name),
+            anchor=anchors[s.site_id], number=len(sections) + 1, site_id=s.site_id, name=meta.get("name", s.site_name),
             homepage=meta.get("homepage", ""), office=s.office, kind=KIND_LABELS.get(s.kind, s.kind),
             crawl=CRAWL_STATUS.get(s.crawl_status, s.crawl_status), crawl_error=meta.get("error", "") or "",
             rank=s.rank, score=_score_text(s), grade=s.grade, passed=_passed_text(s), veto=bool(s.veto),
@@ -326,8 +378,8 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
             deduction=_points(s.deduction_total), groups=groups,
             offices=_office_rows(site_rows.get(s.site_id)),
             counted=_points(round(float(counted_site.get(s.site_id, 0.0)), 4)),
-            problems=[_problem_row(r, data) for r in top[s.site_id].itertuples()] if s.site_id in top else [],
-            review=[_problem_row(r, data) for r in doubtful[s.site_id].itertuples()] if s.site_id in doubtful else [],
+            problems=[_problem_row(r, data, prefix) for r in top.get(s.site_id, [])],
+            review=[_problem_row(r, data, prefix) for r in doubtful.get(s.site_id, [])],
             total_problems=int(totals.get(s.site_id, 0)), instances=int(s.findings_count),
             not_assessed_rows=[dict(name=r["name"], group=group, reason=r["state"])
                                for group, rows in groups.items() for r in rows
@@ -338,9 +390,21 @@ def _site_sections(data: ReportData, anchors: dict[str, str], top_n: int) -> lis
             transport=_transport_facts(meta.get("homepage", "")),
             rules_not_assessed=[] if rules is None else [
                 dict(code=r.code, type=data.rule(r.code).problem_type, reason=r.reason or "未说明原因")
-                for r in rules.itertuples()],
+                for r in rules],
         ))
     return sections
+
+
+def _not_assessed_groups(rows: list[dict]) -> list[dict]:
+    """A split report's 未评估事项: one line per indicator and reason with the sites it concerns, not one per site."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for r in rows:
+        groups.setdefault((r["group"], r["name"], r["reason"]), []).append(r["site"])
+    out = []
+    for (group, name, reason), sites in groups.items():
+        named = "、".join(sites[:SITES_NAMED]) + (f" 等{len(sites)}个网站" if len(sites) > SITES_NAMED else "")
+        out.append(dict(group=group, name=name, reason=reason, sites=len(sites), named=named))
+    return sorted(out, key=lambda r: (-r["sites"], r["group"], r["name"], r["reason"]))
 
 
 def _method(data: ReportData) -> dict:
@@ -402,16 +466,30 @@ def _score_basis(data: ReportData) -> dict:
     return dict(explanations=explanations, suspected="；".join(suspected))
 
 
-def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
-    """Everything the template prints, computed here so the template only lays it out."""
+def report_context(data: ReportData, top_n: int = TOP_PROBLEMS, split: bool | None = None,
+                   pdf: bool = False) -> dict:
+    """Everything the template prints, computed here so the template only lays it out.
+
+    `split` (default: more sites than the layout file's split_sites_above) puts each site's chapter in its own
+    file, sites/<anchor>.html, linked from the overview (and sites/<anchor>.pdf when `pdf`)."""
+    if split is None:
+        split = len(data.scores.sites) > load_layout().split_sites_above
     anchors = {site_id: f"site-{i}" for i, site_id in enumerate(data.scores.sites["site_id"], start=1)}
+    hrefs = {site_id: f"{SITES_DIR}/{anchor}.html" if split else f"#{anchor}" for site_id, anchor in anchors.items()}
     distribution, grades = _distribution(data)
     ranking, ranking_chart, ranking_note = _ranking(data, anchors)
+    for r in ranking:
+        r["href"] = f"{SITES_DIR}/{r['anchor']}.html" if split else f"#{r['anchor']}"
     types, types_chart = _problem_types(data)
-    sections = _site_sections(data, anchors, top_n)
-    not_assessed = [dict(anchor=s["anchor"], site=s["name"], **row) for s in sections for row in s["not_assessed_rows"]]
-    coverage = [dict(anchor=s["anchor"], site=s["name"], passed=s["passed"], points=s["points"], probe=s["probe"],
-                     transport=s["transport"],
+    sections = _site_sections(data, anchors, top_n, prefix="../" if split else "")
+    for section in sections:
+        section["href"] = hrefs[section["site_id"]]
+        section["file"] = f"{SITES_DIR}/{section['anchor']}.html" if split else ""
+        section["pdf"] = f"{SITES_DIR}/{section['anchor']}.pdf" if split and pdf else ""
+    not_assessed = [dict(anchor=s["anchor"], href=s["href"], site=s["name"], **row)
+                    for s in sections for row in s["not_assessed_rows"]]
+    coverage = [dict(anchor=s["anchor"], href=s["href"], site=s["name"], passed=s["passed"], points=s["points"],
+                     probe=s["probe"], transport=s["transport"],
                      **s["reach"]) for s in sections]
     profile = data.profile
     return dict(
@@ -426,7 +504,8 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS) -> dict:
         overview=_overview(data), distribution=distribution, grades=grades,
         ranking=ranking, ranking_chart=ranking_chart, ranking_note=ranking_note,
         types=types, types_chart=types_chart, sites=sections, top_n=top_n,
-        not_assessed=not_assessed, method=_method(data), lookback=_lookback(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
+        not_assessed=not_assessed, not_assessed_groups=_not_assessed_groups(not_assessed) if split else [],
+        split=split, method=_method(data), lookback=_lookback(data), severity_colours=SEVERITY_COLOURS, coverage=coverage,
         trends=trend_context(data.trends), score_basis=_score_basis(data),
     )
 
@@ -441,15 +520,49 @@ def render_report(store: Store, check_id: int, out_dir: str | Path, profile: str
     return write_report_html(data, out_dir, top_n)
 
 
+@dataclass
+class ReportFiles:
+    """The report as written: report.html, and each site's own file when the report is split."""
+
+    overview: Path
+    sites: list[Path] = field(default_factory=list)
+
+
 def write_report_html(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS) -> Path:
-    """Write <out_dir>/report.html for the check in `data` and return its path."""
+    """Write <out_dir>/report.html (and sites/*.html for a split report) for the check in `data`; returns
+    report.html's path."""
+    return write_report(data, out_dir, top_n).overview
+
+
+def write_report(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEMS, pdf: bool = False,
+                 split: bool | None = None) -> ReportFiles:
+    """Write report.html and, for a report of many sites (see load_layout), sites/<anchor>.html per site.
+
+    `pdf`: the PDFs will be made too, so the overview links each site's PDF beside its HTML."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = confined_path(out, REPORT_NAME)
-    html = _environment().get_template("report.html.j2").render(**report_context(data, top_n))
+    env = _environment()
+    context = report_context(data, top_n, split=split, pdf=pdf)
     with atomic_path(path) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    return path
+        tmp.write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
+    if not context["split"]:
+        return ReportFiles(path)
+    sites_dir = confined_path(out, SITES_DIR)
+    sites_dir.mkdir(exist_ok=True)
+    page = env.get_template("site_page.html.j2")
+    shared = {k: context[k] for k in ("title", "generated_at", "version", "run", "check", "profile")}
+    sections, coverage = context["sites"], context["coverage"]
+    files = []
+    for i, (section, cover) in enumerate(zip(sections, coverage)):
+        site_path = confined_path(sites_dir, f"{section['anchor']}.html")
+        with atomic_path(site_path) as tmp:
+            tmp.write_text(page.render(
+                **shared, s=section, c=cover, overview=REPORT_NAME, total=len(sections),
+                previous=sections[i - 1] if i else None, next=sections[i + 1] if i + 1 < len(sections) else None),
+                encoding="utf-8")
+        files.append(site_path)
+    return ReportFiles(path, files)
 
 
 class OfflineOnly(Exception):
@@ -470,7 +583,10 @@ def pdf_font_file() -> Path:
 def _pdf_stylesheet(font: Path) -> str:
     url = font.resolve().as_uri()
     faces = "".join(f'@font-face {{ font-family: "{name}"; src: url("{url}"); }}\n' for name in PDF_FONT_FAMILIES)
-    return faces + 'body, body * { font-family: "zwgk-sans", "Noto Sans CJK SC", sans-serif !important; }\n'
+    # the page margins (running title, page numbers) too: one font in the PDF, not a second subset of the same file
+    margins = "".join(f'@{box} {{ font-family: "zwgk-sans" !important; }} ' for box in ("top-right", "bottom-center"))
+    return (faces + 'body, body * { font-family: "zwgk-sans", "Noto Sans CJK SC", sans-serif !important; }\n'
+            + f"@page {{ {margins}}}\n")
 
 
 class PdfProblems(logging.Handler):
@@ -506,39 +622,86 @@ class PdfProblems(logging.Handler):
         return False
 
 
+class _PdfRenderer:
+    """WeasyPrint set up once (fonts, style sheet, offline fetcher) for one or many report files."""
+
+    def __init__(self):
+        with warnings.catch_warnings():
+            # WeasyPrint checks fontconfig on import and warns "Expect ugly output" on a machine without system
+            # fonts: the PDF brings its own font, so that warning is not a problem here
+            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+            from weasyprint import CSS, HTML
+            from weasyprint.text.fonts import FontConfiguration
+            from weasyprint.urls import URLFetcher
+
+        font = pdf_font_file()
+        font_url = font.resolve().as_uri()
+
+        class ReportFetcher(URLFetcher):
+            # Only inline data: URLs and the bundled font may load: a crawled link must never make the renderer
+            # go online or read a local file.
+            def fetch(self, url, headers=None):
+                if url.startswith("file:") and url.split("?")[0] != font_url:
+                    raise ValueError(f"URI not allowed in the report PDF: {url}")
+                return super().fetch(url, headers)
+
+        self._html = HTML
+        self.fetcher = ReportFetcher(allowed_protocols={"data", "file"})
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+            self.fonts = FontConfiguration()
+            self.style = CSS(string=_pdf_stylesheet(font), font_config=self.fonts, url_fetcher=self.fetcher)
+
+    def render(self, html_path: Path, problems: list[str] | None) -> Path:
+        pdf_path = html_path.with_suffix(".pdf")
+        with PdfProblems() as collected, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
+            with atomic_path(pdf_path) as tmp:
+                self._html(string=html_path.read_text(encoding="utf-8"), base_url=None,
+                           url_fetcher=self.fetcher).write_pdf(tmp, stylesheets=[self.style], font_config=self.fonts)
+        if problems is not None:
+            problems.extend(p for p in collected.problems if p not in problems)
+        return pdf_path
+
+
 def render_pdf(html_path: str | Path, problems: list[str] | None = None) -> Path:
     """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans SC (a pip dependency).
 
     Problems WeasyPrint logs go to `problems` (one line each), never to the console."""
-    with warnings.catch_warnings():
-        # WeasyPrint checks fontconfig on import and warns "Expect ugly output" on a machine without system
-        # fonts: the PDF brings its own font, so that warning is not a problem here
-        warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
-        from weasyprint import CSS, HTML
-        from weasyprint.text.fonts import FontConfiguration
-        from weasyprint.urls import URLFetcher
+    return _PdfRenderer().render(Path(html_path), problems)
 
-    html_path = Path(html_path)
-    pdf_path = html_path.with_suffix(".pdf")
-    font = pdf_font_file()
-    font_url = font.resolve().as_uri()
 
-    class ReportFetcher(URLFetcher):
-        # Only inline data: URLs and the bundled font may load: a crawled link must never make the renderer
-        # go online or read a local file.
-        def fetch(self, url, headers=None):
-            if url.startswith("file:") and url.split("?")[0] != font_url:
-                raise ValueError(f"URI not allowed in the report PDF: {url}")
-            return super().fetch(url, headers)
+def _render_batch(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    problems: list[str] = []
+    renderer = _PdfRenderer()
+    return [renderer.render(p, problems) for p in paths], problems
 
-    fetcher = ReportFetcher(allowed_protocols={"data", "file"})
-    with PdfProblems() as collected, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
-        fonts = FontConfiguration()
-        style = CSS(string=_pdf_stylesheet(font), font_config=fonts, url_fetcher=fetcher)
-        with atomic_path(pdf_path) as tmp:
-            HTML(string=html_path.read_text(encoding="utf-8"), base_url=None, url_fetcher=fetcher).write_pdf(
-                tmp, stylesheets=[style], font_config=fonts)
-    if problems is not None:
-        problems.extend(collected.problems)
-    return pdf_path
+
+def render_pdfs(html_paths: list[Path], problems: list[str] | None = None, workers: int = PDF_WORKERS) -> list[Path]:
+    """PDFs of a split report's files (overview and one per site), each beside its HTML, in `workers` processes.
+
+    A huge single document is what makes WeasyPrint slow (layout is worse than linear in a document's length);
+    many short ones take time in proportion to their number."""
+    paths = [Path(p) for p in html_paths]
+    workers = max(1, min(workers, len(paths), os.cpu_count() or 1))
+    if workers == 1:
+        pdfs, found = _render_batch(paths)
+        batches = [(pdfs, found)]
+    else:
+        # a few batches per worker: each batch sets WeasyPrint up once, and no worker idles while one finishes
+        size = max(1, math.ceil(len(paths) / (workers * 4)))
+        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+        # fork: workers start with everything imported and callers need no `__main__` guard (as the issue lists)
+        context = get_context("fork") if "fork" in get_all_start_methods() else get_context()
+        gc.freeze()   # as the issue lists: forked workers leave the parent's objects and shared pages alone
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                batches = list(pool.map(_render_batch, chunks))
+        finally:
+            gc.unfreeze()
+    out = []
+    for pdfs, found in batches:
+        out.extend(pdfs)
+        if problems is not None:
+            problems.extend(p for p in found if p not in problems)
+    return out

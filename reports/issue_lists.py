@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -11,11 +12,12 @@ from datetime import date, timedelta
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 
 from reports.report_data import (CONFIDENCE_LABELS, ROUND_STATUS_LABELS, SEVERITY_LABELS, SEVERITY_ORDER, ReportData,
-                                 evidence_details, evidence_sentence, problem_rows, basis_as_of)
+                                 evidence_details, evidence_sentence, basis_as_of)
 from reports.safe_output import atomic_path, confined_path, is_web_url, spreadsheet_cell, unique_filenames
 from zwgk.core.store import now_iso
 
@@ -138,9 +140,7 @@ def issue_frame(data: ReportData, review: bool = False) -> pd.DataFrame:
     """Every problem row (report_data.problem_rows) as an issue-list row (ISSUE_HEADERS) plus `_office`, `_site`,
     `_severity`, `_snapshot`; sorted per office by severity (否决 > 扣分 > 预警), then site, then points, then
     column and order found. `review=True`: the 待人工复核 rows instead (listed apart, never deducted)."""
-    f = data.findings
-    f = f[f["review"] == review] if len(f) else f
-    rows = problem_rows(f)
+    rows = data.problem_rows(review)
     extra = ["_office", "_site", "_severity", "_snapshot"]
     if not len(rows):
         return pd.DataFrame(columns=[*ISSUE_HEADERS, *extra])
@@ -199,33 +199,49 @@ def issue_frame(data: ReportData, review: bool = False) -> pd.DataFrame:
 
 def summary_rows(frame: pd.DataFrame) -> list[tuple]:
     """The 汇总 sheet: per 问题类型 and 严重程度, rows, instances, uncapped and counted points."""
+    return summary_rows_by_office(frame.assign(_office=""))[""] if len(frame) else []
+
+
+def summary_rows_by_office(frame: pd.DataFrame) -> dict[str, list[tuple]]:
+    """summary_rows of every office's rows, from one aggregation (one per office costs minutes for a province)."""
     if not len(frame):
-        return []
-    g = frame.groupby(["问题类型", "_severity"], sort=False).agg(
+        return {}
+    g = frame.groupby(["_office", "问题类型", "_severity"], sort=False).agg(
         rows=("序号", "size"), count=("问题数（处）", "sum"), raw=("扣分（封顶前）", "sum"),
         counted=("计入扣分", "sum")).reset_index()
     g["_rank"] = g["_severity"].map(SEVERITY_ORDER).fillna(9)
+    # one stable sort for all: within an office, the same order as sorting that office's rows alone
     g = g.sort_values(["_rank", "rows"], ascending=[True, False], kind="stable")
-    return [(r["问题类型"], SEVERITY_LABELS.get(r["_severity"], r["_severity"]), int(r["rows"]), int(r["count"]),
-             round(float(r["raw"]), 4), round(float(r["counted"]), 4)) for _, r in g.iterrows()]
+    out: dict[str, list[tuple]] = {}
+    for office, t, sev, rows, count, raw, counted in zip(g["_office"], g["问题类型"], g["_severity"], g["rows"],
+                                                          g["count"], g["raw"], g["counted"]):
+        out.setdefault(office, []).append((t, SEVERITY_LABELS.get(sev, sev), int(rows), int(count),
+                                           round(float(raw), 4), round(float(counted), 4)))
+    return out
 
 
-def cap_rows(data: ReportData, office: str | None) -> list[tuple]:
-    """How capped indicators' points were shared: per site and indicator whose points reached the cap."""
+def cap_rows(data: ReportData) -> dict[str, list[tuple]]:
+    """How capped indicators' points were shared, per office: a row per site and indicator whose points reached
+    the cap and where the office has findings (its findings' 计入扣分 summed)."""
     ind = data.scores.indicators
     capped = ind[(ind["office"] == "") & ind["capped"] & ind["assessed"]]
     names = dict(zip(data.sites["site_id"], data.sites["name"]))
     f = data.findings
-    out = []
+    # positions of each office's findings per site and indicator, found in one pass (not one filter per office)
+    where: dict[tuple[str, str], dict[str, list[int]]] = {}
+    if len(f):
+        for i, key in enumerate(zip(f["site_id"], f["indicator"], f["office"])):
+            where.setdefault(key[:2], {}).setdefault(key[2], []).append(i)
+    counted = f["counted"].to_numpy(dtype="float64") if len(f) else None
+    out: dict[str, list[tuple]] = {}
     for r in capped.itertuples():
-        mine = f[(f["site_id"] == r.site_id) & (f["indicator"] == r.indicator)] if len(f) else f
-        if office is not None:
-            mine = mine[mine["office"] == office]
-            if not len(mine):
-                continue
         factor = r.points_lost / r.raw_points_lost if r.raw_points_lost else 0.0
-        out.append((names.get(r.site_id, r.site_id), r.name, float(r.max_points), float(r.raw_points_lost),
-                    float(r.points_lost), f"{factor:.4f}", round(float(mine["counted"].sum()), 4)))
+        for office, positions in where.get((r.site_id, r.indicator), {}).items():
+            part = counted[positions]
+            total = float(np.where(np.isnan(part), 0.0, part).sum())   # as Series.sum(): NaN skipped
+            out.setdefault(office, []).append((names.get(r.site_id, r.site_id), r.name, float(r.max_points),
+                                               float(r.raw_points_lost), float(r.points_lost), f"{factor:.4f}",
+                                               round(total, 4)))
     return out
 
 
@@ -512,6 +528,19 @@ def _write_index_book(path: Path, lists: list[OfficeList], points: dict[tuple[st
     wb.close()
 
 
+def _rows_by_office(frame: pd.DataFrame, columns: list[str]) -> dict[str, tuple[list[tuple], list[str]]]:
+    """office -> (its rows as tuples of `columns`, each row's site), rows in the frame's order."""
+    out: dict[str, tuple[list[tuple], list[str]]] = {}
+    if not len(frame):
+        return out
+    for office, site, row in zip(frame["_office"], frame["_site"],
+                                 zip(*(frame[c].tolist() for c in columns))):
+        rows, sites = out.setdefault(office, ([], []))
+        rows.append(row)
+        sites.append(site)
+    return out
+
+
 def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None = None) -> IssueLists:
     """Write <out_dir>/<office>.xlsx and .csv for every office with findings, and <out_dir>/index.xlsx.
 
@@ -531,25 +560,28 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
     # 计入扣分 per office and site: the rows' shares of the capped points, so offices add up to the site's total
     points = {k: round(float(v), 4) for k, v in frame.groupby(["_office", "_site"])["计入扣分"].sum().items()}
     lists, jobs = [], []
+    caps, summaries = cap_rows(data), summary_rows_by_office(frame)
     columns = [*ISSUE_HEADERS, "_severity", "_snapshot"]
-    review_by_office = dict(tuple(review.groupby("_office", sort=False))) if len(review) else {}
-    main_by_office = dict(tuple(frame.groupby("_office", sort=False))) if len(frame) else {}
+    # every row as a tuple once, then split by office in order (a selection per office costs minutes)
+    main_by_office, review_by_office = _rows_by_office(frame, columns), _rows_by_office(review, columns)
+    # rows per office, site and severity (and review rows per office and site), counted once for all offices
+    severities: dict[tuple[str, str], dict[str, int]] = {}
+    for (office, site, severity), n in frame.groupby(["_office", "_site", "_severity"]).size().items():
+        severities.setdefault((office, site), {})[severity] = int(n)
+    reviews = {k: int(n) for k, n in review.groupby(["_office", "_site"]).size().items()} if len(review) else {}
     for office in offices:
-        group = main_by_office.get(office, frame.iloc[0:0])
-        doubtful = review_by_office.get(office, review.iloc[0:0])
+        rows, site_of = main_by_office.get(office, ([], []))
+        review_rows, review_site_of = review_by_office.get(office, ([], []))
         xlsx = confined_path(out, names[office] + ".xlsx")
         csv_path = confined_path(out, names[office] + ".csv")
         fixed_sites = [row[2] for row in fixed.get(office, [])]   # FIXED_COLUMNS: 网站 is the third
-        sites = list(dict.fromkeys([*group["_site"], *doubtful["_site"], *fixed_sites]))
-        counts = {site: group[group["_site"] == site]["_severity"].value_counts().to_dict() for site in sites}
-        for site in sites:
-            counts[site]["review"] = int((doubtful["_site"] == site).sum())
-            counts[site]["fixed"] = fixed_sites.count(site)
-        rows = list(group[columns].itertuples(index=False, name=None))
-        review_rows = list(doubtful[columns].itertuples(index=False, name=None))
+        sites = list(dict.fromkeys([*site_of, *review_site_of, *fixed_sites]))
+        counts = {site: {**severities.get((office, site), {}), "review": reviews.get((office, site), 0),
+                         "fixed": fixed_sites.count(site)}
+                  for site in sites}
         lists.append(OfficeList(office, sites, xlsx, csv_path, counts))
         jobs.append(_OfficeJob(office, xlsx, csv_path, rows, _meta_rows(data, office, len(rows), len(review_rows)),
-                               review_rows, fixed.get(office, []), summary_rows(group), cap_rows(data, office)))
+                               review_rows, fixed.get(office, []), summaries.get(office, []), caps.get(office, [])))
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(frame) >= PARALLEL_ROWS else 1
     workers = max(1, min(workers, len(jobs)))
@@ -557,10 +589,14 @@ def write_issue_lists(data: ReportData, out_dir: str | Path, workers: int | None
         # fork: workers start at once with everything imported, and callers need no `__main__` guard; a worker
         # only writes files from the rows it is given (it never touches the parent's SQLite connection)
         context = get_context("fork") if "fork" in get_all_start_methods() else get_context()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            # largest first, so one big office does not start last and run alone
-            for _ in pool.map(_write_office_files, sorted(jobs, key=lambda j: -len(j.rows))):
-                pass
+        gc.freeze()   # the workers' garbage collector then leaves the parent's objects (and their shared pages) alone
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                # largest first, so one big office does not start last and run alone
+                for _ in pool.map(_write_office_files, sorted(jobs, key=lambda j: -len(j.rows))):
+                    pass
+        finally:
+            gc.unfreeze()
     else:
         for job in jobs:
             _write_office_files(job)

@@ -1,4 +1,4 @@
-"""All outputs of one scored check: report.html (+ report.pdf), issues/ per office, scores.csv, scores_wide.csv, history.csv."""
+"""All outputs of one scored check: report.html (+ report.pdf, + sites/ for many sites), issues/ per office, scores.csv, scores_wide.csv, history.csv."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reports.history_csv import write_history_csv
-from reports.html import render_pdf, write_report_html
+from reports.html import render_pdf, render_pdfs, write_report
 from reports.issue_lists import IssueLists, write_issue_lists
 from reports.report_data import ReportData, ensure_scores, load_report_data
 from reports.scores_csv import write_scores_csv
@@ -33,9 +33,11 @@ class Outputs:
     pdf_problems: list[str] = field(default_factory=list)   # what the PDF renderer logged, one line per problem
     snapshots: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    site_pages: list[Path] = field(default_factory=list)   # a split report's per-site files (sites/*.html)
+    site_pdfs: list[Path] = field(default_factory=list)
 
     def paths(self) -> list[Path]:
-        files = [self.html] + ([self.pdf] if self.pdf else []) + [self.issues.index]
+        files = [self.html] + ([self.pdf] if self.pdf else []) + self.site_pages + self.site_pdfs + [self.issues.index]
         for office in self.issues.offices:
             files += [office.xlsx, office.csv]
         return files + list(self.csv)
@@ -63,7 +65,8 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
     seconds["snapshots"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    html = write_report_html(data, out, **({"top_n": top_n} if top_n else {}))
+    report = write_report(data, out, **({"top_n": top_n} if top_n else {}), pdf=pdf)
+    html = report.overview
     seconds["html"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -75,14 +78,18 @@ def write_outputs(store: Store, check_id: int, out_dir: str | Path, profile: str
     csv_paths.append(write_history_csv(store, out))   # trends: one row per site × round
     seconds["scores_csv"] = time.perf_counter() - started
 
-    pdf_path, pdf_error, pdf_problems = None, "", []
+    pdf_path, pdf_error, pdf_problems, site_pdfs = None, "", [], []
     if pdf:
         started = time.perf_counter()
         try:
-            pdf_path = render_pdf(html, pdf_problems)
+            if report.sites:   # the overview and each site's file: many short documents, in worker processes
+                pdf_path, *site_pdfs = render_pdfs([html, *report.sites], pdf_problems)
+            else:
+                pdf_path = render_pdf(html, pdf_problems)
         except ImportError as exc:  # a broken install: both are main dependencies of zwgk
             pdf_error = f"未生成 PDF：缺少 WeasyPrint 或中文字体包（重新安装 zwgk：pip install zwgk）：{exc}"
         except OSError as exc:  # WeasyPrint is there but the system's pango/fontconfig libraries are not
             pdf_error = f"缺少 WeasyPrint 所需的系统库，未生成 PDF（Debian：apt-get install libpango-1.0-0 libpangoft2-1.0-0）：{exc}"
         seconds["pdf"] = time.perf_counter() - started
-    return Outputs(out, html, pdf_path, issues, csv_paths, pdf_error, pdf_problems, snapshots, seconds)
+    return Outputs(out, html, pdf_path, issues, csv_paths, pdf_error, pdf_problems, snapshots, seconds,
+                   report.sites, site_pdfs)

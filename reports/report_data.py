@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -311,6 +312,15 @@ class ReportData:
     lookback: LookBack | None = None   # 回头看 against the previous round; None for a first round
     trends: Trends | None = None       # scores and open problems over the last rounds; None for a first round
     score_basis: dict = field(default_factory=dict)   # what the stored scores rest on (scoring.adjustments): explanations, rechecks
+    _rows: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def problem_rows(self, review: bool = False) -> pd.DataFrame:
+        """problem_rows of the 待人工复核 findings (review=True) or of the others, built once: the report's
+        chapters and the issue lists all read them (a province has hundreds of thousands). Do not modify it."""
+        if review not in self._rows:
+            f = self.findings
+            self._rows[review] = problem_rows(f[f["review"] == review] if len(f) else f)
+        return self._rows[review]
 
     @property
     def deadline_start(self) -> date:
@@ -659,9 +669,25 @@ def _grouped_by_parent(code: str) -> bool:
     return rule.scope == "column" and rule.severity == "warn"
 
 
-def _row_status(statuses: pd.Series) -> str:
-    values = set(statuses.fillna(""))
+def _row_status(statuses) -> str:
+    values = set(statuses)
     return "persisting" if "persisting" in values else ("new" if "new" in values else "")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _text(value) -> str:
+    """A text cell as pandas' fillna("") leaves it: '' for a missing value."""
+    return "" if _missing(value) else value
+
+
+def _group_sum(values: np.ndarray, positions: list[int]) -> float:
+    """Series.sum() of the group's values (NaN skipped, same float order), NaN when all are missing."""
+    part = values[positions]
+    present = ~np.isnan(part)
+    return float(np.where(present, part, 0.0).sum()) if present.any() else math.nan
 
 
 def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
@@ -688,33 +714,53 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
     f["_pages"] = [int(e.get("occurrences") or 1) for e in f["_evidence"]]
     f["_examples"] = [[str(x) for x in e["pages"]] if isinstance(e.get("pages"), list) else ([p] if p else [])
                       for e, p in zip(f["_evidence"], f["parent_url"].fillna(""))]
-    rows = []
-    for _, g in f.groupby(ROW_KEYS, sort=False):
-        first = g.iloc[0]
-        messages = [counted_message(m, int(c)) for m, c in zip(g["message"].fillna(""), g["count"])]
-        if first["_target"].startswith("^") and len(g) > 1:
-            names = list(dict.fromkeys(g["column_name"].fillna("")))
-            parent_name = first["_target"][1:].split("|", 1)[0] or "一级栏目"
+    # Rows are built from plain lists, one pass per group of positions: a pandas selection per row costs
+    # about a millisecond, which is minutes for a province's hundreds of thousands of rows.
+    col = {name: f[name].tolist() for name in ("site_id", "site_name", "office", "code", "indicator", "severity",
+                                               "severity_rank", "confidence", "review", "column_name", "url",
+                                               "parent_url", "title", "message", "count", "seq", "as_of",
+                                               "_target", "_evidence", "_pages", "_examples")}
+    site_office = f["site_office"].tolist() if "site_office" in f else col["office"]
+    routed = f["routed"].tolist() if "routed" in f else None
+    round_status = f["round_status"].tolist() if "round_status" in f else None
+    note = f["note"].tolist() if "note" in f else None
+    points, counted = f["points"].to_numpy(dtype="float64"), f["counted"].to_numpy(dtype="float64")
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(col["site_id"], col["office"], col["code"], col["_target"])):
+        if not any(_missing(k) for k in key):   # as groupby: a row with a missing key is in no group
+            groups.setdefault(key, []).append(i)
+    # the rows go straight into column lists: a dict per row costs a gigabyte at a province's 400,000 rows
+    out: dict[str, list] = {c: [] for c in columns}
+    for g in groups.values():
+        i = g[0]
+        target = col["_target"][i]
+        messages = [counted_message(_text(col["message"][j]), int(col["count"][j])) for j in g]
+        merged = target.startswith("^") and len(g) > 1
+        if merged:
+            names = list(dict.fromkeys(_text(col["column_name"][j]) for j in g))
+            parent_name = target[1:].split("|", 1)[0] or "一级栏目"
             shown = "、".join(f"“{n}”" for n in names[:12]) + (f"等{len(names)}个" if len(names) > 12 else "")
             messages = [f"“{parent_name}”下{len(names)}个栏目：{shown}。例：{messages[0]}"]
-        examples = list(dict.fromkeys(p for ex in g["_examples"] for p in ex))
-        confirmed = g[g["confidence"] == "confirmed"]
-        rows.append(dict(
-            site_id=first["site_id"], site_name=first["site_name"], office=first["office"],
-            site_office=first.get("site_office", first["office"]), routed=bool(g["routed"].any()) if "routed" in g
-            else False, code=first["code"],
-            indicator=first["indicator"], severity=g.loc[g["severity_rank"].idxmin(), "severity"],
-            severity_rank=int(g["severity_rank"].min()),
-            confidence="confirmed" if len(confirmed) else first["confidence"], review=bool(g["review"].all()),
-            column_name=(first["_target"][1:].split("|", 1)[0] if first["_target"].startswith("^") and len(g) > 1
-                         else _joined(g["column_name"].fillna(""))), url=first["url"] or "",
-            parent_url=first["parent_url"] or "", title=first["title"] or "", message=_joined(messages),
-            evidences=list(g["_evidence"]), findings=len(g), count=int(g["count"].sum()),
-            pages=max(int(g["_pages"].max()), len(examples)), examples=examples[:3],
-            points=float(g["points"].sum()) if g["points"].notna().any() else math.nan,
-            counted=float(g["counted"].sum()) if g["counted"].notna().any() else math.nan,
-            seq=int(g["seq"].min()), as_of=first["as_of"],
-            round_status=_row_status(g["round_status"]) if "round_status" in g else "",
-            note=_joined(g["note"].fillna("")) if "note" in g else "",
-        ))
-    return pd.DataFrame(rows, columns=columns)
+        examples = list(dict.fromkeys(p for j in g for p in col["_examples"][j]))
+        ranks = [col["severity_rank"][j] for j in g]
+        worst = g[ranks.index(min(ranks))]
+        confirmed = any(col["confidence"][j] == "confirmed" for j in g)
+        row = dict(
+            site_id=col["site_id"][i], site_name=col["site_name"][i], office=col["office"][i],
+            site_office=site_office[i], routed=any(bool(routed[j]) for j in g) if routed is not None else False,
+            code=col["code"][i], indicator=col["indicator"][i], severity=col["severity"][worst],
+            severity_rank=int(min(ranks)), confidence="confirmed" if confirmed else col["confidence"][i],
+            review=all(bool(col["review"][j]) for j in g if not _missing(col["review"][j])),
+            column_name=(target[1:].split("|", 1)[0] if merged else _joined(_text(col["column_name"][j]) for j in g)),
+            url=col["url"][i] or "", parent_url=col["parent_url"][i] or "", title=col["title"][i] or "",
+            message=_joined(messages), evidences=[col["_evidence"][j] for j in g], findings=len(g),
+            count=int(sum(col["count"][j] for j in g)),
+            pages=max(int(max(col["_pages"][j] for j in g)), len(examples)), examples=examples[:3],
+            points=_group_sum(points, g), counted=_group_sum(counted, g),
+            seq=int(min(col["seq"][j] for j in g)), as_of=col["as_of"][i],
+            round_status=_row_status(_text(round_status[j]) for j in g) if round_status is not None else "",
+            note=_joined(_text(note[j]) for j in g) if note is not None else "",
+        )
+        for key, value in row.items():
+            out[key].append(value)
+    return pd.DataFrame({c: out[c] for c in columns}, columns=columns)

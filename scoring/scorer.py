@@ -175,16 +175,17 @@ def _assessment(sites: pd.DataFrame, outcomes: pd.DataFrame, findings: pd.DataFr
     codes_of: dict[str, list[str]] = {}
     for code, indicator in rule_indicators.items():
         codes_of.setdefault(indicator, []).append(code)
-    status: dict[tuple[str, str], tuple[str, str]] = {}
-    for row in outcomes.itertuples(index=False):
-        status[(str(row.site_id), str(row.code))] = (str(row.status), str(getattr(row, "reason", "") or ""))
+    codes_by_key = {key: sorted(codes_of.get(key, [])) for key in profile.indicators}
+    reasons = outcomes["reason"] if "reason" in outcomes.columns else [""] * len(outcomes)
+    status: dict[tuple[str, str], tuple[str, str]] = {
+        (str(site_id), str(code)): (str(state), str(reason or ""))
+        for site_id, code, state, reason in zip(outcomes["site_id"], outcomes["code"], outcomes["status"], reasons)}
     # A deduct or veto finding shows the indicator was judged; a warn finding may say it could not be.
     judged = findings[findings["severity"].isin(("deduct", "veto"))]
     with_findings = set(zip(judged["site_id"], judged["indicator"]))
     result = {}
     for site_id in sites["site_id"].astype(str):
-        for key in profile.indicators:
-            codes = sorted(codes_of.get(key, []))
+        for key, codes in codes_by_key.items():
             states = [status.get((site_id, code)) for code in codes]
             if (site_id, key) in with_findings or any(s and s[0] == "assessed" for s in states):
                 result[(site_id, key)] = None
@@ -245,10 +246,16 @@ def score(findings: pd.DataFrame, sites: pd.DataFrame, outcomes: pd.DataFrame, p
     counts = f.groupby(["site_id", "indicator"])["count"].sum().to_dict()
     vetoes = set(zip(f.loc[f["is_veto"], "site_id"], f.loc[f["is_veto"], "indicator"]))
 
-    by_site = {site_id: group for site_id, group in f.groupby("site_id", sort=False)}
-    empty = f.iloc[0:0]
+    # per-site figures of the findings, computed once for all sites (a filter per site costs minutes at 10,000)
+    veto_rows = f[f["is_veto"]]
+    veto_reasons: dict[str, list[str]] = {}
+    for site_id, indicator, message in zip(veto_rows["site_id"], veto_rows["indicator"], veto_rows["message"]):
+        veto_reasons.setdefault(site_id, []).append(f"{profile.indicators[indicator].name}：{message}")
+    site_counts = f.groupby("site_id", sort=False)["count"].sum().to_dict() if len(f) else {}
+    site_records = sites.to_dict("records")
+    warnings = _warnings(site_records, f, profile, vetoes)
     indicator_rows, site_rows = [], []
-    for site in sites.to_dict("records"):
+    for site in site_records:
         site_id = site["site_id"]
         exempt_keys = profile.exempt_indicators(site)
         rows = []
@@ -265,7 +272,8 @@ def score(findings: pd.DataFrame, sites: pd.DataFrame, outcomes: pd.DataFrame, p
                 not_assessed_reason=exempt_keys[key] if exempt else (reason or ""),
             ))
         indicator_rows.extend(rows)
-        site_rows.append(_site_total(site, rows, by_site.get(site_id, empty), profile, vetoes))
+        site_rows.append(_site_total(site, rows, list(dict.fromkeys(veto_reasons.get(site_id, []))),
+                                     int(site_counts.get(site_id, 0)), warnings.get(site_id, []), profile))
 
     office_indicator_rows, office_rows = _offices(f, sites, profile, assessed, indicator_rows)
     indicators = coerce(pd.DataFrame(indicator_rows + office_indicator_rows), INDICATOR_COLUMNS)
@@ -277,8 +285,8 @@ def score(findings: pd.DataFrame, sites: pd.DataFrame, outcomes: pd.DataFrame, p
     )
 
 
-def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringProfile,
-                vetoes: set[tuple[str, str]]) -> dict:
+def _site_total(site: dict, rows: list[dict], reasons: list[str], findings_count: int, warnings: list[str],
+                profile: ScoringProfile) -> dict:
     scored = [r for r in rows if r["group"] != "否决" and not r["exempt"]]
     max_points = sum(r["max_points"] for r in scored)
     assessed_max = sum(r["max_points"] for r in scored if r["assessed"])
@@ -288,9 +296,6 @@ def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringP
     score = round((assessed_max - lost) / assessed_max * profile.total_points, 2) if assessed_max > 0 else math.nan
     coverage = assessed_max / max_points if max_points else 0.0
     veto = any(r["veto"] for r in rows)
-    veto_rows = f[f["is_veto"]]
-    reasons = list(dict.fromkeys(f"{profile.indicators[i].name}：{m}"
-                                 for i, m in zip(veto_rows["indicator"], veto_rows["message"])))
     gradable = assessed_max > 0 and coverage + 1e-9 >= profile.min_assessed_share
     # the crawl's own coverage (rules/coverage.py): a site whose columns were mostly not reached is not graded
     ungraded = list(site.get("coverage_reasons") or []) if not veto else []
@@ -309,41 +314,51 @@ def _site_total(site: dict, rows: list[dict], f: pd.DataFrame, profile: ScoringP
         assessed_max=assessed_max, coverage=round(coverage, ROUND), deduction_total=lost, score=score,
         provisional=assessed_max < max_points, veto=veto, veto_reasons=reasons, passed=passed, grade=grade,
         bonus_eligible=bool(passed) and score > profile.bonus_threshold,
-        warnings=_warnings(site, f, profile, {i for s, i in vetoes if s == site["site_id"]}),
+        warnings=warnings,
         not_assessed=[r["indicator"] for r in rows if not r["assessed"] and not r["exempt"]],
         exempt=[r["indicator"] for r in rows if r["exempt"]],
-        findings_count=int(f["count"].sum()) if len(f) else 0, ungraded_reasons=ungraded,
+        findings_count=findings_count, ungraded_reasons=ungraded,
     )
 
 
-def _warnings(site: dict, f: pd.DataFrame, profile: ScoringProfile, vetoed: set[str]) -> list[str]:
-    """The 预警 tier: counts just below a veto line, suspected veto findings, and a failed crawl."""
-    out = []
+def _warnings(sites: list[dict], f: pd.DataFrame, profile: ScoringProfile,
+              vetoes: set[tuple[str, str]]) -> dict[str, list[str]]:
+    """The 预警 tier per site: counts just below a veto line, suspected veto findings, and a failed crawl.
+
+    Each warning is computed over all sites' findings at once and then split by site, in the profile's order."""
+    out: dict[str, list[str]] = {}
     f = f[~f["confidence"].isin(("review", "explained", "dropped"))]  # 待人工复核 and 已说明 findings move no line
-    status = site.get("status", "")
-    if status in ("unreachable", "failed"):
-        out.append(f"本轮抓取{'首页无法访问' if status == 'unreachable' else '未能完成'}；"
-                   "站点无法访问的否决须经连续一周、每天不少于20次的监测判定，请安排监测复核")
+    for site in sites:
+        status = site.get("status", "")
+        if status in ("unreachable", "failed"):
+            out.setdefault(site["site_id"], []).append(
+                f"本轮抓取{'首页无法访问' if status == 'unreachable' else '未能完成'}；"
+                "站点无法访问的否决须经连续一周、每天不少于20次的监测判定，请安排监测复核")
     for warning in profile.early_warnings:
-        if warning.veto and warning.veto in vetoed:
-            continue
         hit = f[f["code"].isin(warning.codes) & f["severity"].isin(warning.severities)]
         for key, accepted in warning.where.items():
             hit = hit[hit["evidence"].map(lambda e: str(_evidence(e).get(key)) in accepted)]
         veto_at = "" if warning.veto_at is None else warning.veto_at
+        silenced = {s for s, i in vetoes if i == warning.veto} if warning.veto else set()
         if warning.each:
-            out += [warning.text.format(n=n, veto_at=veto_at, message=message)
-                    for n, message in zip(hit["count"], hit["message"]) if n >= warning.at_least]
+            for site_id, n, message in zip(hit["site_id"], hit["count"], hit["message"]):
+                if n >= warning.at_least and site_id not in silenced:
+                    out.setdefault(site_id, []).append(warning.text.format(n=n, veto_at=veto_at, message=message))
             continue
-        n = int(hit["count"].sum()) if len(hit) else 0
-        if n >= warning.at_least:
-            first = str(hit["message"].iloc[0]) if len(hit) else ""
-            out.append(warning.text.format(n=n, veto_at=veto_at, message=first))
+        totals = hit.groupby("site_id", sort=False)["count"].sum().to_dict() if len(hit) else {}
+        first = hit.drop_duplicates("site_id")
+        firsts = dict(zip(first["site_id"], first["message"]))
+        for site in sites:
+            site_id = site["site_id"]
+            n = int(totals.get(site_id, 0))
+            if site_id not in silenced and n >= warning.at_least:
+                message = str(firsts[site_id]) if site_id in firsts else ""
+                out.setdefault(site_id, []).append(warning.text.format(n=n, veto_at=veto_at, message=message))
     if profile.suspected_veto_warns:
         doubtful = f[(f["severity"] == "veto") & (f["confidence"] == "suspected")]
-        for indicator, message in zip(doubtful["indicator"], doubtful["message"]):
-            out.append(f"疑似{profile.indicators[indicator].name}（待复核，暂不否决）：{message}")
-    return list(dict.fromkeys(out))
+        for site_id, indicator, message in zip(doubtful["site_id"], doubtful["indicator"], doubtful["message"]):
+            out.setdefault(site_id, []).append(f"疑似{profile.indicators[indicator].name}（待复核，暂不否决）：{message}")
+    return {site_id: list(dict.fromkeys(lines)) for site_id, lines in out.items()}
 
 
 def _offices(f: pd.DataFrame, sites: pd.DataFrame, profile: ScoringProfile,
@@ -356,7 +371,7 @@ def _offices(f: pd.DataFrame, sites: pd.DataFrame, profile: ScoringProfile,
     exempt = {(r["site_id"], r["indicator"]) for r in site_rows if r["exempt"]}
     names = dict(zip(sites["site_id"], sites.get("name", sites["site_id"]).astype(str)))
     lost = _lost(f, ["site_id", "office"], profile)
-    counts = f.groupby(["site_id", "office", "indicator"])["count"].sum()
+    counts = f.groupby(["site_id", "office", "indicator"])["count"].sum().to_dict()
     vetoes = set(zip(f.loc[f["is_veto"], "site_id"], f.loc[f["is_veto"], "office"], f.loc[f["is_veto"], "indicator"]))
     indicator_rows = []
     by_office: dict[tuple[str, str], dict[str, float]] = {}
@@ -379,13 +394,17 @@ def _offices(f: pd.DataFrame, sites: pd.DataFrame, profile: ScoringProfile,
     order = {k: i for i, k in enumerate(profile.indicators)}
     indicator_rows.sort(key=lambda r: (r["site_id"], r["office"], order[r["indicator"]]))
     office_rows = []
-    for (site_id, office), g in f.groupby(["site_id", "office"], sort=True):
-        points = dict(sorted(by_office.get((site_id, office), {}).items(), key=lambda kv: order[kv[0]]))
+    # one aggregation for every office (a loop over groups costs minutes at province size)
+    tally = f[["site_id", "office", "count", "is_veto"]].assign(
+        deduct=f["severity"] == "deduct", warn=f["severity"] == "warn").groupby(["site_id", "office"], sort=True).agg(
+        issues=("count", "size"), findings_count=("count", "sum"), veto_count=("is_veto", "sum"),
+        deduct_count=("deduct", "sum"), warn_count=("warn", "sum")).reset_index()
+    for t in tally.itertuples(index=False):
+        points = dict(sorted(by_office.get((t.site_id, t.office), {}).items(), key=lambda kv: order[kv[0]]))
         office_rows.append(dict(
-            site_id=site_id, site_name=names.get(site_id, site_id), office=office, issues=len(g),
-            findings_count=int(g["count"].sum()), veto_count=int(g["is_veto"].sum()),
-            deduct_count=int((g["severity"] == "deduct").sum()), warn_count=int((g["severity"] == "warn").sum()),
-            points_lost=round(sum(points.values()), ROUND), points_by_indicator=points,
+            site_id=t.site_id, site_name=names.get(t.site_id, t.site_id), office=t.office, issues=int(t.issues),
+            findings_count=int(t.findings_count), veto_count=int(t.veto_count), deduct_count=int(t.deduct_count),
+            warn_count=int(t.warn_count), points_lost=round(sum(points.values()), ROUND), points_by_indicator=points,
         ))
     office_rows.sort(key=lambda r: (r["site_id"], -r["points_lost"], -r["issues"], r["office"]))
     return indicator_rows, office_rows

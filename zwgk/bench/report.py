@@ -1,11 +1,11 @@
-"""`zwgk bench report`: score and write every output for generated sites, timing each part and peak memory."""
+"""`zwgk bench report`: `zwgk score` and `zwgk report` on generated sites, each timed with its peak memory."""
 
 from __future__ import annotations
 
 import json
 import random
-import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -109,41 +109,89 @@ def generate(workspace: Path, sites: int, per_site: int, seed: int = 7) -> tuple
     return store, check_id
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process and of its finished workers (issue-list writers), in MiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(max(own, children) / 1024, 1)  # Linux reports KiB
+def _memory(parent) -> tuple[int, int]:
+    """(RSS, PSS) of a process with its children, in bytes. RSS counts pages a forked worker shares with its
+    parent twice; PSS divides shared pages among the processes sharing them: what the machine really holds."""
+    import psutil
+
+    rss = pss = 0
+    for proc in [parent, *parent.children(recursive=True)]:
+        try:
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue   # ended between listing and reading
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss, pss
+
+
+def _stage(name: str, cmd: list[str], cwd: Path, log: Path) -> dict:
+    """One CLI command as a child process: wall and CPU seconds, peak RSS and PSS of it and its workers (MiB)."""
+    import resource
+    import subprocess
+
+    import psutil
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    peak_rss = peak_pss = 0
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            parent = psutil.Process(proc.pid)
+            while proc.poll() is None:
+                rss, pss = _memory(parent)
+                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+                time.sleep(0.2)
+        except psutil.NoSuchProcess:
+            pass
+        except BaseException:
+            proc.terminate()
+            proc.wait()
+            raise
+        code = proc.wait()
+    seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise click.ClickException(f"`{' '.join(cmd[2:])}` 失败（退出码 {code}）：{tail}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {f"{name}_s": round(seconds, 2), f"{name}_cpu_s": round(cpu, 2),
+            f"{name}_peak_rss_mb": round(peak_rss / 2**20, 1), f"{name}_peak_pss_mb": round(peak_pss / 2**20, 1)}
 
 
 def run_bench(sites: int, per_site: int, pdf: bool = False, keep: Path | None = None) -> dict:
-    from reports.outputs import write_outputs
-    from scoring.scorer import score_check
-
+    """Generate a workspace, then run `zwgk score` and `zwgk report` on it as the user does, one child process
+    each, timing each and taking its peak memory (with the worker processes it starts)."""
     tmp = Path(tempfile.mkdtemp(prefix="zwgk-bench-report-")) if keep is None else keep
     try:
+        workspace, out = tmp / "workspace", tmp / "out"
         started = time.perf_counter()
-        store, check_id = generate(tmp / "workspace", sites, per_site)
+        store, _ = generate(workspace, sites, per_site)
+        store.close()
         generated = time.perf_counter() - started
-        try:
-            started = time.perf_counter()
-            score_check(store, check_id, "gov2019")
-            scored = time.perf_counter() - started
-            started = time.perf_counter()
-            outputs = write_outputs(store, check_id, tmp / "out", "gov2019", pdf=pdf)
-            written = time.perf_counter() - started
-        finally:
-            store.close()
-        issue_files = [o.xlsx for o in outputs.issues.offices]
+        cli = [sys.executable, "-m", "zwgk.cli"]
+        cwd = Path(__file__).resolve().parents[2]
+        score = _stage("score", [*cli, "score", "--workspace", str(workspace)], cwd, tmp / "score.log")
+        report = _stage("report", [*cli, "report", "--workspace", str(workspace), "--out", str(out),
+                                   *([] if pdf else ["--no-pdf"])], cwd, tmp / "report.log")
+        html = out / "report.html"
+        site_pages = sorted((out / "sites").glob("*.html")) if (out / "sites").exists() else []
+        site_pdfs = sorted((out / "sites").glob("*.pdf")) if (out / "sites").exists() else []
+        issue_files = [x for x in (out / "issues").glob("*.xlsx") if x.stem != "index"]
+        pdf_file = out / "report.pdf"
         return dict(
-            sites=sites, findings_per_site=per_site, findings=sites * per_site,
-            generate_s=round(generated, 2), score_s=round(scored, 2),
-            **{f"{k}_s": round(v, 2) for k, v in outputs.seconds.items()},
-            outputs_s=round(written, 2), seconds=round(scored + written, 2), peak_rss_mb=_peak_rss_mb(),
-            html_mb=round(outputs.html.stat().st_size / 2**20, 2),
-            pdf_mb=round(outputs.pdf.stat().st_size / 2**20, 2) if outputs.pdf else None,
-            offices=len(issue_files), xlsx_mb=round(sum(p.stat().st_size for p in issue_files) / 2**20, 1),
-            out_dir=str(tmp / "out") if keep is not None else "",
+            sites=sites, findings_per_site=per_site, findings=sites * per_site, pdf=pdf,
+            generate_s=round(generated, 2), **score, **report,
+            seconds=round(score["score_s"] + report["report_s"], 2),
+            peak_rss_mb=max(score["score_peak_rss_mb"], report["report_peak_rss_mb"]),
+            peak_pss_mb=max(score["score_peak_pss_mb"], report["report_peak_pss_mb"]),
+            html_mb=round(html.stat().st_size / 2**20, 2), site_pages=len(site_pages),
+            site_pages_mb=round(sum(x.stat().st_size for x in site_pages) / 2**20, 1),
+            pdf_mb=round(pdf_file.stat().st_size / 2**20, 2) if pdf_file.exists() else None,
+            site_pdfs=len(site_pdfs), site_pdfs_mb=round(sum(x.stat().st_size for x in site_pdfs) / 2**20, 1),
+            offices=len(issue_files), xlsx_mb=round(sum(x.stat().st_size for x in issue_files) / 2**20, 1),
+            out_dir=str(out) if keep is not None else "",
         )
     finally:
         if keep is None:
@@ -152,20 +200,24 @@ def run_bench(sites: int, per_site: int, pdf: bool = False, keep: Path | None = 
 
 @click.command("report")
 @click.option("--sites", default=200, show_default=True, type=click.IntRange(1), help="生成的网站数")
-@click.option("--findings", "per_site", default=2000, show_default=True, type=click.IntRange(1),
-              help="每个网站的问题数")
-@click.option("--pdf", is_flag=True, help="同时生成 PDF（问题很多时很慢）")
+@click.option("--findings", "per_site", default=None, type=click.IntRange(1),
+              help="每个网站的问题数（默认 2000；网站多于 200 个时按共 40 万条问题折算，至少 20 条）")
+@click.option("--pdf", is_flag=True, help="同时生成 PDF（网站多时为总览加每个网站一份）")
 @click.option("--keep", type=click.Path(file_okay=False), help="保留生成的工作区和输出到此目录（默认用后删除）")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
-def report(sites: int, per_site: int, pdf: bool, keep: str | None, as_json: bool) -> None:
-    """基准测试：为生成的网站评分并写出全部输出（报告、问题清单、得分 CSV），报告耗时与内存峰值。"""
+@click.option("--json", "as_json", is_flag=True, help="只输出一行 JSON 结果")
+def report(sites: int, per_site: int | None, pdf: bool, keep: str | None, as_json: bool) -> None:
+    """基准测试：为生成的网站运行 zwgk score 和 zwgk report（各一个子进程），报告各自的耗时与内存峰值。"""
+    if per_site is None:
+        per_site = max(20, min(2000, 400_000 // sites))
     result = run_bench(sites, per_site, pdf=pdf, keep=Path(keep) if keep else None)
-    if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
-        return
-    click.echo(f"{result['sites']} 个网站 × {result['findings_per_site']} 条问题 = {result['findings']} 条")
-    click.echo(f"生成数据 {result['generate_s']} 秒（不计入）；评分 {result['score_s']} 秒；输出 {result['outputs_s']} 秒"
-               f"（读取 {result['load_s']}，HTML {result['html_s']}，问题清单 {result['issue_lists_s']}，"
-               f"得分 CSV {result['scores_csv_s']}" + (f"，PDF {result['pdf_s']}" if pdf else "") + "）")
-    click.echo(f"seconds {result['seconds']}  peak_rss_mb {result['peak_rss_mb']}  "
-               f"report.html {result['html_mb']} MB  问题清单 {result['offices']} 个单位 {result['xlsx_mb']} MB")
+    if not as_json:
+        click.echo(f"{result['sites']} 个网站 × {result['findings_per_site']} 条问题 = {result['findings']} 条"
+                   f"（生成数据 {result['generate_s']} 秒，不计入）")
+        click.echo(f"zwgk score：{result['score_s']} 秒（CPU {result['score_cpu_s']} 秒），"
+                   f"内存峰值 {result['score_peak_pss_mb']} MB（PSS；RSS 合计 {result['score_peak_rss_mb']} MB）")
+        click.echo(f"zwgk report{'' if pdf else ' --no-pdf'}：{result['report_s']} 秒（CPU {result['report_cpu_s']} 秒），"
+                   f"内存峰值 {result['report_peak_pss_mb']} MB（PSS；RSS 合计 {result['report_peak_rss_mb']} MB）")
+        click.echo(f"report.html {result['html_mb']} MB，分站点报告 {result['site_pages']} 个"
+                   + (f"，PDF {result['site_pdfs'] + (1 if result['pdf_mb'] is not None else 0)} 个" if pdf else "")
+                   + f"；问题清单 {result['offices']} 个单位 {result['xlsx_mb']} MB")
+    click.echo(json.dumps(result, ensure_ascii=False))   # the last line, for scripts

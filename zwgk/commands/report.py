@@ -48,6 +48,8 @@ def report_command(workspace: str, run_id: int | None, check_id: int | None, out
 def print_outputs(outputs: Outputs) -> None:
     """Tell the user where every output is (also used by `zwgk run` and `zwgk demo`)."""
     click.echo(f"评估报告：{outputs.html}")
+    if outputs.site_pages:
+        click.echo(f"分站点报告：{len(outputs.site_pages)} 个网站各一份（{outputs.site_pages[0].parent}），由评估报告链接")
     if outputs.pdf:
         click.echo(f"PDF 报告：{outputs.pdf}")
     elif outputs.pdf_error:
