@@ -173,8 +173,10 @@ class Chromium:
                 return message
 
     def wait_for(self, event: str, timeout: float = 15) -> None:
+        """Until the current page's session sends `event` (an earlier page's events do not count)."""
         deadline = time.monotonic() + timeout
-        while not any(e.get("method") == event for e in self.events):
+        while not any(e.get("method") == event and e.get("sessionId", self.session) == self.session
+                      for e in self.events):
             message = self._read_message(deadline)
             if "method" in message:
                 self.events.append(message)
@@ -190,6 +192,7 @@ class Chromium:
 
     def open(self, url: str) -> None:
         self.new_page()
+        self.events.clear()   # the previous page's load event must not end the wait for this one
         self.call("Page.navigate", {"url": url})
         self.wait_for("Page.loadEventFired")
 
