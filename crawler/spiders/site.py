@@ -795,23 +795,34 @@ class GovSiteSpider(scrapy.Spider):
 
 def rows_together(outputs):
     """A callback's outputs with its StoreRows gathered into one ResponseRows, yielded before a site status (a
-    status holds once the rows before it are stored) and at the end; requests and events pass at once."""
+    status holds once the rows before it are stored) and at the end. Requests wait behind the rows: a row must be
+    stored before the response of a later request can update it (a column found on the homepage with its
+    assessment unknown, then judged on its own page, must not be overwritten by the first). Events pass at once."""
     rows: list[StoreRows] = []
+    held: list[Request] = []
+
+    def flush():
+        nonlocal rows, held
+        if rows:
+            yield ResponseRows(rows) if len(rows) > 1 else rows[0]
+        yield from held
+        rows, held = [], []
+
     try:
         for out in outputs:
             if isinstance(out, StoreRows):
                 rows.append(out)
-                continue
-            if isinstance(out, SiteStatus) and rows:
-                yield ResponseRows(rows)
-                rows = []
-            yield out
+            elif isinstance(out, Request) and rows:
+                held.append(out)
+            elif isinstance(out, SiteStatus):
+                yield from flush()
+                yield out
+            else:
+                yield out
     except Exception:
-        if rows:
-            yield ResponseRows(rows)  # what was read before the failure is kept, as when each went alone
+        yield from flush()   # what was read before the failure is kept, as when each went alone
         raise
-    if rows:
-        yield ResponseRows(rows) if len(rows) > 1 else rows[0]
+    yield from flush()
 
 
 def page_key(url: str) -> str:
