@@ -25,40 +25,32 @@ MAX_ROW_TEXT = 300      # a row as printed, kept for the evidence
 _HEADER_PARTS = re.compile(r"[/／、|]")
 
 
+def _add_labels(out: dict[str, str], path, key: str, mapping) -> dict[str, str]:
+    """out plus the labels of `key` (field -> list of labels), each once; errors name the file and key."""
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{path}: {key}: expected a mapping of field -> list of labels")
+    for name, labels in mapping.items():
+        if not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
+            raise ConfigError(f"{path}: {key}.{name}: expected a non-empty list of labels")
+        for label in labels:
+            stripped = _STRIP.sub("", label)
+            if out.get(stripped, name) != name:
+                raise ConfigError(f"{path}: {key}.{name}: label {label!r} already belongs to {out[stripped]}")
+            out[stripped] = name
+    return out
+
+
 @functools.lru_cache(maxsize=2)
 def load_labels(path: str | Path) -> dict[str, str]:
     """label (stripped) -> field; errors name the file and key."""
     data = read_data_file(path)
-    if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
-        raise ConfigError(f"{path}: fields: expected a mapping of field -> list of labels")
-    out: dict[str, str] = {}
-    for name, labels in data["fields"].items():
-        if not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
-            raise ConfigError(f"{path}: fields.{name}: expected a non-empty list of labels")
-        for label in labels:
-            key = _STRIP.sub("", label)
-            if out.get(key, name) != name:
-                raise ConfigError(f"{path}: fields.{name}: label {label!r} already belongs to {out[key]}")
-            out[key] = name
-    return out
+    return _add_labels({}, path, "fields", data.get("fields") if isinstance(data, dict) else None)
 
 
 @functools.lru_cache(maxsize=1)
 def load_list_headers(path: str | Path) -> dict[str, str]:
     """Table header (stripped) -> field for letter list tables: the field labels plus list_headers."""
-    out = dict(load_labels(path))
-    extra = read_data_file(path).get("list_headers") or {}
-    if not isinstance(extra, dict):
-        raise ConfigError(f"{path}: list_headers: expected a mapping of field -> list of headers")
-    for name, headers in extra.items():
-        if not isinstance(headers, list) or not all(isinstance(x, str) and x.strip() for x in headers):
-            raise ConfigError(f"{path}: list_headers.{name}: expected a non-empty list of headers")
-        for header in headers:
-            key = _STRIP.sub("", header)
-            if out.get(key, name) != name:
-                raise ConfigError(f"{path}: list_headers.{name}: header {header!r} already belongs to {out[key]}")
-            out[key] = name
-    return out
+    return _add_labels(dict(load_labels(path)), path, "list_headers", read_data_file(path).get("list_headers") or {})
 
 
 def _own_text(el) -> str:

@@ -81,8 +81,24 @@ def run_bare_spider(base: str) -> dict:
     return {"pages": crawler.spider.pages, "crawl_seconds": round(time.monotonic() - started, 3)}
 
 
-def measure(cmd: list[str], cwd: Path, log: Path) -> dict:
-    """Run cmd as a child process; wall time, CPU time, exit code and peak RSS of the child with its children.
+def process_memory(parent, pss: bool = False) -> tuple[int, int]:
+    """(RSS, PSS) of a process with its children, in bytes. RSS counts pages a forked worker shares with its
+    parent twice; PSS divides shared pages among the processes sharing them (read only when asked: it costs
+    more). Without pss, the second value is the RSS."""
+    rss = shared = 0
+    for proc in [parent, *parent.children(recursive=True)]:
+        try:
+            info = proc.memory_full_info() if pss else proc.memory_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue   # ended between listing and reading
+        rss += info.rss
+        shared += getattr(info, "pss", info.rss)
+    return rss, shared
+
+
+def measure(cmd: list[str], cwd: Path, log: Path, pss: bool = False, poll: float = RSS_POLL_SECONDS) -> dict:
+    """Run cmd as a child process; wall time, CPU time, exit code and peak RSS (and PSS) of the child with its
+    children.
 
     CPU time comes from the rusage of waited-for children, so it is exact for one child at a time and, unlike
     wall time, hardly moves when other work shares the machine.
@@ -91,18 +107,13 @@ def measure(cmd: list[str], cwd: Path, log: Path) -> dict:
     started = time.monotonic()
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        peak = 0
+        peak = peak_pss = 0
         try:
             parent = psutil.Process(proc.pid)
             while proc.poll() is None:
-                rss = 0
-                try:
-                    for p in [parent, *parent.children(recursive=True)]:
-                        rss += p.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass  # a process ended between listing and reading it
-                peak = max(peak, rss)
-                time.sleep(RSS_POLL_SECONDS)
+                rss, shared = process_memory(parent, pss)
+                peak, peak_pss = max(peak, rss), max(peak_pss, shared)
+                time.sleep(poll)
         except psutil.NoSuchProcess:
             pass
         except BaseException:
@@ -113,7 +124,7 @@ def measure(cmd: list[str], cwd: Path, log: Path) -> dict:
     seconds = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"seconds": seconds, "cpu_seconds": cpu, "returncode": code, "peak_rss": peak}
+    return {"seconds": seconds, "cpu_seconds": cpu, "returncode": code, "peak_rss": peak, "peak_pss": peak_pss}
 
 
 def write_profile(path: Path, base: str, pages: int) -> Path:

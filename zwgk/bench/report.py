@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from zwgk.bench.crawl import measure
 from zwgk.core.config import SiteProfile
 from zwgk.core.records import Finding, RuleOutcome
 from zwgk.core.store import Store
@@ -109,55 +110,15 @@ def generate(workspace: Path, sites: int, per_site: int, seed: int = 7) -> tuple
     return store, check_id
 
 
-def _memory(parent) -> tuple[int, int]:
-    """(RSS, PSS) of a process with its children, in bytes. RSS counts pages a forked worker shares with its
-    parent twice; PSS divides shared pages among the processes sharing them: what the machine really holds."""
-    import psutil
-
-    rss = pss = 0
-    for proc in [parent, *parent.children(recursive=True)]:
-        try:
-            info = proc.memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue   # ended between listing and reading
-        rss += info.rss
-        pss += getattr(info, "pss", info.rss)
-    return rss, pss
-
-
 def _stage(name: str, cmd: list[str], cwd: Path, log: Path) -> dict:
     """One CLI command as a child process: wall and CPU seconds, peak RSS and PSS of it and its workers (MiB)."""
-    import resource
-    import subprocess
-
-    import psutil
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    peak_rss = peak_pss = 0
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            parent = psutil.Process(proc.pid)
-            while proc.poll() is None:
-                rss, pss = _memory(parent)
-                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-                time.sleep(0.2)
-        except psutil.NoSuchProcess:
-            pass
-        except BaseException:
-            proc.terminate()
-            proc.wait()
-            raise
-        code = proc.wait()
-    seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if code != 0:
+    run = measure(cmd, cwd, log, pss=True, poll=0.2)
+    if run["returncode"] != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-        raise click.ClickException(f"`{' '.join(cmd[2:])}` 失败（退出码 {code}）：{tail}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {f"{name}_s": round(seconds, 2), f"{name}_cpu_s": round(cpu, 2),
-            f"{name}_peak_rss_mb": round(peak_rss / 2**20, 1), f"{name}_peak_pss_mb": round(peak_pss / 2**20, 1)}
+        raise click.ClickException(f"`{' '.join(cmd[2:])}` 失败（退出码 {run['returncode']}）：{tail}")
+    return {f"{name}_s": round(run["seconds"], 2), f"{name}_cpu_s": round(run["cpu_seconds"], 2),
+            f"{name}_peak_rss_mb": round(run["peak_rss"] / 2**20, 1),
+            f"{name}_peak_pss_mb": round(run["peak_pss"] / 2**20, 1)}
 
 
 def run_bench(sites: int, per_site: int, pdf: bool = False, keep: Path | None = None) -> dict:
