@@ -111,6 +111,7 @@ class RobotsFailureLine(logging.Filter):
 
 def _open_run(store: Store, profiles: list[SiteProfile] | None, as_of: date | None,
               resume: bool) -> tuple[int, list[SiteProfile]]:
+    store.interrupt_dead_runs()
     if not resume:
         if not profiles:
             raise StoreError("没有站点配置：请给出站点配置文件（PROFILE…）")

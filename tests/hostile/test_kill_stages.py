@@ -258,6 +258,8 @@ def test_kill_9_then_rerun_ends_with_the_uninterrupted_records(reference, tmp_pa
     db = sqlite3.connect(workspace / DB)
     try:
         assert db.execute("SELECT status FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()[0] == "done"
+        # a killed run is never left "running": the next crawl marks it interrupted (resumable) or resumes it
+        assert db.execute("SELECT count(*) FROM runs WHERE status='running'").fetchone()[0] == 0
     finally:
         db.close()
     if stage not in ("report", "run"):

@@ -543,6 +543,12 @@ class Store:
             db.execute("UPDATE rounds SET sites=? WHERE name=?", (json.dumps(merged, ensure_ascii=False), name))
             db.execute("UPDATE runs SET round_name=? WHERE run_id=?", (name, run_id))
 
+    def interrupt_dead_runs(self) -> int:
+        """Runs still marked running when a new crawl takes the workspace: their process is gone (the writer lock
+        lets one crawl at a time), killed before it could say so. Marked interrupted, still resumable."""
+        with self.transaction() as db:
+            return db.execute("UPDATE runs SET status='interrupted' WHERE status='running'").rowcount
+
     def unfinished_run(self) -> sqlite3.Row | None:
         return self.db.execute(
             "SELECT * FROM runs WHERE status IN ('running','interrupted') ORDER BY run_id DESC LIMIT 1"
