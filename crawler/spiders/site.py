@@ -615,22 +615,26 @@ class GovSiteSpider(scrapy.Spider):
     # ---- 站内搜索 -------------------------------------------------------------------------------------
     def _search_candidates(self, site: str, entries) -> None:
         """Keep the site's newest dated list items on its own hosts: one of them makes the search query."""
-        kept = self._site_state(site).setdefault("search_candidates", [])
-        for e in entries:
-            if e.date and e.url and not e.pinned and query_from_title(e.title) and self.scopes[site].contains(e.url):
-                kept.append((e.date, e.url, e.title))
-        if len(kept) > SEARCH_CANDIDATES:
-            kept.sort(reverse=True)
-            del kept[SEARCH_CANDIDATES:]
+        found = [(e.date, e.url, e.title) for e in entries
+                 if e.date and e.url and not e.pinned and query_from_title(e.title) and self.scopes[site].contains(e.url)]
+        if not found:
+            return
+        state = self._site_state(site)
+        # assigned whole, never changed in place: a distributed crawl keeps the site's state in Redis
+        kept = {tuple(k) for k in state.get("search_candidates") or []} | set(found)
+        state["search_candidates"] = sorted(kept, reverse=True)[:SEARCH_CANDIDATES]
 
     def _search_request(self, site: str) -> Request | None:
         """The homepage's search form submitted once with a recent title (None when there is nothing to do)."""
-        state = self._site_state(site)
+        # read, never created: a distributed run's finished site has no state left, and must get none back
+        state = self._state().get(site)
+        if state is None:
+            return None
         form, kept = state.get("search_form"), state.get("search_candidates") or []
         if state.get("searched") or not form or not kept or site in self.skip_sites:
             return None
         state["searched"] = True
-        kept = sorted(set(kept), reverse=True)
+        kept = sorted({tuple(k) for k in kept}, reverse=True)
         newest = kept[0][0]
         try:
             limit = (date.fromisoformat(newest) - timedelta(days=SEARCH_MIN_AGE_DAYS)).isoformat()
