@@ -40,10 +40,7 @@ def run_crawl(profiles: list[SiteProfile] | None, workspace: str | Path, as_of: 
             shutil.rmtree(jobdir, ignore_errors=True)
         jobdir.mkdir(parents=True, exist_ok=True)
         lock.write_text(str(os.getpid()))
-        for p in profiles:
-            store.register_site(run_id, p)
-        finished = {row["site_id"] for row in store.sites(run_id) if row["status"] in FINISHED_SITE_STATES}
-        store.set_run_status(run_id, "running")
+        finished = start_sites(store, run_id, profiles)
     finally:
         store.close()
 
@@ -124,6 +121,16 @@ def _open_run(store: Store, profiles: list[SiteProfile] | None, as_of: date | No
     if profiles and profiles_hash(profiles) != run["profiles_hash"]:
         raise StoreError(f"运行 {run['run_id']} 的站点配置与本次给出的不一致；继续抓取请不带配置文件或使用相同配置")
     return int(run["run_id"]), profiles or stored
+
+
+def start_sites(store: Store, run_id: int, profiles: list[SiteProfile]) -> set[str]:
+    """Register the run's sites (kept as they are when resuming), mark the run running; the sites already
+    finished, which the crawl skips."""
+    for p in profiles:
+        store.register_site(run_id, p)
+    finished = {row["site_id"] for row in store.sites(run_id) if row["status"] in FINISHED_SITE_STATES}
+    store.set_run_status(run_id, "running")
+    return finished
 
 
 def _previous_died(lock: Path) -> bool:

@@ -36,3 +36,15 @@ def redis_server(tmp_path_factory):
         pytest.skip("redis-server 未安装：分布式抓取测试需要它（.ci/run 会安装）")
     with local_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Debian's headless Chromium, driven over the DevTools pipe by the crawler's own client (crawler/render.py)."""
+    from crawler.render import Chromium, chromium_path
+
+    if not chromium_path():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    browser = Chromium(tmp_path / "chromium-profile")
+    yield browser
+    browser.close()

@@ -13,11 +13,8 @@ from pathlib import Path
 import pytest
 
 from report_samples import DEPT_A, DEPT_B, FORMULA_TITLE, PORTAL, SCRIPT_TITLE, build_workspace
-from crawler.render import Chromium, chromium_path
 from reports.html import render_pdf, render_report
 from scoring.profile import load_profile
-
-CHROMIUM = chromium_path() or None
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +27,6 @@ def report(tmp_path_factory) -> Path:
         store.close()
 
 
-# Chromium is driven over the DevTools pipe by the crawler's own client (crawler/render.py).
-
-
-@pytest.fixture
-def chromium(tmp_path):
-    if CHROMIUM is None:
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    browser = Chromium(tmp_path / "chromium-profile")
-    yield browser
-    browser.close()
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

@@ -9,13 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from report_samples import DEPT_A, DEPT_B, PORTAL, build_workspace
-from crawler.render import Chromium, chromium_path
 import reports.html
 from reports.html import load_layout
 from zwgk.commands.report import report_command
 from zwgk.core.config import ConfigError
-
-CHROMIUM = chromium_path() or None
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +32,6 @@ def split_report(tmp_path_factory) -> Path:
     return root / "out"
 
 
-@pytest.fixture
-def chromium(tmp_path):
-    if CHROMIUM is None:
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    browser = Chromium(tmp_path / "chromium-profile")
-    yield browser
-    browser.close()
 
 
 def test_split_report_writes_an_overview_and_a_file_per_site(split_report):

@@ -23,7 +23,7 @@ from crawler.distributed.queue import SharedQueue
 from crawler.fingerprints import RoleAwareFingerprinter
 from crawler.items import SiteStatus
 from crawler.pipelines import RecordStorePipeline
-from crawler.runner import FINISHED_SITE_STATES, _open_run
+from crawler.runner import _open_run, start_sites
 from crawler.settings import BASE_SETTINGS, site_slots
 from crawler.spiders.site import GovSiteSpider
 from zwgk.core.config import SiteProfile
@@ -43,10 +43,7 @@ def run_coordinator(profiles: list[SiteProfile] | None, workspace: str | Path, r
     store = Store(workspace)
     try:
         run_id, profiles = _open_run(store, profiles, as_of, resume)
-        for p in profiles:
-            store.register_site(run_id, p)
-        finished = {row["site_id"] for row in store.sites(run_id) if row["status"] in FINISHED_SITE_STATES}
-        store.set_run_status(run_id, "running")
+        finished = start_sites(store, run_id, profiles)
     finally:
         store.close()
     pipeline = RecordStorePipeline(str(workspace), run_id, BASE_SETTINGS["ZWGK_BATCH_ROWS"],
