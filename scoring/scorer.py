@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
 from scoring.profile import ScoringProfile, check_rules, load_profile, profile_from_content
 from zwgk.core.config import ConfigError
+
+if TYPE_CHECKING:
+    from zwgk.core.store import Store
 
 # Output schemas, in column order; the store round-trip and the CSV writer rely on them.
 INDICATOR_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -46,7 +46,7 @@ def test_an_echoed_query_is_no_result_but_a_highlighted_title_link_is():
     echoed = f"<p>您搜索的是：{title}</p><p>没有找到相关结果</p>"
     got = read_search_results(echoed, "http://a.gov.cn/s?q=1", target, title)
     assert got["found"] == "" and "没有找到" in got["excerpt"]
-    hit = f'<ul><li><a href="/click?id=1"><em>示例县召开</em>春季农业生产工作推进会议</a></li></ul>'
+    hit = '<ul><li><a href="/click?id=1"><em>示例县召开</em>春季农业生产工作推进会议</a></li></ul>'
     assert read_search_results(hit, "http://a.gov.cn/s?q=1", target, title)["found"] == "title"
     link = '<a href="../art/1.html#top">结果</a>'
     assert read_search_results(link, "http://a.gov.cn/s/index.html", target, title)["found"] == "link"

@@ -168,7 +168,6 @@ def _cache_storage(workspace):
 
 def test_prune_drops_cached_responses_only_old_rounds_fetched_and_keeps_what_the_next_round_revalidates(workspace):
     import gzip
-    import time
 
     from scrapy import Request
     from scrapy.http import HtmlResponse

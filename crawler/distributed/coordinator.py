@@ -21,7 +21,6 @@ from crawler.distributed.gate import slot_book
 from crawler.distributed.keys import ACTIVE, RUNS, ClusterError, RunKeys, connect, expire_run
 from crawler.distributed.queue import SharedQueue
 from crawler.fingerprints import RoleAwareFingerprinter
-from crawler.items import SiteStatus
 from crawler.pipelines import RecordStorePipeline
 from crawler.runner import _open_run, start_sites
 from crawler.settings import BASE_SETTINGS, site_slots

@@ -6,7 +6,6 @@ import json
 
 import click
 
-from scoring.profile import load_profile
 from scoring.scorer import ScoreResult, score_check, score_text
 from zwgk.cli_options import holds_workspace, workspace_option
 from zwgk.core.config import ConfigError
