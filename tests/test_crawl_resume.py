@@ -53,6 +53,9 @@ def snapshot(workspace: Path) -> dict[str, set]:
 
 
 def count_pages(workspace: Path) -> int:
+    """Pages stored so far (0 before the store exists: never created here, a crawl may be about to)."""
+    if not (workspace / "zwgk.sqlite3").exists():
+        return 0
     try:
         db = sqlite3.connect(workspace / "zwgk.sqlite3", timeout=5)
         try:

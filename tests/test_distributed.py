@@ -19,7 +19,7 @@ import yaml
 
 from tests.conftest import AS_OF
 from tests.test_crawl_reach import concurrency
-from tests.test_crawl_resume import TRAPS, snapshot
+from tests.test_crawl_resume import TRAPS, count_pages, snapshot
 
 pytestmark = pytest.mark.e2e
 _DB = itertools.count(1)
@@ -228,7 +228,7 @@ def test_a_killed_coordinator_resumes(nyj, redis_url, tmp_path):
     w = worker(redis_url)
     coord = coordinator(profile, workspace, redis_url, "--heartbeat-ttl", "2")
     deadline = time.monotonic() + 60
-    while _pages(workspace) < 5:
+    while count_pages(workspace) < 5:
         assert time.monotonic() < deadline and coord.poll() is None
         time.sleep(0.05)
     coord.send_signal(signal.SIGKILL)
@@ -255,19 +255,6 @@ def inflight_urls(client) -> list[str]:
             data = value.split(b"\n", 2)[2]
             urls.append(CompressedPickle.loads(data)["url"])
     return urls
-
-
-def _pages(workspace: Path) -> int:
-    if not (workspace / "zwgk.sqlite3").exists():
-        return 0
-    try:
-        db = sqlite3.connect(workspace / "zwgk.sqlite3", timeout=5)
-        try:
-            return db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.OperationalError:
-        return 0
 
 
 def test_a_worker_of_another_version_or_rule_set_refuses_to_join(redis_url):

@@ -4,10 +4,12 @@ listing) and evaluated end to end under its own host name, contacting nothing ou
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -80,8 +82,6 @@ def test_a_finding_about_what_the_mirror_never_saved_is_an_artefact(tmp_path):
 def test_a_menu_item_opening_a_section_of_the_homepage_is_a_channel_not_a_list(tmp_path):
     # 首页 menu items that switch a panel of the homepage by script (index.html?link=news): each fetches the
     # homepage itself; the homepage's news block must not become their list, whichever is fetched first
-    import sqlite3
-
     root = mirror(tmp_path)
     menu = ('<div class="nav"><ul><li><a href="/index.html?link=news">新闻动态</a></li>'
             '<li><a href="/index.html?link=open">政务公开</a></li><li><a href="/tzgg/">通知公告</a></li></ul></div>')
@@ -93,12 +93,7 @@ def test_a_menu_item_opening_a_section_of_the_homepage_is_a_channel_not_a_list(t
                                                   encoding="utf-8")
     (root / "index.html").write_text(PAGE.format(title="示例镇人民政府", body=menu + f'<ul class="list">{news}</ul>'),
                                      encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "zwgk.cli", "eval", "site", str(root),
-                             "--host", "www.shili.example.gov.cn", "--id", "shili", "--as-of", "2018-07-27",
-                             "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "out"), "--json"],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    db = sqlite3.connect(tmp_path / "ws" / "zwgk.sqlite3")
+    db = _eval_site(root, tmp_path)
     sections = dict(db.execute("SELECT column_id, role FROM columns WHERE url LIKE '%index.html?link=%'").fetchall())
     assert len(sections) == 2 and set(sections.values()) == {"hub"}
     marks = ",".join("?" * len(sections))
@@ -113,8 +108,6 @@ def test_a_paginated_list_reached_through_a_breadcrumb_is_the_column_a_person_se
     # the homepage's tabs have href="" (示例要闻, 学习示例精神 under 专题专栏); their list pages are reached only
     # through the breadcrumb of their articles. Each becomes a column named by the breadcrumb, its later pages
     # stay pages of its list, and a name that tells no class takes its nearest ancestor's (专题专栏: 专题)
-    import sqlite3
-
     root = mirror(tmp_path)
     trail = ('<div class="curmb">当前位置：<a href="/index.html">首页</a> &gt; <a href="/index.html?link=x">新闻中心</a>'
              ' &gt; {mid}<a href="{href}">{name}</a></div>')
@@ -138,12 +131,7 @@ def test_a_paginated_list_reached_through_a_breadcrumb_is_the_column_a_person_se
         panels += "<ul>" + "".join(f'<li><a href="/{folder}/{i}.html">示例标题{i}</a></li>' for i in range(1, 4)) + "</ul>"
     (root / "index.html").write_text(PAGE.format(title="示例镇人民政府", body=f'<div class="tab"><ul class="hd">{tabs}</ul>'
                                                  f'<div class="bd">{panels}</div></div>'), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "zwgk.cli", "eval", "site", str(root),
-                             "--host", "www.shili.example.gov.cn", "--id", "shili", "--as-of", "2018-07-27",
-                             "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "out"), "--json"],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    db = sqlite3.connect(tmp_path / "ws" / "zwgk.sqlite3")
+    db = _eval_site(root, tmp_path)
     got = {r[0].split("example.gov.cn", 1)[1]: r[1:] for r in db.execute(
         "SELECT url, name, cls, role, assessable FROM columns WHERE url LIKE '%/ywdt/%' OR url LIKE '%/zt/%'")}
     assert got["/ywdt/ymyw/index.html"] == ("示例要闻", "动态要闻", "list", 1)
@@ -152,3 +140,13 @@ def test_a_paginated_list_reached_through_a_breadcrumb_is_the_column_a_person_se
     entries = db.execute("SELECT COUNT(*) FROM entries e JOIN columns c ON c.column_id=e.column_id"
                          " WHERE c.url LIKE '%/ywdt/ymyw/index.html'").fetchone()[0]
     assert entries == 20
+
+
+def _eval_site(root: Path, tmp_path: Path) -> sqlite3.Connection:
+    """`zwgk eval site` of a folder mirror of www.shili.example.gov.cn; its store."""
+    result = subprocess.run([sys.executable, "-m", "zwgk.cli", "eval", "site", str(root),
+                             "--host", "www.shili.example.gov.cn", "--id", "shili", "--as-of", "2018-07-27",
+                             "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "out"), "--json"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return sqlite3.connect(tmp_path / "ws" / "zwgk.sqlite3")
