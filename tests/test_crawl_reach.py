@@ -133,61 +133,50 @@ def test_a_script_list_the_crawl_cannot_render_says_why(fixture_server, fixture_
     assert tzgg["reason"] == f"栏目列表由脚本生成，未渲染：{why}"
 
 
-_CALL = re.compile(r"^(\d+)\s+(socket|connect|sendto|sendmsg|close)\((\d+|[A-Z_]+)(.*?)(?:\)\s+=\s+(-?\d+)|<unfinished)")
+# the descriptor's -yy annotation is optional: strace prints none when it cannot name the socket
+_CALL = re.compile(r"^\d+\s+(connect|sendto|sendmsg)\(\d+(?:<([A-Za-z0-9-]+):\[([^\]]*(?:\[[^\]]*\][^\]]*)*)\]>)?(.*)$")
 
 
-_RESUMED = re.compile(r"^(\d+)\s+<\.\.\. (\w+) resumed>(.*?)\)\s+=\s+(-?\d+)")
+def _loopback(address: str) -> bool:
+    return address.startswith("127.") or address in ("::1", "::ffff:127.0.0.1") or address.startswith("::ffff:127.")
 
 
 def _outside(call: str) -> bool:
-    for address in re.findall(r'inet_addr\("([^"]+)"\)', call):
-        if not address.startswith("127."):
-            return True
-    for address in re.findall(r'inet_pton\(AF_INET6, "([^"]+)"', call):
-        if address not in ("::1", "::ffff:127.0.0.1"):
-            return True
-    return False
+    """Whether a call's socket address (the argument, not the descriptor) is beyond loopback."""
+    addresses = re.findall(r'inet_addr\("([^"]+)"\)', call) + re.findall(r'inet_pton\(AF_INET6, "([^"]+)"', call)
+    return any(not _loopback(a) for a in addresses)
+
+
+def _peer_outside(endpoints: str) -> bool:
+    """Whether a connected socket's peer, as strace -yy prints it ("local->peer"), is beyond loopback."""
+    if "->" not in endpoints:
+        return False
+    peer = endpoints.split("->", 1)[1]
+    host = peer[1:peer.index("]")] if peer.startswith("[") else peer.rsplit(":", 1)[0]
+    return not _loopback(host)
 
 
 def outside_loopback(trace: str) -> list[str]:
-    """Lines of an strace log that send anything beyond loopback, or that look a name up.
+    """Lines of an `strace -f -yy` log that send anything beyond loopback, or that look a name up.
 
-    A UDP socket connected to a public address sends nothing by itself: Chromium does that at start to
-    learn whether IPv6 is routed. Such a socket only counts once something is sent on it (descriptors are
-    followed by number from socket() to close(): threads of one process share them)."""
-    bad, kinds, probes, unfinished = [], {}, set(), {}
+    -yy prints every descriptor with its protocol and endpoints, so each line is judged alone: descriptor
+    numbers need not be followed across the many processes of a crawl (Chromium reuses numbers freely).
+    A UDP socket connected to a public address sends nothing by itself (Chromium does that at start to
+    learn whether IPv6 is routed); it counts once something is sent on it."""
+    bad = []
     for line in trace.splitlines():
-        resumed = _RESUMED.search(line)
-        if resumed and resumed.group(1) in unfinished:
-            # a call another thread interrupted in the log: put its two halves together
-            tid, call, first, rest = unfinished.pop(resumed.group(1))
-            rest, result = rest + resumed.group(3), resumed.group(4)
-        else:
-            m = _CALL.search(line)
-            if not m:
-                continue
-            tid, call, first, rest, result = m.groups()
-            if result is None and call == "socket":  # only a socket's result (its descriptor) is needed
-                unfinished[tid] = (tid, call, first, rest)
-                continue
-        if "nscd" in rest or "htons(53)" in rest:
+        if "nscd" in line or "htons(53)" in line:
             bad.append(line)  # a DNS lookup, local resolver or not
             continue
-        if call == "socket":
-            if result and int(result) >= 0:
-                kinds[result] = "udp" if "SOCK_DGRAM" in rest else "other"
+        m = _CALL.search(line)
+        if not m:
             continue
-        fd = first
-        if call == "close":
-            kinds.pop(fd, None)
-            probes.discard(fd)
-            continue
-        if call == "connect" and _outside(rest):
-            if kinds.get(fd) == "udp":
-                probes.add(fd)
-            else:
+        call, protocol, endpoints, rest = m.groups()
+        protocol, endpoints = protocol or "", endpoints or ""
+        if call == "connect":
+            if _outside(rest) and not protocol.startswith("UDP"):
                 bad.append(line)
-        elif call in ("sendto", "sendmsg") and (_outside(rest) or fd in probes):
+        elif _outside(rest) or (protocol.startswith(("TCP", "UDP")) and _peer_outside(endpoints)):
             bad.append(line)
     return bad
 
@@ -200,7 +189,7 @@ def test_no_external_contacts_and_resolves_nothing_outside_loopback(fixture_serv
     ext_before = len(fixture_server.requests("_external"))
     trace = tmp_path / "strace.log"
     crawl(profile, tmp_path / "ws", "--no-external",
-          prefix=("strace", "-f", "-qq", "-e", "trace=socket,connect,sendto,sendmsg,close", "-o", str(trace)))
+          prefix=("strace", "-f", "-qq", "-yy", "-e", "trace=socket,connect,sendto,sendmsg,close", "-o", str(trace)))
     text = trace.read_text(errors="replace")
     assert "connect(" in text  # the trace saw the crawl's own connections
     assert outside_loopback(text) == []
@@ -257,20 +246,26 @@ def test_the_site_sees_no_more_than_the_profiles_concurrency(fixture_server, fix
 
 def test_the_trace_reader_flags_what_leaves_loopback():
     lines = [
-        '7 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 5',
-        '7 connect(5, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
-        '7 socket(AF_INET6, SOCK_DGRAM, IPPROTO_IP <unfinished ...>',
-        '7 <... socket resumed>)             = 6',
-        '7 connect(6, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), '
+        '7 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 5<TCP:[101]>',
+        '7 connect(5<TCP:[101]>, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
+        '7 sendto(5<TCP:[127.0.0.1:40000->127.0.0.1:80]>, "GET / HTTP/1.1", 14, 0, NULL, 0) = 14',
+        '7 connect(6<UDPv6:[102]>, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), '
         'inet_pton(AF_INET6, "2001:4860:4860::8888", &sin6_addr), sin6_scope_id=0}, 28) = 0',
+        # another process reuses number 6 for its IPC socket pair: not the probe above (CI caught this)
+        '8 sendto(6<UNIX-STREAM:[103->104]>, "\\20\\0\\0\\0p"..., 112, MSG_NOSIGNAL, NULL, 0 <unfinished ...>',
+        '8 <... sendto resumed>) = 112',
+        '9 sendto(4<TCPv6:[[::1]:41000->[::1]:8080]>, "x", 1, 0, NULL, 0) = 1',
     ]
     assert outside_loopback("\n".join(lines)) == []  # a route probe sends nothing
-    sent = '7 sendto(6, "x", 1, 0, NULL, 0) = 1'
-    tcp = ['8 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 9',
-           '8 connect(9, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("10.1.2.3")}, 16) = -1 EINPROGRESS']
-    dns = '9 connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 0'
-    nscd = '9 connect(4, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT'
-    assert len(outside_loopback("\n".join([*lines, sent, *tcp, dns, nscd]))) == 4
+    sent = '7 sendto(6<UDPv6:[[2001:db8::1]:5000->[2001:4860:4860::8888]:443]>, "x", 1, 0, NULL, 0) = 1'
+    tcp = '8 connect(9<TCP:[105]>, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("10.1.2.3")}, 16) ' \
+          '= -1 EINPROGRESS'
+    udp = '8 sendto(7<UDP:[106]>, "x", 1, 0, {sa_family=AF_INET, sin_port=htons(9), sin_addr=inet_addr("10.1.2.3")}, 16) = 1'
+    dns = '9 connect(3<UDP:[107]>, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 0'
+    nscd = '9 connect(4<UNIX-STREAM:[108]>, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT'
+    unnamed = '9 connect(5, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("10.1.2.3")}, 16) = 0'
+    found = outside_loopback("\n".join([*lines, sent, tcp, udp, dns, nscd, unnamed]))
+    assert found == [sent, tcp, udp, dns, nscd, unnamed]
 
 
 def snapshot_facts(db, run_id: int) -> dict:

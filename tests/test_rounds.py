@@ -328,14 +328,9 @@ def _recheck_with_the_stored_profile(workspace, tmp_path):
 
 
 @pytest.fixture
-def browser(tmp_path):
-    from tests.test_report_html import CHROMIUM, Chromium
-    if CHROMIUM is None:
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+def browser(chromium):
     pytest.importorskip("datasette")
-    chromium = Chromium(tmp_path / "chromium-profile")
-    yield chromium
-    chromium.close()
+    return chromium
 
 
 def test_browse_serves_the_workspace_read_only_with_chinese_labels_and_queries(two_rounds, browser, tmp_path):
