@@ -9,15 +9,17 @@ install:
 demo: install
 	$(PYTHON) -m zwgk.cli demo --out demo-output
 
+# one test file per core (pytest-xdist): a file's module fixtures (a crawl, two rounds) are built once
+PARALLEL ?= -n auto --dist loadfile
 test: install
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q $(PARALLEL)
 
 # The whole suite RUNS times in a row with every core kept busy (stress-ng, else a busy loop per core):
 # each run's result line and wall time; the load is stopped whatever happens. PYTEST_ARGS narrows it (-k …).
 RUNS ?= 3
 PYTEST_ARGS ?=
 test-stress: install
-	$(PYTHON) tests/stress.py --runs $(RUNS) $(PYTEST_ARGS)
+	$(PYTHON) tests/stress.py --runs $(RUNS) $(PARALLEL) $(PYTEST_ARGS)
 
 bench: install
 	$(PYTHON) -m zwgk.cli bench crawl --pages 5000
