@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 from zwgk.core.store import now_iso
@@ -41,7 +40,8 @@ class CrawlEvent:
     url: str = ""
 
 
-def page_body_rows(run_id: int, site_id: str, url: str, body: bytes, encoding: str) -> StoreRows:
-    """The page as fetched, compressed, for the 快照 the reports link (a disputed finding shown as it was)."""
-    return StoreRows("page_bodies", [dict(run_id=run_id, site_id=site_id, url=url, body=zlib.compress(body, 6),
+def page_body_rows(run_id: int, site_id: str, url: str, body_z: bytes, encoding: str) -> StoreRows:
+    """The page as fetched (`body_z`: zlib-compressed by crawler.reading), for the 快照 the reports link (a
+    disputed finding shown as it was)."""
+    return StoreRows("page_bodies", [dict(run_id=run_id, site_id=site_id, url=url, body=body_z,
                                           encoding=encoding or "", fetched_at=now_iso())])

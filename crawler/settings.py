@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -65,7 +66,12 @@ BASE_SETTINGS: dict = {
     "ZWGK_BATCH_SECONDS": 2.0,
     "ZWGK_PROGRESS": False,
     "ZWGK_PRIVATE_GUARD_DISABLED": False,
+    "ZWGK_READER_AFTER_PAGES": None,   # set by crawl_settings (reader_after_pages)
 }
+
+# Pages read in the crawl's own process before a reader process takes over (crawler/reading.py): a small
+# site never starts one. The environment's ZWGK_READER_AFTER_PAGES overrides it ("off": never).
+READER_AFTER_PAGES = 300
 
 # The site should see at least `delay` between two requests: our timer starts a request when the slot
 # allows, but the request reaches the server a little later or earlier (connection set-up, a reused
@@ -133,6 +139,16 @@ def incremental_settings(workspace: str) -> dict:
     }
 
 
+def reader_after_pages() -> int | None:
+    value = os.environ.get("ZWGK_READER_AFTER_PAGES", "").strip().lower()
+    if value == "off":
+        return None
+    try:
+        return max(0, int(value)) if value else READER_AFTER_PAGES
+    except ValueError:
+        raise ValueError(f"环境变量 ZWGK_READER_AFTER_PAGES 应为页数或 off，收到 {value!r}") from None
+
+
 def crawl_settings(profiles: list[SiteProfile], workspace: str, run_id: int, jobdir: str | None,
                    progress: bool = False, incremental: bool = False) -> dict:
     """Settings for one run over the given sites; `incremental` keeps an HTTP cache in the workspace."""
@@ -154,6 +170,7 @@ def crawl_settings(profiles: list[SiteProfile], workspace: str, run_id: int, job
         ZWGK_WORKSPACE=str(workspace),
         ZWGK_RUN_ID=run_id,
         ZWGK_PROGRESS=progress,
+        ZWGK_READER_AFTER_PAGES=reader_after_pages(),
     )
     if jobdir:
         settings["JOBDIR"] = jobdir

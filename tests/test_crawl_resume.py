@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -129,3 +130,18 @@ def test_resume_with_nothing_to_resume_says_so(tmp_path):
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "没有可继续的抓取" in result.stderr
+
+
+def test_pages_read_in_the_reader_process_give_the_same_records(reference, tmp_path):
+    # every page read in the reader process (crawler/reading.py) from the first one on, not only past the
+    # 300 pages a fixture site never reaches
+    profile, expected = reference
+    workspace = tmp_path / "ws"
+    done = subprocess.run(crawl_args(str(profile), "--workspace", str(workspace)), capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "ZWGK_READER_AFTER_PAGES": "0"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "页面读取进程意外退出" not in done.stderr
+    final = snapshot(workspace)
+    for table in ("pages", "entries", "columns", "resources", "metadata"):
+        assert final[table] == expected[table], f"{table}: missing {sorted(expected[table] - final[table])[:5]}," \
+                                                f" extra {sorted(final[table] - expected[table])[:5]}"

@@ -20,6 +20,7 @@ from scrapy.http import Request
 from crawler.distributed.gate import slot_book
 from crawler.distributed.keys import ACTIVE, RUNS, ClusterError, RunKeys, connect, expire_run
 from crawler.distributed.queue import SharedQueue
+from crawler.distributed.state import redis_state
 from crawler.fingerprints import RoleAwareFingerprinter
 from crawler.pipelines import RecordStorePipeline
 from crawler.runner import _open_run, start_sites
@@ -79,6 +80,7 @@ class Coordinator:
         self.slots = site_slots(profiles)
         self.keys: RunKeys | None = None
         self.queue: SharedQueue | None = None
+        self.spider: GovSiteSpider | None = None
         self.heartbeat_ttl = 10
         self.last_report = time.monotonic()
 
@@ -121,6 +123,8 @@ class Coordinator:
 
     def _attach(self, keys: RunKeys, spider) -> None:
         self.keys = keys
+        spider.state = redis_state(self.client, keys.state)   # the workers' state: the search reads its candidates
+        self.spider = spider
         self.queue = SharedQueue(self.client, keys, spider, RoleAwareFingerprinter(None), worker="coordinator")
         self.beat()
 
@@ -152,6 +156,11 @@ class Coordinator:
             self._requeue_dead()
             # a site's items are sent in the step that ends its last request: all are stored once drained
             for site in [s for s in self.active if pending.get(s, 0) <= 0 and drained]:
+                search = self.spider._search_request(site)
+                if search is not None:
+                    # the site's lists are all read: its search goes last, as in a single-process crawl
+                    self.queue.push(search)
+                    continue
                 self._site_done(site)
             self._report()
             if self.active:

@@ -51,25 +51,40 @@ class ClusterSpider(GovSiteSpider):
         return
         yield  # an async generator with nothing in it: the queue in Redis is already seeded
 
-    def parse(self, response, **kwargs):
-        return self._flight(response.request, super().parse(response, **kwargs))
-
-    def on_error(self, failure):
-        return self._flight(failure.request, super().on_error(failure))
-
-    def _flight(self, request, output):
+    async def parse(self, response, **kwargs):
         items = []
         try:
-            for out in output or ():
+            async for out in super().parse(response, **kwargs):
                 if isinstance(out, Request):
                     yield out   # queued (SharedQueue.push) before the next output is asked for
                 elif out is not None:
                     items.append(out)
         except Exception:
             # a failing callback is logged by Scrapy; what it produced still counts, and the request is over
-            self.shared_queue.finish(request, pickle.dumps(items, protocol=5) if items else b"")
+            self._finish(response.request, items)
             raise
+        self._finish(response.request, items)
+
+    def on_error(self, failure):
+        items = []
+        try:
+            for out in super().on_error(failure) or ():
+                if isinstance(out, Request):
+                    yield out
+                elif out is not None:
+                    items.append(out)
+        except Exception:
+            self._finish(failure.request, items)
+            raise
+        self._finish(failure.request, items)
+
+    def _finish(self, request, items: list) -> None:
         self.shared_queue.finish(request, pickle.dumps(items, protocol=5) if items else b"")
+
+    def _search_when_idle(self, spider=None):
+        # one idle worker does not mean the site is done (another may still read its lists, and the query is
+        # taken from them): the coordinator submits each site's search once its queue is empty
+        return
 
 
 class WorkerHeartbeat:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -24,16 +23,12 @@ from crawler.extract.attachments import AttachmentText, Limits, attachment_forma
 from crawler.extract.columns import classify_column
 from crawler.extract.encoding import decode_body
 from crawler.extract.integrity import markup_text, unreadable_reason
-from crawler.extract.identity import read_site_facts
-from crawler.extract.labelled import read_guide, read_letter, read_letter_rows
-from crawler.extract.listing import extract_entries, extract_pagination
-from crawler.extract.page import extract_page, parse_html
-from crawler.extract.search import find_search_form, query_from_title, read_search_results, search_url
-from crawler.extract.signals import is_sitemap_link, load_signals, soft_404_words, usable_column_name
+from crawler.extract.search import query_from_title, read_search_results, search_url
+from crawler.extract.signals import is_sitemap_link, usable_column_name
 from crawler.extract.sitemap import sitemap_columns
-from crawler.extract.stubs import forward_target
 from crawler.items import CrawlEvent, ResponseRows, SiteStatus, StoreRows, page_body_rows
 from crawler.middlewares import OutOfScopeRefused
+from crawler.reading import PageReader, PageReading, column_like, page_key, page_kind, same_page
 from crawler.render import render_need
 from crawler.scope import SiteScope, TrapGuard, canonical_url, looks_like_page
 from crawler.sniff import sniff_type
@@ -54,7 +49,6 @@ SAMPLE_BYTES = 64 * 1024   # of an external page read for its words (外链变�
 SAMPLE_CHARS = 4000        # of its visible text kept
 SEARCH_CANDIDATES = 40     # newest dated list items kept per site for the 站内搜索 query
 SEARCH_MIN_AGE_DAYS = 7    # the query's page is at least this much older than the site's newest item (indexing lag)
-_COLUMN_PATH = re.compile(r"/col/col\d+(?:/|$)|/(?:channel|channels|col|column|lm)/\d+(?:/|$)", re.I)
 
 
 def attachment_limits(limits: CrawlLimits) -> Limits:
@@ -93,6 +87,8 @@ class GovSiteSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # 站内搜索 is submitted once the site's crawl is done: the query is a title the crawl read
         crawler.signals.connect(spider._search_when_idle, signal=signals.spider_idle)
+        spider.reader = PageReader(crawler.settings.get("ZWGK_READER_AFTER_PAGES"))
+        crawler.signals.connect(spider.reader.close, signal=signals.spider_closed)
         return spider
 
     # ---- persistent state (JOBDIR pickles self.state between a stop and a resume) --------------
@@ -176,15 +172,28 @@ class GovSiteSpider(scrapy.Spider):
         )
 
     # ---- responses -----------------------------------------------------------------------------------
-    def parse(self, response: Response, **_):
+    async def parse(self, response: Response, **_):
         ctx = response.meta["zwgk"]
         if ctx["role"] == "check":
-            yield from self._handle_check(response, ctx)
+            for out in self._handle_check(response, ctx):
+                yield out
             return
         if ctx["role"] == "search":
-            yield from self._handle_search(response, ctx)
+            for out in self._handle_search(response, ctx):
+                yield out
             return
-        yield from rows_together(self._handle_page(response, ctx))
+        reading = None
+        if self._readable(response):
+            reading = await self.reader.read(response.body, header(response, "Content-Type"), ctx_url(response),
+                                             response.url, ctx["role"], (ctx.get("column") or {}).get("cls", ""))
+        for out in rows_together(self._handle_page(response, ctx, reading)):
+            yield out
+
+    @staticmethod
+    def _readable(response: Response) -> bool:
+        content_type = header(response, "Content-Type")
+        is_html = not content_type or content_type.lower().startswith(HTML_TYPES)
+        return response.status < 400 and is_html and bool(response.body)
 
     def _handle_check(self, response: Response, ctx: dict):
         if response.request.method == "HEAD" and response.status >= 400:
@@ -230,7 +239,7 @@ class GovSiteSpider(scrapy.Spider):
             attempts=response.meta.get("retry_times", 0) + 1, outcome=outcome, checked_at=now_iso(),
         )])
 
-    def _handle_page(self, response: Response, ctx: dict):
+    def _handle_page(self, response: Response, ctx: dict, reading: PageReading | None):
         site, role = ctx["site"], ctx["role"]
         url = ctx_url(response)
         if role in ("page", "entry") and (page_key(url) in self._site_state(site)["columns"]
@@ -238,10 +247,8 @@ class GovSiteSpider(scrapy.Spider):
             # a column's page (or a later list page) reached through an ordinary link as well: its column fetch
             # records it, whichever of the two arrives last (else the page's kind would depend on the order of arrival)
             return
-        content_type = header(response, "Content-Type")
-        is_html = not content_type or content_type.lower().startswith(HTML_TYPES)
         is_list = role in ("column", "gkml")
-        if response.status >= 400 or not is_html or not response.body:
+        if reading is None:
             yield self._resource_rows(response, method="PAGE")
             yield self._page_row(response, ctx, url, kind=page_kind(role), error=http_error(response))
             if role == "home":
@@ -254,21 +261,18 @@ class GovSiteSpider(scrapy.Spider):
             return
         if ctx.get("rendered"):
             self.crawler.stats.inc_value(f"zwgk/site/{site}/rendered")
-        text, encoding = decode_body(response.body, content_type)
-        yield page_body_rows(self.run_id, site, url, response.body, encoding)
-        try:
-            tree = parse_html(text)  # one parse for every reader of the page below
-            page = extract_page(text, response.url, listing=role in ("home", "column", "gkml", "sitemap"), tree=tree)
-        except Exception as exc:  # a page the extractor cannot read must not stop the site
+        encoding, page, text = reading.encoding, reading.page, reading.text
+        yield page_body_rows(self.run_id, site, url, reading.body_z, encoding)
+        if page is None:
             yield self._resource_rows(response, method="PAGE")
             yield self._page_row(response, ctx, url, kind=page_kind(role), encoding=encoding,
-                                 error=f"解析失败：{exc!r}"[:500])
-            yield CrawlEvent(site, "error", f"页面解析失败：{exc!r}"[:500], url)
+                                 error=f"解析失败：{reading.error}"[:500])
+            yield CrawlEvent(site, "error", f"页面解析失败：{reading.error}"[:500], url)
             if is_list and ctx["list_index"] == 0:
                 yield self._column_rows(site, ctx["column"], assessable=0, reason="栏目页面解析失败，无法读取栏目列表")
             return
         # a channel page that only forwards (refresh or script stub) is read where it leads, as the same column
-        target = forward_target(text, response.url, page.text_len) if role != "check" and not page.entries else None
+        target = reading.forward
         if target and ctx.get("forwards", 0) < MAX_FORWARDS and self.scopes[site].contains(target):
             yield self._resource_rows(response, method="PAGE")
             request = self._page_request(target, site, role, depth=ctx["depth"], parent=ctx.get("parent", ""),
@@ -277,36 +281,21 @@ class GovSiteSpider(scrapy.Spider):
             # the forwarded page stands for the stub's URL (as_url), as after an HTTP redirect
             yield request.replace(dont_filter=True)
             return
-        soft_404 = soft_404_words(page.title, markup_text(text)) \
-            if role != "home" and page.text_len <= load_signals().soft_404_max_text else []
-        error = f"页面内容为错误提示（{'、'.join(soft_404)}）" if soft_404 else ""
+        error = f"页面内容为错误提示（{'、'.join(reading.soft_404)}）" if reading.soft_404 else ""
         yield self._resource_rows(response, method="PAGE", soft_404=error)
-        kind = "other" if soft_404 else page_kind(role, page)
+        kind = "other" if reading.soft_404 else page_kind(role, page)
         row = self._page_row(response, ctx, url, kind, encoding=encoding, page=page, error=error)
-        try:   # facts for the site rules: the homepage's footer (rules/identity.py), a letter's fields (rules/interaction.py)
-            if role == "home":
-                facts = read_site_facts(text, response.url)
-                form = find_search_form(text, response.url)
-                facts["search_form"] = form
-                if form and not ctx.get("rendered"):
-                    self._site_state(site)["search_form"] = {**form, "encoding": encoding}
-                row.rows[0]["facts"] = facts
-            elif kind == "article" and (ctx.get("column") or {}).get("cls") in ("互动", "办事"):
-                cls = ctx["column"]["cls"]
-                found = read_letter(text, tree) if cls == "互动" else read_guide(text, tree)
-                if found:
-                    row.rows[0]["facts"] = {"letter" if cls == "互动" else "guide": found}
-            elif is_list and (ctx.get("column") or {}).get("cls") == "互动":
-                letter_rows = read_letter_rows(text, response.url, tree)     # a letter list table (标题 | 留言时间 | 状态 …)
-                if letter_rows:
-                    row.rows[0]["facts"] = {"letter_rows": letter_rows}
-        except Exception as exc:  # the facts are extra: their failure must not lose the page
-            yield CrawlEvent(site, "error", f"页面附加信息读取失败：{exc!r}"[:500], url)
+        if reading.facts_error:
+            yield CrawlEvent(site, "error", f"页面附加信息读取失败：{reading.facts_error}"[:500], url)
+        elif reading.facts is not None:
+            row.rows[0]["facts"] = reading.facts
+            form = reading.facts.get("search_form")
+            if role == "home" and form and not ctx.get("rendered"):
+                self._site_state(site)["search_form"] = {**form, "encoding": encoding}
         yield row
-        if page.text:
+        if reading.text_z:
             # content rules (personal information, 解读 copies) read the page text from the snapshot
-            yield StoreRows("page_texts", [dict(run_id=self.run_id, site_id=site, url=url,
-                                                text=zlib.compress(page.text.encode("utf-8"), 6))])
+            yield StoreRows("page_texts", [dict(run_id=self.run_id, site_id=site, url=url, text=reading.text_z)])
         if page.metadata:
             yield StoreRows("metadata", [
                 dict(run_id=self.run_id, site_id=site, page_url=url, position=i, **asdict(m))
@@ -316,32 +305,14 @@ class GovSiteSpider(scrapy.Spider):
         elif role == "sitemap":
             yield from self._on_sitemap(response, ctx, text)
         elif is_list:
-            if soft_404 and ctx["list_index"] == 0:
+            if reading.soft_404 and ctx["list_index"] == 0:
                 yield self._column_rows(site, ctx["column"], assessable=0, reason=f"栏目页面显示为错误页面（{error}）")
                 return
             yield from self._on_column(response, ctx, page, text)
-        elif role == "page" and column_like(url) and len(page.breadcrumb) >= 2:
-            yield from self._list_reached_as_page(site, ctx, url, page, text, tree, response.url)
+        elif reading.list_name:
+            yield from self._column_request(site, url, reading.list_name, None, depth=ctx["depth"],
+                                            parent=ctx.get("parent", ""))
         yield from self._follow_links(response, ctx, page)
-
-    def _list_reached_as_page(self, site: str, ctx: dict, url: str, page, text: str, tree, fetched_url: str):
-        """A paginated list at a column's address reached through an ordinary link (a breadcrumb, where its
-        menu tab has href=""): the column a person sees there, named by the breadcrumb's last item."""
-        name = page.breadcrumb[-1]
-        if name in ("首页", "网站首页") or not usable_column_name(name):
-            return
-        if _PAGE_NUMBER.search(urlsplit(url).path.rsplit("/", 1)[-1]):
-            return
-        # the list parts of the page (what extract_page reads with listing=True), from the page's one parse
-        pagination = extract_pagination(tree, text, fetched_url)
-        # a later page of a list links back to its first page (the folder or its index page): not a column
-        folder = canonical_url(url).rsplit("/", 1)[0] + "/"
-        if not pagination or any(not same_page(u, url) and (canonical_url(u) == folder or (
-                canonical_url(u).startswith(folder) and _COLUMN_FILE.match(canonical_url(u)[len(folder):])
-                and not _PAGE_NUMBER.search(canonical_url(u)[len(folder):]))) for u in pagination):
-            return
-        if extract_entries(tree, fetched_url):
-            yield from self._column_request(site, url, name, None, depth=ctx["depth"], parent=ctx.get("parent", ""))
 
     def _page_row(self, response: Response, ctx: dict, url: str, kind: str, encoding: str = "",
                   page=None, error: str = "") -> StoreRows:
@@ -829,32 +800,10 @@ def rows_together(outputs):
     yield from flush()
 
 
-def page_key(url: str) -> str:
-    """/news/ and /news/index.html are one page."""
-    return re.sub(r"/(index|default)\.[a-z]+$", "/", canonical_url(url))
-
-
-_COLUMN_FILE = re.compile(r"^(index|default|list|more)\w*\.[a-z]+$", re.I)
-# a later page of a list: index_2.html, list-3.htm
-_PAGE_NUMBER = re.compile(r"[_-]\d+\.[a-z]+$", re.I)
-
-
-def column_like(url: str) -> bool:
-    """Column URLs are folders, index/list pages or dynamic lists (Hanweb /col/col123/, NFCMS /channel/12/,
-    TRS folders); a plain .html in a menu is a static page."""
-    parts = urlsplit(url)
-    last = parts.path.rsplit("/", 1)[-1]
-    return not last or bool(parts.query) or bool(_COLUMN_FILE.match(last)) or bool(_COLUMN_PATH.search(parts.path))
-
-
 def unnamed(url: str) -> str:
     """A column's name until its page names it (the page could not be fetched): never empty."""
     path = urlsplit(url).path.rstrip("/")
     return f"未命名栏目（{path.rsplit('/', 1)[-1] or '/'}）"
-
-
-def same_page(a: str, b: str) -> bool:
-    return page_key(a) == page_key(b)
 
 
 def ctx_url(response: Response) -> str:
@@ -879,20 +828,6 @@ def http_error(response: Response) -> str:
     if not response.body:
         return "空响应"
     return ""
-
-
-def page_kind(role: str, page=None) -> str:
-    """The page's kind from how it was reached and what it shows; a detail page's kind is settled after the
-    crawl (Store.settle_pages) so that it never depends on which link reached it first."""
-    if role == "home":
-        return "home"
-    if role == "gkml":
-        return "gkml"
-    if role == "column":
-        return "column"
-    if page is not None and (page.metadata or page.kind_hint == "article"):
-        return "article"
-    return "article" if role == "entry" else "other"
 
 
 def describe_failure(failure: Failure) -> tuple[str, str]:
