@@ -8,6 +8,8 @@ import multiprocessing
 import os
 import re
 import signal
+import threading
+import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -138,9 +140,17 @@ def _list_name(url: str, page: PageExtract, text: str, tree, fetched_url: str) -
     return name if extract_entries(tree, fetched_url) else ""
 
 
-def _quiet_worker() -> None:
+def _reader_start(crawl_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the crawl stops its reader itself, after what it has read is kept
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def leave_with_the_crawl() -> None:
+        # a crawl killed outright (kill -9) cannot stop its reader, which would wait for work forever
+        while os.getppid() == crawl_pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=leave_with_the_crawl, name="zwgk-reader-watch", daemon=True).start()
 
 
 class PageReader:
@@ -166,7 +176,7 @@ class PageReader:
         if self._pool is None:
             # spawn: a fresh interpreter that imports the readers only, never a copy of the reactor and its threads
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_quiet_worker)
+                                             initializer=_reader_start, initargs=(os.getpid(),))
         try:
             reading = await asyncio.wrap_future(self._pool.submit(read_page, *args, **kwargs))
         except BrokenProcessPool as exc:

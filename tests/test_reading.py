@@ -6,6 +6,10 @@ import asyncio
 import os
 import signal
 
+import pytest
+
+import psutil
+
 from crawler.reading import PageReader, read_page
 from fixtures.server import SITES_ROOT
 
@@ -61,3 +65,42 @@ def test_a_killed_reader_process_leaves_reading_to_the_crawl_process():
     assert got == [read_page(*item) for item in items]   # every page read, once, whatever happened to the process
     if reader.failure:
         assert "页面读取进程意外退出" in reader.failure and reader.offload_after is None
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_crawl_killed_outright_leaves_no_reader_behind(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "crawl_like.py"
+    script.write_text(   # the main guard: the reader process is spawned, and spawn imports the main module
+        "import asyncio, time\n"
+        "from crawler.reading import PageReader\n"
+        "if __name__ == '__main__':\n"
+        "    reader = PageReader(offload_after=0)\n"
+        "    asyncio.run(reader.read(b'<html><body><p>x</p></body></html>', 'text/html', 'http://a/', 'http://a/',"
+        " 'entry'))\n"
+        "    print(reader.offloaded, flush=True)\n"
+        "    time.sleep(300)\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(SITES_ROOT.parents[1])})
+    try:
+        offloaded = proc.stdout.readline().strip()
+        children = psutil.Process(proc.pid).children(recursive=True)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    if offloaded != "1":
+        pytest.skip("one core: no reader process is started")
+    assert children, "the reader process was not found"
+    deadline = time.monotonic() + 60
+    while any(_alive(c) for c in children):
+        assert time.monotonic() < deadline, "the reader outlived its crawl"
+        time.sleep(0.2)
