@@ -147,7 +147,8 @@ def count_store_pages(workspace: Path) -> dict:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         run = con.execute("SELECT MAX(run_id) FROM runs").fetchone()[0]
-        pages = con.execute("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run,)).fetchone()[0]
+        # the site's pages: not the row of the one 站内搜索 query (kind 'search'), an extra request like a check
+        pages = con.execute("SELECT COUNT(*) FROM pages WHERE run_id = ? AND kind != 'search'", (run,)).fetchone()[0]
         resources = con.execute("SELECT COUNT(*) FROM resources WHERE run_id = ? AND method != 'PAGE'",
                                 (run,)).fetchone()[0]
     finally:
