@@ -62,3 +62,8 @@ def crawl_scope_options(func):
                         help="不用浏览器渲染由脚本生成的栏目列表和导航（这些栏目记为未评估）。")(func)
     return click.option("--no-external", is_flag=True,
                         help="只访问站点配置中的主机：站外链接记为“未检查”，不做域名解析、不建立连接。")(func)
+
+
+report_date_option = click.option(
+    "--report-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="报告日期 YYYY-MM-DD（默认今天）：问题清单的整改时限自此日起算，不早于评估截至日期")

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import click
 
-from zwgk.cli_options import as_of_option, crawl_scope_options, holds_workspace, incremental_option, workspace_option
+from zwgk.cli_options import (as_of_option, crawl_scope_options, holds_workspace, incremental_option,
+                              report_date_option, workspace_option)
 from zwgk.core.config import ConfigError, load_profiles, with_crawl_options
 from zwgk.core.store import Store, StoreError
 
 
 def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, scoring_profile: str,
                  out: Path, pdf: bool, no_external: bool = False, no_render: bool = False,
-                 round_name: str | None = None, incremental: bool = False):
+                 round_name: str | None = None, incremental: bool = False, report_date: date | None = None):
     """Every stage over the given sites; returns (run_id, check_id, outputs)."""
     from crawler.runner import run_crawl
     from reports.outputs import write_outputs
@@ -36,7 +37,7 @@ def run_pipeline(profile_paths: list[str], workspace: Path, as_of: date | None, 
         check_id = run_check(store, run_id)
         _, profile = score_check(store, check_id, scoring_profile)
         click.echo(f"检查 {check_id} 已按“{profile.name}”评分，生成报告…", err=True)
-        outputs = write_outputs(store, check_id, out, profile, pdf=pdf)
+        outputs = write_outputs(store, check_id, out, profile, pdf=pdf, report_date=report_date)
     finally:
         store.close()
     return run_id, check_id, outputs
@@ -60,14 +61,16 @@ def echo_outputs(outputs) -> None:
               help="评估轮次名称（如 2026Q4）；同一轮次沿用首次运行的评估基准日，供 zwgk rounds / diff 对比。")
 @crawl_scope_options
 @incremental_option
+@report_date_option
 @holds_workspace("run")
 def run_command(profiles, workspace, as_of, scoring_profile, out, no_pdf, no_external, no_render, round_name,
-                incremental):
+                incremental, report_date):
     """一条命令完成：抓取 → 检查 → 评分 → 报告。"""
     try:
         _, _, outputs = run_pipeline(list(profiles), Path(workspace), as_of, scoring_profile,
                                      Path(out), pdf=not no_pdf, no_external=no_external, no_render=no_render,
-                                     round_name=round_name, incremental=incremental)
+                                     round_name=round_name, incremental=incremental,
+                                     report_date=report_date.date() if report_date else None)
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None
     echo_outputs(outputs)

@@ -61,8 +61,10 @@ def stage_args(stage: str, profiles: list[Path], out: Path) -> list[str]:
         "crawl": ["crawl", *map(str, profiles), "--as-of", AS_OF.isoformat(), "--no-progress"],
         "check": ["check"],
         "score": ["score"],
-        "report": ["report", "--out", str(out), "--no-pdf"],
-        "run": ["run", *map(str, profiles), "--as-of", AS_OF.isoformat(), "--out", str(out), "--no-pdf"],
+        # the report date pinned: 整改时限 count from it (today by default), and a rerun may fall on the next day
+        "report": ["report", "--out", str(out), "--no-pdf", "--report-date", AS_OF.isoformat()],
+        "run": ["run", *map(str, profiles), "--as-of", AS_OF.isoformat(), "--out", str(out), "--no-pdf",
+                "--report-date", AS_OF.isoformat()],
     }[stage]
 
 

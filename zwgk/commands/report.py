@@ -9,7 +9,7 @@ import click
 from reports.outputs import Outputs, write_outputs
 from reports.report_data import ensure_scores, resolve_check
 from reports.safe_output import UnsafeOutputPath
-from zwgk.cli_options import holds_workspace, workspace_option
+from zwgk.cli_options import holds_workspace, report_date_option, workspace_option
 from zwgk.core.config import ConfigError
 from zwgk.core.store import Store, StoreError
 
@@ -23,8 +23,7 @@ from zwgk.core.store import Store, StoreError
 @click.option("--profile", "profile_name", default=None,
               help="评分指标表：内置名称（gov2019、province80）或 YAML 文件；默认用该检查已保存得分的指标表")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 报告")
-@click.option("--report-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="报告日期 YYYY-MM-DD（默认今天）：问题清单的整改时限自此日起算，不早于评估截至日期")
+@report_date_option
 @holds_workspace("report")
 def report_command(workspace: str, run_id: int | None, check_id: int | None, out_dir: str | None,
                    profile_name: str | None, no_pdf: bool, report_date) -> None:
