@@ -51,19 +51,19 @@ class ClusterSpider(GovSiteSpider):
         return
         yield  # an async generator with nothing in it: the queue in Redis is already seeded
 
+    # A callback's requests go on at once (queued by SharedQueue.push before the next output is asked for); its
+    # items go to the coordinator with the end of the request's flight — also when the callback fails (Scrapy
+    # logs the failure; what it produced still counts, and the request is over).
     async def parse(self, response, **kwargs):
         items = []
         try:
             async for out in super().parse(response, **kwargs):
                 if isinstance(out, Request):
-                    yield out   # queued (SharedQueue.push) before the next output is asked for
+                    yield out
                 elif out is not None:
                     items.append(out)
-        except Exception:
-            # a failing callback is logged by Scrapy; what it produced still counts, and the request is over
+        finally:
             self._finish(response.request, items)
-            raise
-        self._finish(response.request, items)
 
     def on_error(self, failure):
         items = []
@@ -73,10 +73,8 @@ class ClusterSpider(GovSiteSpider):
                     yield out
                 elif out is not None:
                     items.append(out)
-        except Exception:
+        finally:
             self._finish(failure.request, items)
-            raise
-        self._finish(failure.request, items)
 
     def _finish(self, request, items: list) -> None:
         self.shared_queue.finish(request, pickle.dumps(items, protocol=5) if items else b"")

@@ -182,12 +182,21 @@ class GovSiteSpider(scrapy.Spider):
             for out in self._handle_search(response, ctx):
                 yield out
             return
+        if self._recorded_by_its_column(ctx, ctx_url(response)):
+            return   # not worth reading
         reading = None
         if self._readable(response):
             reading = await self.reader.read(response.body, header(response, "Content-Type"), ctx_url(response),
                                              response.url, ctx["role"], (ctx.get("column") or {}).get("cls", ""))
         for out in rows_together(self._handle_page(response, ctx, reading)):
             yield out
+
+    def _recorded_by_its_column(self, ctx: dict, url: str) -> bool:
+        """A column's page (or a later list page) reached through an ordinary link as well: its column fetch
+        records it, whichever of the two arrives last (else the page's kind would depend on the order of arrival)."""
+        state = self._site_state(ctx["site"])
+        return ctx["role"] in ("page", "entry") and (page_key(url) in state["columns"]
+                                                     or digest("list " + canonical_url(url)) in state["seen"])
 
     @staticmethod
     def _readable(response: Response) -> bool:
@@ -242,10 +251,7 @@ class GovSiteSpider(scrapy.Spider):
     def _handle_page(self, response: Response, ctx: dict, reading: PageReading | None):
         site, role = ctx["site"], ctx["role"]
         url = ctx_url(response)
-        if role in ("page", "entry") and (page_key(url) in self._site_state(site)["columns"]
-                                          or digest("list " + canonical_url(url)) in self._site_state(site)["seen"]):
-            # a column's page (or a later list page) reached through an ordinary link as well: its column fetch
-            # records it, whichever of the two arrives last (else the page's kind would depend on the order of arrival)
+        if self._recorded_by_its_column(ctx, url):   # asked again: a column may have been found during the read
             return
         is_list = role in ("column", "gkml")
         if reading is None:
