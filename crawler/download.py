@@ -11,7 +11,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, task, threads
 
 from crawler.middlewares import OutboundGuardMiddleware
-from crawler.render import RENDER_RESOURCE_TYPES, Chromium, RenderError, chromium_path, render_page
+from crawler.render import RENDER_RESOURCE_TYPES, RenderError, render_page
+from zwgk.core.chromium import Chromium, chromium_path
 from crawler.scope import HostMap
 
 RENDER_META = "zwgk_render"   # request.meta key: fetch this page through the browser

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.render import chromium_path
+from zwgk.core.chromium import chromium_path
 from zwgk import __version__
 from zwgk.core.config import SiteProfile
 from zwgk.core.retention import HTTPCACHE_DIR

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reports.scores_csv import write_csv
 from scoring.scorer import load_scores
-from zwgk.core.history import RoundPoint, history
+from zwgk.core.history import RoundPoint, history, identities_by_site
 from zwgk.core.lookback import compute_diff
 from zwgk.core.store import Store, StoreError
 
@@ -43,11 +43,13 @@ def history_rows(store: Store) -> list[dict]:
     rows = []
     points = history(store)
     for i, point in enumerate(points):
-        diff = compute_diff(store, points[i - 1].run_id if i else None, point.run_id)
         counts: dict[str, dict[str, int]] = {}
-        for row in diff.rows:
-            counts.setdefault(row.site_id, {}).setdefault(row.status, 0)
-            counts[row.site_id][row.status] += 1
+        if i == 0:   # the first point: every problem is new (the diff would hold every finding to say so)
+            counts = {site: {"new": len(keys)} for site, keys in identities_by_site(store, point.check_id).items()}
+        else:
+            for row in compute_diff(store, points[i - 1].run_id, point.run_id).rows:
+                counts.setdefault(row.site_id, {}).setdefault(row.status, 0)
+                counts[row.site_id][row.status] += 1
         explained = _explained(store, point)
         scores = _scores(store, point)
         for site in store.sites(point.run_id):

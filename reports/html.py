@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import gc
-import logging
 import math
-import os
-import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,9 +24,9 @@ from zwgk.core.config import ConfigError, read_data_file
 from zwgk.core.store import Store, now_iso
 
 REPORT_NAME = "report.html"
+REPORT_TITLE = "政府网站政务公开第三方评估报告"
 SITES_DIR = "sites"        # a split report's per-site files, beside report.html
 LAYOUT_FILE = Path(__file__).parent / "data" / "report_layout.yaml"
-PDF_WORKERS = 2            # processes rendering a split report's PDFs (WeasyPrint is single-threaded)
 TOP_PROBLEMS = 10          # problems shown per site; the full lists are in the issue-list workbooks
 RANKING_CHART_MAX = 40     # sites drawn in the ranking chart (best and worst halves); the table has all
 TYPES_CHART_MAX = 20       # problem types drawn in the chart (the most frequent); the table has all
@@ -480,6 +474,7 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS, split: bool | No
     ranking, ranking_chart, ranking_note = _ranking(data, anchors)
     for r in ranking:
         r["href"] = f"{SITES_DIR}/{r['anchor']}.html" if split else f"#{r['anchor']}"
+        r["pdf"] = f"{SITES_DIR}/{r['anchor']}.pdf" if split and pdf else ""
     types, types_chart = _problem_types(data)
     sections = _site_sections(data, anchors, top_n, prefix="../" if split else "")
     for section in sections:
@@ -493,7 +488,7 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS, split: bool | No
                      **s["reach"]) for s in sections]
     profile = data.profile
     return dict(
-        title="政府网站政务公开第三方评估报告",
+        title=REPORT_TITLE,
         generated_at=now_iso(), version=__version__, run=data.run, check=data.check,
         report_date=data.deadline_start.isoformat(),
         profile=dict(name=data.scores.profile_name, hash=data.scores.profile_hash, title=profile.title,
@@ -563,145 +558,3 @@ def write_report(data: ReportData, out_dir: str | Path, top_n: int = TOP_PROBLEM
                 encoding="utf-8")
         files.append(site_path)
     return ReportFiles(path, files)
-
-
-class OfflineOnly(Exception):
-    """The PDF renderer was asked to fetch something: the report must not need anything from outside."""
-
-
-# The PDF sets every text in Noto Sans SC from the pip-installed font package, so Chinese is real text on a
-# machine without any system CJK font; both names the report's CSS and charts ask for resolve to that file.
-PDF_FONT_FAMILIES = ("Noto Sans CJK SC", "zwgk-sans")
-
-
-def pdf_font_file() -> Path:
-    """The CJK font file the PDF embeds (Noto Sans SC, SIL OFL 1.1, from the pylopdf-fonts-zh-cn package)."""
-    from pylopdf_fonts_zh_cn import sans_path
-    return Path(sans_path())
-
-
-def _pdf_stylesheet(font: Path) -> str:
-    url = font.resolve().as_uri()
-    faces = "".join(f'@font-face {{ font-family: "{name}"; src: url("{url}"); }}\n' for name in PDF_FONT_FAMILIES)
-    # the page margins (running title, page numbers) too: one font in the PDF, not a second subset of the same file
-    margins = "".join(f'@{box} {{ font-family: "zwgk-sans" !important; }} ' for box in ("top-right", "bottom-center"))
-    return (faces + 'body, body * { font-family: "zwgk-sans", "Noto Sans CJK SC", sans-serif !important; }\n'
-            + f"@page {{ {margins}}}\n")
-
-
-class PdfProblems(logging.Handler):
-    """Collects what WeasyPrint and fontTools log while the PDF is made: one line per distinct problem.
-
-    They log per glyph and per rule (thousands of lines on a large report); the user sees each real problem
-    once, and notices (INFO, DEBUG) not at all."""
-
-    LOGGERS = ("weasyprint", "weasyprint.progress", "fontTools")
-
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.problems: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = " ".join(record.getMessage().split())[:200]
-        if text and text not in self.problems:
-            self.problems.append(text)
-
-    def __enter__(self):
-        self._saved = []
-        for name in self.LOGGERS:
-            logger = logging.getLogger(name)
-            self._saved.append((logger, logger.handlers[:], logger.propagate, logger.level))
-            logger.handlers, logger.propagate = [self], False
-            logger.setLevel(logging.ERROR)
-        return self
-
-    def __exit__(self, *exc):
-        for logger, handlers, propagate, level in self._saved:
-            logger.handlers, logger.propagate = handlers, propagate
-            logger.setLevel(level)
-        return False
-
-
-class _PdfRenderer:
-    """WeasyPrint set up once (fonts, style sheet, offline fetcher) for one or many report files."""
-
-    def __init__(self):
-        with warnings.catch_warnings():
-            # WeasyPrint checks fontconfig on import and warns "Expect ugly output" on a machine without system
-            # fonts: the PDF brings its own font, so that warning is not a problem here
-            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
-            from weasyprint import CSS, HTML
-            from weasyprint.text.fonts import FontConfiguration
-            from weasyprint.urls import URLFetcher
-
-        font = pdf_font_file()
-        font_url = font.resolve().as_uri()
-
-        class ReportFetcher(URLFetcher):
-            # Only inline data: URLs and the bundled font may load: a crawled link must never make the renderer
-            # go online or read a local file.
-            def fetch(self, url, headers=None):
-                if url.startswith("file:") and url.split("?")[0] != font_url:
-                    raise ValueError(f"URI not allowed in the report PDF: {url}")
-                return super().fetch(url, headers)
-
-        self._html = HTML
-        self.fetcher = ReportFetcher(allowed_protocols={"data", "file"})
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
-            self.fonts = FontConfiguration()
-            self.style = CSS(string=_pdf_stylesheet(font), font_config=self.fonts, url_fetcher=self.fetcher)
-
-    def render(self, html_path: Path, problems: list[str] | None) -> Path:
-        pdf_path = html_path.with_suffix(".pdf")
-        with PdfProblems() as collected, warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*Expect ugly output", category=UserWarning)
-            with atomic_path(pdf_path) as tmp:
-                self._html(string=html_path.read_text(encoding="utf-8"), base_url=None,
-                           url_fetcher=self.fetcher).write_pdf(tmp, stylesheets=[self.style], font_config=self.fonts)
-        if problems is not None:
-            problems.extend(p for p in collected.problems if p not in problems)
-        return pdf_path
-
-
-def render_pdf(html_path: str | Path, problems: list[str] | None = None) -> Path:
-    """The PDF of a rendered report, beside it (report.pdf); Chinese set in Noto Sans SC (a pip dependency).
-
-    Problems WeasyPrint logs go to `problems` (one line each), never to the console."""
-    return _PdfRenderer().render(Path(html_path), problems)
-
-
-def _render_batch(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    problems: list[str] = []
-    renderer = _PdfRenderer()
-    return [renderer.render(p, problems) for p in paths], problems
-
-
-def render_pdfs(html_paths: list[Path], problems: list[str] | None = None, workers: int = PDF_WORKERS) -> list[Path]:
-    """PDFs of a split report's files (overview and one per site), each beside its HTML, in `workers` processes.
-
-    A huge single document is what makes WeasyPrint slow (layout is worse than linear in a document's length);
-    many short ones take time in proportion to their number."""
-    paths = [Path(p) for p in html_paths]
-    workers = max(1, min(workers, len(paths), os.cpu_count() or 1))
-    if workers == 1:
-        pdfs, found = _render_batch(paths)
-        batches = [(pdfs, found)]
-    else:
-        # a few batches per worker: each batch sets WeasyPrint up once, and no worker idles while one finishes
-        size = max(1, math.ceil(len(paths) / (workers * 4)))
-        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
-        # fork: workers start with everything imported and callers need no `__main__` guard (as the issue lists)
-        context = get_context("fork") if "fork" in get_all_start_methods() else get_context()
-        gc.freeze()   # as the issue lists: forked workers leave the parent's objects and shared pages alone
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                batches = list(pool.map(_render_batch, chunks))
-        finally:
-            gc.unfreeze()
-    out = []
-    for pdfs, found in batches:
-        out.extend(pdfs)
-        if problems is not None:
-            problems.extend(p for p in found if p not in problems)
-    return out

@@ -363,8 +363,11 @@ def load_score_basis(store: Store, check_id: int, scores: ScoreResult) -> dict:
 
 def load_lookback(store: Store, run_id: int) -> LookBack | None:
     """The diff of a run against the previous round, or None when there is none (a first round, no finished check)."""
+    from zwgk.core.history import previous, resolve
     from zwgk.core.lookback import STATUS_ORDER, compute_diff
     try:
+        if previous(store, resolve(store, run_id)) is None:
+            return None   # a first round: nothing to compare (the diff would still read every finding)
         diff = compute_diff(store, to_ref=run_id)
     except StoreError:
         return None
@@ -388,7 +391,7 @@ def _scored_confidence(store: Store, check_id: int, findings: pd.DataFrame) -> p
     from zwgk.core.identity import finding_identity
     notes = {int(r["seq"]): (r["confidence"], r["note"] or "", r["identity"]) for r in store.db.execute(
         "SELECT seq, confidence, note, identity FROM finding_notes WHERE check_id=?", (check_id,))}
-    f = findings.copy()
+    f = findings
     if not len(f):
         return f.assign(note=pd.Series(dtype="object"), identity=pd.Series(dtype="object"))
     run_id = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()["run_id"]
@@ -396,8 +399,13 @@ def _scored_confidence(store: Store, check_id: int, findings: pd.DataFrame) -> p
     seqs = [int(q) for q in f["seq"]]
     f["confidence"] = [notes[q][0] if q in notes else c for q, c in zip(seqs, f["confidence"])]
     f["note"] = [notes[q][1] if q in notes else "" for q in seqs]
-    f["identity"] = [notes[q][2] if q in notes else finding_identity(r, hosts.get(str(r["site_id"]), frozenset()))
-                     for q, r in zip(seqs, f.to_dict("records"))]
+    # the identity is stored with each note; only a finding without one is identified here (a row as a dict
+    # for every finding held 400,000 dicts at once)
+    identity = [notes[q][2] if q in notes else None for q in seqs]
+    missing = [i for i, value in enumerate(identity) if value is None]
+    for i, row in zip(missing, f.iloc[missing].to_dict("records")):
+        identity[i] = finding_identity(row, hosts.get(str(row["site_id"]), frozenset()))
+    f["identity"] = identity
     return f
 
 
@@ -695,31 +703,34 @@ def problem_rows(findings: pd.DataFrame) -> pd.DataFrame:
 
     Columns: site_id, site_name, office, code, indicator, severity, severity_rank, confidence, review,
     column_name, url, parent_url, title, message (the findings' messages joined), evidences (their evidence
-    dicts), findings (how many findings the row joins), count (instances), pages (pages the target appears
-    on), examples (up to three of those pages), points (uncapped), counted (计入得分), seq, as_of, round_status
-    (persisting when any of its findings was found in the previous round, else new; '' without one), note (why
-    a finding is scored as it is: 已说明, confirmed by recurrence …)."""
+    as stored: JSON texts, read with _parsed), findings (how many findings the row joins), count (instances),
+    pages (pages the target appears on), examples (up to three of those pages), points (uncapped), counted
+    (计入得分), seq, as_of, round_status (persisting when any of its findings was found in the previous round,
+    else new; '' without one), note (why a finding is scored as it is: 已说明, confirmed by recurrence …)."""
     columns = ["site_id", "site_name", "office", "site_office", "routed", "code", "indicator", "severity", "severity_rank", "confidence",
                "review", "column_name", "url", "parent_url", "title", "message", "evidences", "findings", "count",
                "pages", "examples", "points", "counted", "seq", "as_of", "round_status", "note"]
     if not len(findings):
         return pd.DataFrame(columns=columns)
-    f = findings.copy()
+    f = findings   # read only: the helper columns below are plain lists
     by_parent = {c: _grouped_by_parent(c) for c in f["code"].unique()}
     parent = f["column_parent"].fillna("") if "column_parent" in f else pd.Series("", index=f.index)
-    reason = [str(_parsed(e).get("reason") or "") for e in f["evidence"]]
-    f["_target"] = [f"^{p}|{r}" if by_parent[c] else (u if u else f"#{q}")
-                    for c, p, r, u, q in zip(f["code"], parent, reason, f["url"].fillna(""), f["seq"])]
-    f["_evidence"] = f["evidence"].map(_parsed)
-    f["_pages"] = [int(e.get("occurrences") or 1) for e in f["_evidence"]]
-    f["_examples"] = [[str(x) for x in e["pages"]] if isinstance(e.get("pages"), list) else ([p] if p else [])
-                      for e, p in zip(f["_evidence"], f["parent_url"].fillna(""))]
+    # each evidence is parsed here for what grouping needs, and kept as its JSON text: the readers parse it
+    # again (_parsed) for the rows they print; 400,000 parsed dicts held at once were half a gigabyte
+    reason, pages, examples = [], [], []
+    for e, p in zip(f["evidence"], f["parent_url"].fillna("")):
+        e = _parsed(e)
+        reason.append(str(e.get("reason") or ""))
+        pages.append(int(e.get("occurrences") or 1))
+        examples.append([str(x) for x in e["pages"]] if isinstance(e.get("pages"), list) else ([p] if p else []))
+    target = [f"^{p}|{r}" if by_parent[c] else (u if u else f"#{q}")
+              for c, p, r, u, q in zip(f["code"], parent, reason, f["url"].fillna(""), f["seq"])]
     # Rows are built from plain lists, one pass per group of positions: a pandas selection per row costs
     # about a millisecond, which is minutes for a province's hundreds of thousands of rows.
     col = {name: f[name].tolist() for name in ("site_id", "site_name", "office", "code", "indicator", "severity",
                                                "severity_rank", "confidence", "review", "column_name", "url",
-                                               "parent_url", "title", "message", "count", "seq", "as_of",
-                                               "_target", "_evidence", "_pages", "_examples")}
+                                               "parent_url", "title", "message", "count", "seq", "as_of")}
+    col.update(_target=target, _evidence=f["evidence"].tolist(), _pages=pages, _examples=examples)
     site_office = f["site_office"].tolist() if "site_office" in f else col["office"]
     routed = f["routed"].tolist() if "routed" in f else None
     round_status = f["round_status"].tolist() if "round_status" in f else None

@@ -502,14 +502,29 @@ def load_scores(store, check_id: int, profile_name: str | None = None) -> ScoreR
     )
 
 
+def read_shared_texts(db, sql: str, params: tuple) -> pd.DataFrame:
+    """A query's rows as a frame (as pd.read_sql_query gives them), equal texts of a column held once.
+
+    SQLite hands out a new string for every row: 400,000 findings carried 400,000 copies of a few dozen codes,
+    severities, offices and dates, about 250 MB that a province's score and report could not afford. Each
+    batch of rows is folded as it is read, so the copies never pile up."""
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    seen: list[dict] = [{} for _ in names]
+    records = []
+    while rows := cursor.fetchmany(10_000):
+        for row in rows:
+            records.append(tuple(texts.setdefault(v, v) if isinstance(v, str) else v for v, texts in zip(row, seen)))
+    return pd.DataFrame.from_records(records, columns=names, coerce_float=True)
+
+
 def load_inputs(store, check_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     """(findings, sites, outcomes, check) of one stored check, shaped as `score` takes them."""
     from zwgk.core.store import StoreError
     check = store.db.execute("SELECT * FROM checks WHERE check_id=?", (check_id,)).fetchone()
     if check is None:
         raise StoreError(f"{store.path}: no check {check_id}")
-    findings = pd.read_sql_query("SELECT * FROM findings WHERE check_id=? ORDER BY seq", store.db,
-                                 params=(check_id,))
+    findings = read_shared_texts(store.db, "SELECT * FROM findings WHERE check_id=? ORDER BY seq", (check_id,))
     outcomes = pd.read_sql_query("SELECT code, site_id, status, reason FROM rule_outcomes WHERE check_id=?",
                                  store.db, params=(check_id,))
     site_rows = []

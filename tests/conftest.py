@@ -40,8 +40,8 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture
 def chromium(tmp_path):
-    """Debian's headless Chromium, driven over the DevTools pipe by the crawler's own client (crawler/render.py)."""
-    from crawler.render import Chromium, chromium_path
+    """Debian's headless Chromium, driven over the DevTools pipe by the project's own client (zwgk/core/chromium.py)."""
+    from zwgk.core.chromium import Chromium, chromium_path
 
     if not chromium_path():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")

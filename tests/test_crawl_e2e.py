@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from crawler.render import chromium_path
+from zwgk.core.chromium import chromium_path
 from tests.conftest import AS_OF
 
 CHROMIUM = chromium_path()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawler.render import chromium_path
+from zwgk.core.chromium import chromium_path
 from tests.conftest import AS_OF
 
 pytestmark = pytest.mark.e2e

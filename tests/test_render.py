@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crawler.extract.page import extract_page
-from crawler.render import Chromium, chromium_path, render_need, render_page
+from crawler.render import render_need, render_page
+from zwgk.core.chromium import Chromium, chromium_path
 
 MENU = '<div class="nav">{}</div>'
 STATIC_MENU = "<ul>" + "".join(f'<li><a href="/c{i}/">栏目{i}</a></li>' for i in range(5)) + "</ul>"

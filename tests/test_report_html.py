@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from report_samples import DEPT_A, DEPT_B, FORMULA_TITLE, PORTAL, SCRIPT_TITLE, build_workspace
-from reports.html import render_pdf, render_report
+from reports.html import render_report
+from reports.pdf import render_pdf
 from scoring.profile import load_profile
 
 
@@ -181,7 +182,7 @@ def test_pdf_chinese_is_real_text_without_any_system_font(report, tmp_path):
     copy = tmp_path / "report.html"
     shutil.copy(report, copy)
     env = {**os.environ, "FONTCONFIG_FILE": str(config), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    done = subprocess.run(["python", "-c", "import sys; from reports.html import render_pdf; p = [];"
+    done = subprocess.run(["python", "-c", "import sys; from reports.pdf import render_pdf; p = [];"
                            " render_pdf(sys.argv[1], p); print('\\n'.join(p))", str(copy)],
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

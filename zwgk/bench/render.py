@@ -34,7 +34,8 @@ def crawl_figures(workspace: Path) -> dict:
 
 def run_benchmark(repeat: int = 10) -> dict:
     """Crawl the fixture sites with and without rendering, then time single renders in one browser."""
-    from crawler.render import Chromium, chromium_path, render_page
+    from crawler.render import render_page
+    from zwgk.core.chromium import Chromium, chromium_path
     from fixtures.server import DEFAULT_AS_OF, FixtureServer
 
     if not chromium_path():

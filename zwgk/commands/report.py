@@ -31,7 +31,8 @@ def report_command(workspace: str, run_id: int | None, check_id: int | None, out
     store = Store(workspace)
     try:
         check_id = resolve_check(store, run_id, check_id)
-        scores, profile, scored_now = ensure_scores(store, check_id, profile_name)
+        # the scores themselves are read again by the outputs: a province's are not held twice
+        _, profile, scored_now = ensure_scores(store, check_id, profile_name)
         if scored_now:
             click.echo(f"检查 {check_id} 尚无“{profile.name}”指标体系的得分，已先行评分并保存。")
         out = Path(out_dir) if out_dir else Path(workspace) / "reports" / f"check-{check_id}"

@@ -87,6 +87,19 @@ def keyed_findings(store: Store, check_id: int) -> dict[str, list[dict]]:
     return out
 
 
+def identities_by_site(store: Store, check_id: int) -> dict[str, set[str]]:
+    """The identities of a check's findings per site, read one finding at a time (keyed_findings holds them all)."""
+    check = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()
+    if check is None:
+        raise StoreError(f"{store.path}: no check {check_id}")
+    hosts = hosts_by_site(store, int(check["run_id"]))
+    out: dict[str, set[str]] = {}
+    for finding in store.iter_findings(check_id):
+        site = finding["site_id"]
+        out.setdefault(site, set()).add(finding_identity(finding, hosts.get(site, frozenset())))
+    return out
+
+
 def identities(store: Store, check_id: int) -> set[str]:
     return set(keyed_findings(store, check_id))
 

@@ -709,16 +709,18 @@ class Store:
         return row
 
     def findings(self, check_id: int, site_id: str | None = None) -> list[dict]:
+        return list(self.iter_findings(check_id, site_id))
+
+    def iter_findings(self, check_id: int, site_id: str | None = None) -> Iterator[dict]:
+        """The findings of a check one at a time, evidence parsed (a province's, all at once, are a gigabyte)."""
         sql, args = "SELECT * FROM findings WHERE check_id=?", [check_id]
         if site_id:
             sql += " AND site_id=?"
             args.append(site_id)
-        out = []
         for row in self.db.execute(sql + " ORDER BY seq", args):
             d = dict(row)
             d["evidence"] = json.loads(d["evidence"] or "{}")
-            out.append(d)
-        return out
+            yield d
 
 
 def _cell(value):

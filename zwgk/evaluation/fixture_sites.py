@@ -61,7 +61,7 @@ def load_expected(site_dir: Path, as_of: date) -> list[dict]:
         if not isinstance(item.get("rendering", True), bool):
             raise ValueError(f"{path}: findings[{i}].rendering: true or false")
         get_rule(item["code"])  # an unknown code is an error in the oracle, not a miss
-    from crawler.render import chromium_path
+    from zwgk.core.chromium import chromium_path
 
     can_render = bool(chromium_path())
     return [{k: v for k, v in item.items() if k != "rendering"} for item in items
