@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from zwgk.core.identity import finding_identity, site_hosts
@@ -74,29 +75,29 @@ def hosts_by_site(store: Store, run_id: int) -> dict[str, frozenset[str]]:
     return {row["site_id"]: site_hosts(row["profile_json"]) for row in store.sites(run_id)}
 
 
-def keyed_findings(store: Store, check_id: int) -> dict[str, list[dict]]:
-    """The findings of a check grouped by identity (two findings may share one: a rule's repeated evidence)."""
+def _identified_findings(store: Store, check_id: int) -> Iterator[tuple[str, dict]]:
+    """Each finding of a check with its identity across rounds, one at a time."""
     check = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()
     if check is None:
         raise StoreError(f"{store.path}: no check {check_id}")
     hosts = hosts_by_site(store, int(check["run_id"]))
+    for finding in store.iter_findings(check_id):
+        yield finding_identity(finding, hosts.get(finding["site_id"], frozenset())), finding
+
+
+def keyed_findings(store: Store, check_id: int) -> dict[str, list[dict]]:
+    """The findings of a check grouped by identity (two findings may share one: a rule's repeated evidence)."""
     out: dict[str, list[dict]] = {}
-    for finding in store.findings(check_id):
-        key = finding_identity(finding, hosts.get(finding["site_id"], frozenset()))
+    for key, finding in _identified_findings(store, check_id):
         out.setdefault(key, []).append(finding)
     return out
 
 
 def identities_by_site(store: Store, check_id: int) -> dict[str, set[str]]:
-    """The identities of a check's findings per site, read one finding at a time (keyed_findings holds them all)."""
-    check = store.db.execute("SELECT run_id FROM checks WHERE check_id=?", (check_id,)).fetchone()
-    if check is None:
-        raise StoreError(f"{store.path}: no check {check_id}")
-    hosts = hosts_by_site(store, int(check["run_id"]))
+    """The identities of a check's findings per site, without holding the findings (keyed_findings holds them all)."""
     out: dict[str, set[str]] = {}
-    for finding in store.iter_findings(check_id):
-        site = finding["site_id"]
-        out.setdefault(site, set()).add(finding_identity(finding, hosts.get(site, frozenset())))
+    for key, finding in _identified_findings(store, check_id):
+        out.setdefault(finding["site_id"], set()).add(key)
     return out
 
 
