@@ -395,7 +395,8 @@ def render_split_pdfs(overview: Path, sites: list[Path], title: str, problems: l
         if chromium_path():
             try:
                 print_site_pdfs(sites, title, site_pdfs)
-            except (OSError, RuntimeError, TimeoutError, ValueError, KeyError) as exc:
+            except Exception as exc:   # noqa: BLE001 — any failure of the browser path (a crash, a PDF that
+                # cannot be cut, pikepdf missing): WeasyPrint is a whole alternative, and the problem is said
                 problems.append(f"Chromium 打印分站点 PDF 失败（已完成 {len(site_pdfs)} 份），其余改用 WeasyPrint："
                                 f"{str(exc)[:200]}")
         else:
