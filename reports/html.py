@@ -479,8 +479,6 @@ def report_context(data: ReportData, top_n: int = TOP_PROBLEMS, split: bool | No
     sections = _site_sections(data, anchors, top_n, prefix="../" if split else "")
     for section in sections:
         section["href"] = hrefs[section["site_id"]]
-        section["file"] = f"{SITES_DIR}/{section['anchor']}.html" if split else ""
-        section["pdf"] = f"{SITES_DIR}/{section['anchor']}.pdf" if split and pdf else ""
     not_assessed = [dict(anchor=s["anchor"], href=s["href"], site=s["name"], **row)
                     for s in sections for row in s["not_assessed_rows"]]
     coverage = [dict(anchor=s["anchor"], href=s["href"], site=s["name"], passed=s["passed"], points=s["points"],
